@@ -1,0 +1,40 @@
+# Every target that runs code first creates or refreshes .venv (a brand-new machine
+# needs nothing but Python 3.11 and, for the PostgreSQL tests, the local server).
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: venv demo test bench lint format clean
+
+venv: $(STAMP)
+
+# torch first, pinned to the CPU build that lies on every machine here; then CrypTen
+# without its broken declared dependencies; then the project with all its extras.
+$(STAMP): pyproject.toml Makefile
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet "torch==2.13.0"
+	$(BIN)/pip install --quiet --no-deps "crypten==0.4.1"
+	$(BIN)/pip install --quiet -e ".[mpc,airflow,dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/samenbeeld demo run $(DEMO_ARGS)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,1 @@
+"""Samenbeeld's edges: the Flask applications and the `samenbeeld` command line."""

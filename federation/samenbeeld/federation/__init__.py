@@ -1,0 +1,1 @@
+"""The federation engine: sharing, MPC, compute parties, rounds, disclosure control."""

@@ -1,0 +1,1 @@
+"""What every Samenbeeld role shares: settings, databases, registry, catalog, content."""

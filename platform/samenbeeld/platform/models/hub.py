@@ -1,0 +1,106 @@
+"""The hub's tables: members, rounds, contributions (who, not what), releases, budget."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from samenbeeld.platform.models.base import HubBase
+
+ROUND_STATES = ("open", "quorum", "computing", "verifying", "released", "failed")
+
+
+class Member(HubBase):
+    """A node (municipality) or compute party known to the federation."""
+
+    __tablename__ = "member"
+    __table_args__ = (CheckConstraint("kind IN ('node', 'party')", name="kind"),)
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(8))
+    public_key: Mapped[str | None] = mapped_column(Text, nullable=True)
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class Round(HubBase):
+    """One aggregation round for an indicator set and a period."""
+
+    __tablename__ = "round"
+    __table_args__ = (
+        UniqueConstraint("indicator_set", "period_start"),
+        CheckConstraint(f"state IN ({', '.join(repr(s) for s in ROUND_STATES)})", name="state"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    indicator_set: Mapped[str] = mapped_column(String(64))
+    period_start: Mapped[dt.date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(16))
+    opened_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Contribution(HubBase):
+    """That a municipality uploaded its share to a party in a round (never the share)."""
+
+    __tablename__ = "contribution"
+    __table_args__ = (
+        UniqueConstraint("round_id", "municipality", "party_index"),
+        CheckConstraint("party_index BETWEEN 0 AND 2", name="party_index"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[str] = mapped_column(ForeignKey("round.id"), index=True)
+    municipality: Mapped[str] = mapped_column(ForeignKey("member.code"))
+    party_index: Mapped[int] = mapped_column(Integer)
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Release(HubBase):
+    """A released (or suppressed) aggregate cell; corrections are new versions."""
+
+    __tablename__ = "release"
+    __table_args__ = (
+        UniqueConstraint("indicator", "period_start", "cell", "version"),
+        CheckConstraint("cohort_size >= 0", name="cohort_size"),
+        CheckConstraint("version >= 1", name="version"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[str] = mapped_column(ForeignKey("round.id"), index=True)
+    indicator: Mapped[str] = mapped_column(String(64))
+    period_start: Mapped[dt.date] = mapped_column(Date)
+    cell: Mapped[str] = mapped_column(String(32))
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    suppressed_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    cohort_size: Mapped[int] = mapped_column(Integer)
+    released_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class BudgetSpend(HubBase):
+    """Differential-privacy budget spent on one indicator in one year."""
+
+    __tablename__ = "budget_spend"
+    __table_args__ = (
+        UniqueConstraint("indicator", "year", "round_id"),
+        CheckConstraint("epsilon > 0", name="epsilon"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    indicator: Mapped[str] = mapped_column(String(64))
+    year: Mapped[int] = mapped_column(Integer)
+    round_id: Mapped[str] = mapped_column(ForeignKey("round.id"))
+    epsilon: Mapped[float] = mapped_column(Float)

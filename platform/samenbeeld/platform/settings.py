@@ -1,0 +1,186 @@
+"""Settings per role: defaults, then an optional TOML file, then environment variables.
+
+Environment variables are ``SAMENBEELD_<FIELD>`` (``SAMENBEELD_DATABASE_URL``,
+``SAMENBEELD_MUNICIPALITY``, ...). The TOML file (``SAMENBEELD_CONFIG`` or an explicit
+path) has top-level common keys and one table per role::
+
+    data_dir = "/var/lib/samenbeeld"
+    [node]
+    municipality = "GM0758"
+    database_url = "postgresql+psycopg://samenbeeld@db/node_gm0758"
+
+The embedded default is one SQLite file per role database under ``data_dir``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+from samenbeeld.platform.errors import ConfigurationError
+
+ENV_PREFIX = "SAMENBEELD_"
+MUNICIPALITY_CODE = re.compile(r"^GM\d{4}$")
+
+
+@dataclasses.dataclass(frozen=True)
+class BaseSettings:
+    """Fields every role has."""
+
+    role: ClassVar[str] = ""
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    log_level: str = "INFO"
+
+    @classmethod
+    def load(
+        cls,
+        config_file: str | Path | None = None,
+        environ: Mapping[str, str] | None = None,
+        **overrides: Any,
+    ) -> Self:
+        """Build settings from defaults, TOML file, environment and overrides."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        path = config_file or environ.get(ENV_PREFIX + "CONFIG")
+        if path:
+            values.update(_read_toml(Path(path), cls.role))
+        values.update(_read_env(cls, environ))
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls._build(values)
+
+    @classmethod
+    def _build(cls, values: dict[str, Any]) -> Self:
+        """Coerce raw values to field types and validate."""
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - set(fields))
+        if unknown:
+            raise ConfigurationError(f"unknown setting(s) for {cls.role}: {', '.join(unknown)}")
+        coerced = {name: _coerce(fields[name].type, name, raw) for name, raw in values.items()}
+        settings = cls(**coerced)
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        """Raise ConfigurationError when a field is out of range."""
+
+    @property
+    def database_file(self) -> str:
+        """File name of the embedded SQLite database for this role."""
+        return f"{self.role}.sqlite3"
+
+    @property
+    def effective_database_url(self) -> str:
+        """The configured URL, or the embedded SQLite file under data_dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / self.database_file).resolve()}"
+
+
+@dataclasses.dataclass(frozen=True)
+class NodeSettings(BaseSettings):
+    """A municipality's node."""
+
+    role: ClassVar[str] = "node"
+    municipality: str = ""
+    hub_url: str = "http://127.0.0.1:8700"
+
+    def validate(self) -> None:
+        """A node must know which municipality it serves."""
+        if not MUNICIPALITY_CODE.match(self.municipality):
+            raise ConfigurationError(
+                "node setting 'municipality' must be a CBS code like GM0758 "
+                f"(set SAMENBEELD_MUNICIPALITY), got {self.municipality!r}"
+            )
+
+    @property
+    def database_file(self) -> str:
+        """One SQLite file per municipality, so many nodes share a data_dir."""
+        return f"node-{self.municipality.lower()}.sqlite3"
+
+
+@dataclasses.dataclass(frozen=True)
+class PartySettings(BaseSettings):
+    """One of the three compute parties."""
+
+    role: ClassVar[str] = "party"
+    index: int = 0
+    mpc_port: int = 29500
+
+    def validate(self) -> None:
+        """Exactly three parties exist: index 0, 1 or 2."""
+        if self.index not in (0, 1, 2):
+            raise ConfigurationError(f"party setting 'index' must be 0, 1 or 2, got {self.index}")
+
+    @property
+    def database_file(self) -> str:
+        """One SQLite file per party index."""
+        return f"party-{self.index}.sqlite3"
+
+
+@dataclasses.dataclass(frozen=True)
+class HubSettings(BaseSettings):
+    """The federation coordinator."""
+
+    role: ClassVar[str] = "hub"
+    min_contributors: int = 5
+    dominance_threshold: float = 0.6
+
+    def validate(self) -> None:
+        """Disclosure-control defaults must be sane."""
+        if self.min_contributors < 2:
+            raise ConfigurationError("hub setting 'min_contributors' must be at least 2")
+        if not 0.0 < self.dominance_threshold <= 1.0:
+            raise ConfigurationError("hub setting 'dominance_threshold' must be in (0, 1]")
+
+
+SETTINGS_BY_ROLE: dict[str, type[BaseSettings]] = {
+    "node": NodeSettings,
+    "party": PartySettings,
+    "hub": HubSettings,
+}
+
+
+def _read_toml(path: Path, role: str) -> dict[str, Any]:
+    """Common keys plus the role's own table from a TOML file."""
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigurationError(f"config file {path} does not exist") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError(f"config file {path} is not valid TOML: {exc}") from exc
+    common = {k: v for k, v in document.items() if k not in SETTINGS_BY_ROLE}
+    own = document.get(role, {})
+    if not isinstance(own, dict):
+        raise ConfigurationError(f"config file {path}: [{role}] must be a table")
+    return {**common, **own}
+
+
+def _read_env(cls: type[BaseSettings], environ: Mapping[str, str]) -> dict[str, str]:
+    """The SAMENBEELD_<FIELD> variables that name a field of cls."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    return {
+        name: environ[ENV_PREFIX + name.upper()]
+        for name in names
+        if ENV_PREFIX + name.upper() in environ
+    }
+
+
+def _coerce(annotation: object, name: str, raw: Any) -> Any:
+    """Convert a TOML or environment value to the field's declared type."""
+    kind = str(annotation)
+    try:
+        if kind == "Path":
+            return Path(raw)
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(f"setting {name!r}: {raw!r} is not a valid {kind}") from exc
+    return str(raw)
