@@ -13,8 +13,8 @@ def demo() -> None:
 
 
 @demo.command()
-@click.option("--cities", default=12, show_default=True, type=click.IntRange(1, 44))
-@click.option("--weeks", default=26, show_default=True, type=click.IntRange(1, 520))
+@click.option("--cities", default=12, show_default=True, type=click.IntRange(1, 48))
+@click.option("--weeks", default=52, show_default=True, type=click.IntRange(1, 520))
 @click.option("--seed", default=2026, show_default=True, type=int)
 @click.option("--data-dir", default="var/demo", show_default=True, type=click.Path(file_okay=False))
 def init(cities: int, weeks: int, seed: int, data_dir: str) -> None:
@@ -26,8 +26,8 @@ def init(cities: int, weeks: int, seed: int, data_dir: str) -> None:
 
 
 @demo.command()
-@click.option("--cities", default=12, show_default=True, type=click.IntRange(1, 44))
-@click.option("--weeks", default=26, show_default=True, type=click.IntRange(1, 520))
+@click.option("--cities", default=12, show_default=True, type=click.IntRange(1, 48))
+@click.option("--weeks", default=52, show_default=True, type=click.IntRange(1, 520))
 @click.option("--seed", default=2026, show_default=True, type=int)
 @click.option("--data-dir", default="var/demo", show_default=True, type=click.Path(file_okay=False))
 def run(cities: int, weeks: int, seed: int, data_dir: str) -> None:

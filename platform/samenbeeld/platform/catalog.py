@@ -1,0 +1,291 @@
+"""The indicator catalog: declarative YAML definitions, validated into frozen objects.
+
+Each ``content/indicators/*.yaml`` file holds ``indicators: [...]``. An indicator names
+a measure (what is summed, and so which node table it reads), filters on that table's
+code columns, a period (week or month), whether it is normalised per 10,000 residents,
+the upper bound ``max`` of a valid reported figure (the rate when normalised, else the
+value; MPC range checks use it) and optional histogram bucket edges on that figure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from marshmallow import (
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates_schema,
+)
+
+from samenbeeld.platform import vocabulary as v
+from samenbeeld.platform.errors import DefinitionError, NotFoundError
+
+CONTENT_DIR = Path(__file__).resolve().parent / "content" / "indicators"
+
+MEASURE_TABLES: dict[str, str] = {
+    "count_sum": "weekly_count",
+    "event_visitors": "event",
+    "event_incidents": "event",
+    "sentiment_volume": "sentiment_daily",
+    "sentiment_score": "sentiment_daily",
+}
+"""Each measure and the node table it aggregates."""
+
+TABLE_FILTERS: dict[str, tuple[str, ...]] = {
+    "weekly_count": ("categories", "online_driven", "source_types"),
+    "event": ("event_types",),
+    "sentiment_daily": ("topics",),
+}
+"""The filters that make sense on each table."""
+
+PERIODS = ("week", "month")
+CODE_PATTERN = r"^[a-z][a-z0-9_]{2,47}$"
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrictions on a table's code columns; None means 'any'."""
+
+    categories: tuple[str, ...] | None = None
+    online_driven: bool | None = None
+    source_types: tuple[str, ...] | None = None
+    event_types: tuple[str, ...] | None = None
+    topics: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One validated indicator definition."""
+
+    code: str
+    title: str
+    title_nl: str
+    description: str
+    measure: str
+    period: str
+    per_10000_residents: bool
+    max: float
+    filters: Filters = Filters()
+    buckets: tuple[float, ...] | None = None
+
+    @property
+    def table(self) -> str:
+        """The node table this indicator aggregates."""
+        return MEASURE_TABLES[self.measure]
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """All indicators, in file then definition order."""
+
+    indicators: tuple[Indicator, ...]
+
+    def get(self, code: str) -> Indicator:
+        """The indicator with this code, or NotFoundError."""
+        for indicator in self.indicators:
+            if indicator.code == code:
+                return indicator
+        raise NotFoundError(f"no indicator {code!r} in the catalog")
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """Every indicator code, in catalog order."""
+        return tuple(i.code for i in self.indicators)
+
+
+class StrictBoolean(fields.Boolean):
+    """A boolean that accepts only YAML true/false, not 'yes', 1 or 'on'."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        """Return value when it is a real bool."""
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+def _codes(choices: tuple[str, ...]) -> fields.List[str]:
+    """A non-empty list of distinct codes from choices."""
+    return fields.List(
+        fields.String(validate=validate.OneOf(choices)),
+        validate=[validate.Length(min=1), _distinct],
+    )
+
+
+def _distinct(values: list[Any]) -> None:
+    """Reject lists that repeat an item."""
+    if len(set(values)) != len(values):
+        raise ValidationError("items must not repeat")
+
+
+class FiltersSchema(Schema):
+    """Filters of one indicator; each validated against the vocabulary."""
+
+    categories = _codes(v.CATEGORIES)
+    online_driven = StrictBoolean()
+    source_types = _codes(v.SOURCE_TYPES)
+    event_types = _codes(v.EVENT_TYPES)
+    topics = _codes(v.SENTIMENT_TOPICS)
+
+
+class NormaliseSchema(Schema):
+    """How an indicator is normalised."""
+
+    per_10000_residents = StrictBoolean(required=True)
+
+
+class IndicatorSchema(Schema):
+    """One indicator definition as written in YAML."""
+
+    code = fields.String(required=True, validate=validate.Regexp(CODE_PATTERN))
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    title_nl = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    description = fields.String(required=True, validate=validate.Length(min=1))
+    measure = fields.String(required=True, validate=validate.OneOf(tuple(MEASURE_TABLES)))
+    filters = fields.Nested(FiltersSchema, load_default=dict)
+    period = fields.String(required=True, validate=validate.OneOf(PERIODS))
+    normalise = fields.Nested(NormaliseSchema, load_default=lambda: {"per_10000_residents": False})
+    max = fields.Float(required=True, validate=validate.Range(min=0, min_inclusive=False))
+    buckets = fields.List(fields.Float(allow_nan=False), validate=validate.Length(min=1))
+
+    @validates_schema
+    def _check_filters_fit_measure(self, data: dict[str, Any], **kwargs: Any) -> None:
+        """Only the filters of the measure's table are allowed."""
+        table = MEASURE_TABLES.get(data.get("measure", ""))
+        if table is None:
+            return
+        wrong = set(data.get("filters", {})) - set(TABLE_FILTERS[table])
+        if wrong:
+            reason = f"not a filter of measure {data['measure']} (table {table})"
+            raise ValidationError({"filters": {name: [reason] for name in sorted(wrong)}})
+
+    @validates_schema
+    def _check_buckets(self, data: dict[str, Any], **kwargs: Any) -> None:
+        """Bucket edges must increase strictly."""
+        edges = data.get("buckets") or []
+        if any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
+            raise ValidationError({"buckets": ["edges must be strictly increasing"]})
+
+    @post_load
+    def _make(self, data: dict[str, Any], **kwargs: Any) -> Indicator:
+        """Build the frozen Indicator."""
+        buckets = data.get("buckets")
+        return Indicator(
+            code=data["code"],
+            title=data["title"],
+            title_nl=data["title_nl"],
+            description=data["description"],
+            measure=data["measure"],
+            period=data["period"],
+            per_10000_residents=data["normalise"]["per_10000_residents"],
+            max=data["max"],
+            filters=_filters(data["filters"]),
+            buckets=tuple(buckets) if buckets else None,
+        )
+
+
+def _filters(data: dict[str, Any]) -> Filters:
+    """Frozen Filters from the loaded filters mapping (lists become tuples)."""
+
+    def codes(name: str) -> tuple[str, ...] | None:
+        return tuple(data[name]) if name in data else None
+
+    return Filters(
+        categories=codes("categories"),
+        online_driven=data.get("online_driven"),
+        source_types=codes("source_types"),
+        event_types=codes("event_types"),
+        topics=codes("topics"),
+    )
+
+
+class IndicatorFileSchema(Schema):
+    """One catalog file: a non-empty list of indicators."""
+
+    indicators = fields.List(
+        fields.Nested(IndicatorSchema), required=True, validate=validate.Length(min=1)
+    )
+
+
+def load_catalog(directory: Path | None = None) -> Catalog:
+    """Load and validate every *.yaml file in directory (default: the shipped catalog)."""
+    folder = directory or CONTENT_DIR
+    paths = sorted(folder.glob("*.yaml"))
+    if not paths:
+        raise DefinitionError(str(folder), "no *.yaml indicator files found")
+    seen: dict[str, Path] = {}
+    indicators: list[Indicator] = []
+    for path in paths:
+        for index, indicator in enumerate(load_file(path)):
+            if indicator.code in seen:
+                reason = f"duplicate code, already defined in {seen[indicator.code].name}"
+                key = _item_key(index, indicator.code)
+                raise DefinitionError(str(path), {"indicators": {key: {"code": [reason]}}})
+            seen[indicator.code] = path
+            indicators.append(indicator)
+    return Catalog(tuple(indicators))
+
+
+def load_file(path: Path) -> list[Indicator]:
+    """The indicators of one YAML file; DefinitionError names file, field and reason."""
+    raw = _read_yaml(path)
+    if not isinstance(raw, Mapping):
+        raise DefinitionError(str(path), "expected a mapping with an 'indicators' list")
+    try:
+        loaded: dict[str, list[Indicator]] = IndicatorFileSchema().load(raw)
+    except ValidationError as exc:
+        raise DefinitionError(str(path), _label_items(exc.messages, raw)) from exc
+    indicators = loaded["indicators"]
+    _check_unique_in_file(path, indicators)
+    return indicators
+
+
+def _read_yaml(path: Path) -> object:
+    """Parse path as YAML, turning syntax errors into DefinitionError."""
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise DefinitionError(str(path), f"not valid YAML: {exc}") from exc
+
+
+def _check_unique_in_file(path: Path, indicators: list[Indicator]) -> None:
+    """Reject a file that defines one code twice."""
+    first: dict[str, int] = {}
+    for index, indicator in enumerate(indicators):
+        if indicator.code in first:
+            reason = f"duplicate code, already defined at index {first[indicator.code]}"
+            key = _item_key(index, indicator.code)
+            raise DefinitionError(str(path), {"indicators": {key: {"code": [reason]}}})
+        first[indicator.code] = index
+
+
+def _label_items(messages: Any, raw: Mapping[str, Any]) -> Any:
+    """Rename list indices under 'indicators' to 'index (code)' so errors name the item."""
+    if not isinstance(messages, dict):
+        return messages
+    items = messages.get("indicators")
+    source = raw.get("indicators")
+    if not isinstance(items, dict) or not isinstance(source, list):
+        return messages
+    labelled = {
+        _item_key(k, _raw_code(source, k)) if isinstance(k, int) else k: m for k, m in items.items()
+    }
+    return {**messages, "indicators": labelled}
+
+
+def _raw_code(source: list[Any], index: int) -> str | None:
+    """The code written at source[index], when there is one."""
+    item = source[index] if 0 <= index < len(source) else None
+    code = item.get("code") if isinstance(item, Mapping) else None
+    return code if isinstance(code, str) else None
+
+
+def _item_key(index: int, code: str | None) -> str:
+    """How an error names the indicator at index: '3 (riot_online_weekly)'."""
+    return f"{index} ({code})" if code else str(index)
