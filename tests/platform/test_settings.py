@@ -28,13 +28,19 @@ def test_toml_then_environment_then_overrides(tmp_path):
     config.write_text(
         'data_dir = "/srv/sb"\nlog_level = "DEBUG"\n'
         '[node]\nmunicipality = "GM0363"\ndatabase_url = "postgresql+psycopg://db/node"\n'
-        '[hub]\nmin_contributors = 9\n'
+        "[hub]\nmin_contributors = 9\n"
     )
     environ = {"SAMENBEELD_MUNICIPALITY": "GM0599"}
     node = NodeSettings.load(config, environ=environ)
-    assert (node.municipality, node.data_dir, node.log_level) == ("GM0599", Path("/srv/sb"), "DEBUG")
+    assert (node.municipality, node.data_dir, node.log_level) == (
+        "GM0599",
+        Path("/srv/sb"),
+        "DEBUG",
+    )
     assert node.effective_database_url == "postgresql+psycopg://db/node"
-    assert NodeSettings.load(config, environ=environ, municipality="GM0758").municipality == "GM0758"
+    assert (
+        NodeSettings.load(config, environ=environ, municipality="GM0758").municipality == "GM0758"
+    )
     assert HubSettings.load(config, environ={}).min_contributors == 9
 
 

@@ -30,7 +30,7 @@ def ingest(ctx: click.Context, municipality: str | None, file: str) -> None:
 
     settings = node_settings(ctx, municipality)
     with session_scope(settings.effective_database_url) as session:
-        report = ingest_file(session, file)
+        report = ingest_file(session, file, municipality=settings.municipality)
     click.echo(report.summary())
 
 
