@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv demo test bench lint format clean
+.PHONY: venv demo test bench lint typecheck format clean
 
 venv: $(STAMP)
 
@@ -31,6 +31,9 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy --strict -p samenbeeld.platform -p samenbeeld.federation
 
 format: $(STAMP)
 	$(BIN)/ruff format .
