@@ -62,3 +62,22 @@ def test_decoding_a_wrapped_sum_recovers_the_signed_total():
         third = secret - first - second
         total = first + second + third
     assert crypten_compat.decode_ring(total).tolist() == [-42.5, 10**9 + 0.125]
+
+
+def test_distributed_timeout_fills_in_a_timeout_and_restores_torch(monkeypatch):
+    import datetime as dt
+
+    import torch.distributed as dist
+
+    calls: list[dict[str, object]] = []
+    monkeypatch.setattr(dist, "init_process_group", lambda *a, **kw: calls.append(kw))
+    monkeypatch.setattr(dist, "new_group", lambda *a, **kw: calls.append(kw))
+    replaced = dist.init_process_group
+    with crypten_compat.distributed_timeout(3):
+        dist.init_process_group(backend="gloo")
+        dist.new_group(timeout=dt.timedelta(seconds=9))
+    assert calls == [
+        {"backend": "gloo", "timeout": dt.timedelta(seconds=3)},
+        {"timeout": dt.timedelta(seconds=9)},
+    ]
+    assert dist.init_process_group is replaced

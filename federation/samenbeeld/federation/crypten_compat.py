@@ -6,7 +6,9 @@ old name before the import is enough. CrypTen's own decoding is not trusted here
 ``get_plain_text()`` ends in float32 (16777217 comes back as 16777216) and its
 fixed-point decode divides negatives by ``scale - 1`` (-1048576.25 comes back as
 -1048592.25). :func:`decode_ring`
-decodes revealed int64 ring elements exactly instead. ``tests/federation`` pins the
+decodes revealed int64 ring elements exactly instead. CrypTen also calls
+``torch.distributed.init_process_group`` without a timeout (gloo's default is 30 minutes);
+:func:`distributed_timeout` supplies one around ``crypten.init()``. ``tests/federation`` pins the
 versions this was checked against and fails loudly when either changes.
 """
 
@@ -14,6 +16,9 @@ from __future__ import annotations
 
 import importlib
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
 from types import ModuleType
 from typing import Any
 
@@ -52,3 +57,29 @@ def decode_ring(ring: Any, precision_bits: int = PRECISION_BITS) -> np.ndarray:
     elements = np.asarray(ring, dtype=np.int64)
     whole, fraction = np.divmod(elements, np.int64(1 << precision_bits))
     return whole.astype(np.float64) + fraction.astype(np.float64) / (1 << precision_bits)
+
+
+def _with_default_timeout(function: Callable[..., Any], timeout: timedelta) -> Callable[..., Any]:
+    """Wrap a torch.distributed factory so calls without ``timeout`` get ours."""
+
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("timeout", timeout)
+        return function(*args, **kwargs)
+
+    return wrapped
+
+
+@contextmanager
+def distributed_timeout(seconds: float) -> Iterator[None]:
+    """Give CrypTen's init_process_group and new_group calls a timeout, then restore."""
+    import torch.distributed as dist
+
+    names = ("init_process_group", "new_group")
+    originals = {name: getattr(dist, name) for name in names}
+    for name, function in originals.items():
+        setattr(dist, name, _with_default_timeout(function, timedelta(seconds=seconds)))
+    try:
+        yield
+    finally:
+        for name, function in originals.items():
+            setattr(dist, name, function)
