@@ -27,6 +27,7 @@ from tqdm import tqdm
 from samenbeeld.platform import migrate
 from samenbeeld.platform import vocabulary as v
 from samenbeeld.platform.db import session_scope
+from samenbeeld.platform.errors import InvalidInputError
 from samenbeeld.platform.models.node import District, Event, SentimentDaily, WeeklyCount
 from samenbeeld.platform.registry import Municipality, Registry, load_registry
 from samenbeeld.platform.settings import NodeSettings
@@ -91,7 +92,7 @@ def init_federation(
 ) -> DemoFederation:
     """Create, migrate and fill one node database per city and write truth.json."""
     if cities < 1 or weeks < 1:
-        raise ValueError("cities and weeks must be at least 1")
+        raise InvalidInputError("cities and weeks must be at least 1")
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     members = pick_cities(load_registry(), cities)
