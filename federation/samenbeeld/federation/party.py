@@ -22,10 +22,11 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -36,6 +37,7 @@ Popen = subprocess.Popen[bytes]
 WORLD_SIZE = 3
 STDERR_TAIL_LINES = 15
 _POLL_SECONDS = 0.02
+R = TypeVar("R")
 
 
 class PartyFailedError(SamenbeeldError):
@@ -137,6 +139,18 @@ def run_party(
     rank: int, addr: str, port: int, shares_path: Path, timeout: float
 ) -> tuple[np.ndarray, PartyTimings]:
     """Run one party of the secure sum; returns the decoded sum and the phase timings."""
+    return run_party_program(rank, addr, port, shares_path, timeout, secure_column_sum)
+
+
+def run_party_program(
+    rank: int,
+    addr: str,
+    port: int,
+    shares_path: Path,
+    timeout: float,
+    compute: Callable[[Any, np.ndarray], R],
+) -> tuple[R, PartyTimings]:
+    """Run one party of ``compute(crypten, shares)``; returns its result and phase timings."""
     marks = [time.perf_counter()]
     shares = load_shares(shares_path)
     marks.append(time.perf_counter())
@@ -145,7 +159,7 @@ def run_party(
     join_parties(crypten, rank, addr, port, timeout)
     marks.append(time.perf_counter())
     try:
-        result = secure_column_sum(crypten, shares)
+        result = compute(crypten, shares)
         marks.append(time.perf_counter())
     finally:
         crypten.uninit()
@@ -177,12 +191,18 @@ def _party_command(rank: int, port: int, shares: Path, out: Path, timeout: float
 
 
 def _start_parties(
-    share_files: list[Path], workdir: Path, timeout: float, processes: list[Popen]
+    share_files: list[Path],
+    workdir: Path,
+    timeout: float,
+    processes: list[Popen],
+    extra_args: Sequence[str] = (),
+    suffix: str = ".npy",
 ) -> None:
     """Start the three parties into ``processes``, each in its own process group."""
     port = find_free_port()
     for rank, shares in enumerate(share_files):
-        command = _party_command(rank, port, shares, workdir / f"party{rank}.npy", timeout)
+        out = workdir / f"party{rank}{suffix}"
+        command = [*_party_command(rank, port, shares, out, timeout), *extra_args]
         with (
             open(workdir / f"party{rank}.stdout", "wb") as stdout,
             open(workdir / f"party{rank}.stderr", "wb") as stderr,
@@ -238,27 +258,43 @@ def _collect(workdir: Path) -> tuple[np.ndarray, tuple[PartyTimings, ...]]:
     for rank, result in enumerate(results[1:], start=1):
         if not np.array_equal(result, results[0]):
             raise PartyFailedError(rank, "revealed a different result than party 0")
-    timings = tuple(
+    return results[0], read_timings(workdir)
+
+
+def read_timings(workdir: Path) -> tuple[PartyTimings, ...]:
+    """Read the timings line each party printed last on its stdout."""
+    return tuple(
         PartyTimings(**json.loads(_last_line(workdir / f"party{rank}.stdout")))
         for rank in range(WORLD_SIZE)
     )
-    return results[0], timings
 
 
-def run_secure_sum_timed(share_files: list[Path], workdir: Path, timeout: float) -> SecureSumResult:
-    """Run the three parties on their share files; return the sum and its timings."""
+def run_parties(
+    share_files: list[Path],
+    workdir: Path,
+    timeout: float,
+    extra_args: Sequence[str] = (),
+    suffix: str = ".npy",
+) -> float:
+    """Run the three parties to completion (outputs ``party<rank><suffix>``); returns seconds."""
     if len(share_files) != WORLD_SIZE:
         raise ValueError(f"expected {WORLD_SIZE} share files, got {len(share_files)}")
-    workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     processes: list[Popen] = []
     try:
-        _start_parties([Path(f) for f in share_files], workdir, timeout, processes)
+        files = [Path(f) for f in share_files]
+        _start_parties(files, workdir, timeout, processes, extra_args, suffix)
         _wait_for_parties(processes, workdir, timeout)
     finally:
         _kill_all(processes)
-    total = time.perf_counter() - started
+    return time.perf_counter() - started
+
+
+def run_secure_sum_timed(share_files: list[Path], workdir: Path, timeout: float) -> SecureSumResult:
+    """Run the three parties on their share files; return the sum and its timings."""
+    workdir = Path(workdir)
+    total = run_parties(share_files, workdir, timeout)
     values, parties = _collect(workdir)
     compute = parties[0].compute_s
     return SecureSumResult(values, SumTimings(total, total - compute, compute, parties))

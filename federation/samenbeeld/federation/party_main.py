@@ -6,11 +6,13 @@ import argparse
 import dataclasses
 import json
 import sys
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
-from samenbeeld.federation.party import WORLD_SIZE, run_party
+from samenbeeld.federation import programs
+from samenbeeld.federation.party import WORLD_SIZE, PartyTimings, run_party, run_party_program
 from samenbeeld.platform.errors import SamenbeeldError
 
 
@@ -24,6 +26,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--shares", type=Path, required=True, help="this party's int64 .npy")
     parser.add_argument("--out", type=Path, required=True, help="decoded float64 .npy")
     parser.add_argument("--timeout", type=float, default=60.0, help="rendezvous seconds")
+    parser.add_argument("--program", choices=programs.PROGRAMS, default="sum")
+    parser.add_argument("--params", default="{}", help="the program's public JSON parameters")
     return parser.parse_args(argv)
 
 
@@ -34,15 +38,25 @@ def main(argv: list[str] | None = None) -> int:
         print(f"world size must be {WORLD_SIZE}, got {args.world_size}", file=sys.stderr)
         return 2
     try:
-        result, timings = run_party(
-            args.rank, args.master_addr, args.master_port, args.shares, args.timeout
-        )
+        timings = _run(args)
     except (OSError, ValueError, SamenbeeldError) as error:
         print(f"party {args.rank} failed: {error}", file=sys.stderr)
         return 1
-    np.save(args.out, result.astype(np.float64))
     print(json.dumps(dataclasses.asdict(timings)), flush=True)
     return 0
+
+
+def _run(args: argparse.Namespace) -> PartyTimings:
+    """Run the chosen program and write its result to --out (.npy for sum, .npz otherwise)."""
+    where = (args.rank, args.master_addr, args.master_port, args.shares, args.timeout)
+    if args.program == "sum":
+        result, timings = run_party(*where)
+        np.save(args.out, result.astype(np.float64))
+        return timings
+    params = programs.CheckedSumParams.from_json(args.params)
+    checked, timings = run_party_program(*where, partial(programs.checked_sum, params=params))
+    programs.save_result(checked, args.out)
+    return timings
 
 
 if __name__ == "__main__":

@@ -1,0 +1,177 @@
+"""Aggregation programs run by the compute parties: a checked sum with disclosure control.
+
+:func:`checked_sum` works on the shared cities x cells matrix and reveals exactly:
+
+1. one validity bit per city (every cell in ``[0, max_value]``), so invalid cities are
+   named by index but none of their values are revealed;
+2. nothing more when fewer than ``min_contributors`` cities are valid (every cell is
+   suppressed for ``min_contributors``); otherwise one dominance bit per cell
+   (``max over cities > threshold x sum``, compared inside MPC);
+3. the sums of the released cells only (indexed inside MPC before revealing).
+
+Comparisons use CrypTen's sign-bit extraction (no products of two encoded values). The
+dominance test is exact: the threshold is a fraction ``p / q`` and ``q * max > p * sum``
+uses only public integer multiplications. The secure max multiplies 0/1 bits (scale 1)
+by encoded values, which cannot overflow once ``max_value`` is bounded here.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from samenbeeld.federation import crypten_compat
+from samenbeeld.federation.party import WORLD_SIZE, PartyFailedError, SumTimings, read_timings
+from samenbeeld.federation.party import run_parties as _run_parties
+from samenbeeld.platform.errors import InvalidInputError
+
+PROGRAMS = ("sum", "checked_sum")
+MIN_CONTRIBUTORS = "min_contributors"
+DOMINANCE = "dominance"
+MAX_VALUE_LIMIT = 2**24
+"""Upper bound on ``max_value``: keeps q * sum (q <= 1000, cities x max) far below 2**62."""
+MAX_DENOMINATOR = 1000
+
+
+@dataclass(frozen=True)
+class CheckedSumParams:
+    """Public parameters of the checked sum."""
+
+    max_value: float
+    min_contributors: int = 5
+    dominance: float = 0.6
+
+    def __post_init__(self) -> None:
+        """Refuse parameters outside the ranges the MPC arithmetic is exact for."""
+        if not 0 < self.max_value <= MAX_VALUE_LIMIT:
+            raise InvalidInputError(f"max_value must be in (0, {MAX_VALUE_LIMIT}]")
+        if self.min_contributors < 1:
+            raise InvalidInputError("min_contributors must be at least 1")
+        if not 0 < self.dominance <= 1:
+            raise InvalidInputError("dominance must be in (0, 1]")
+
+    @classmethod
+    def from_json(cls, text: str) -> CheckedSumParams:
+        """Build parameters from a JSON object with the field names as keys."""
+        data = json.loads(text)
+        known = {"max_value", "min_contributors", "dominance"}
+        if not isinstance(data, dict) or "max_value" not in data or set(data) - known:
+            raise InvalidInputError(f"params need max_value and only keys from {sorted(known)}")
+        try:
+            return cls(**data)
+        except TypeError as error:
+            raise InvalidInputError(f"params have a value of the wrong type: {error}") from error
+
+    def to_json(self) -> str:
+        """Serialise for the party command line."""
+        return json.dumps(asdict(self))
+
+
+@dataclass(frozen=True)
+class CheckedSumResult:
+    """What all three parties reveal: released values (NaN when suppressed) and reasons."""
+
+    values: np.ndarray
+    """float64 per cell; NaN where suppressed."""
+    reasons: np.ndarray
+    """str per cell: "" when released, else "min_contributors" or "dominance"."""
+    invalid_cities: np.ndarray
+    """int64 indices of the excluded cities."""
+    contributors: int
+
+    def released(self) -> dict[int, float]:
+        """Released cells only, by cell index (suppressed cells are absent)."""
+        return {int(i): float(self.values[i]) for i in np.flatnonzero(self.reasons == "")}
+
+
+def _reveal(tensor: Any) -> np.ndarray:
+    """Reveal ring elements and decode them exactly at the tensor's own scale."""
+    bits = int(tensor.encoder.scale).bit_length() - 1
+    return crypten_compat.decode_ring(tensor.reveal(), precision_bits=bits)
+
+
+def city_validity(matrix: Any, max_value: float) -> np.ndarray:
+    """Reveal one bit per city: True when every cell lies in ``[0, max_value]``."""
+    violations = (matrix.lt(0) + matrix.gt(max_value)).sum(dim=1)
+    return np.asarray(_reveal(violations.lt(1)) == 1, dtype=bool)
+
+
+def dominated_cells(totals: Any, maxima: Any, threshold: float) -> np.ndarray:
+    """Reveal one bit per cell: ``max > threshold x sum``, as ``q * max > p * sum``."""
+    ratio = Fraction(threshold).limit_denominator(MAX_DENOMINATOR)
+    bits = _reveal((totals * ratio.numerator).lt(maxima * ratio.denominator))
+    return np.asarray(bits == 1, dtype=bool)
+
+
+def checked_sum(crypten: Any, shares: np.ndarray, params: CheckedSumParams) -> CheckedSumResult:
+    """Run the checked sum on this party's share matrix; see the module docstring."""
+    import torch
+
+    matrix = crypten.mpc.MPCTensor.from_shares(
+        torch.from_numpy(shares), precision=crypten_compat.PRECISION_BITS
+    )
+    valid = city_validity(matrix, params.max_value)
+    contributors = int(valid.sum())
+    cells = shares.shape[1]
+    reasons = np.full(cells, MIN_CONTRIBUTORS, dtype=object)
+    values = np.full(cells, np.nan)
+    if contributors >= params.min_contributors:
+        kept = matrix * torch.from_numpy(valid.astype(np.int64)).unsqueeze(1)
+        totals = kept.sum(dim=0)
+        dominated = dominated_cells(totals, kept.max(dim=0)[0], params.dominance)
+        reasons[:] = np.where(dominated, DOMINANCE, "")
+        released = np.flatnonzero(~dominated)
+        if released.size:
+            values[released] = _reveal(totals[torch.from_numpy(released)])
+    invalid = np.flatnonzero(~valid).astype(np.int64)
+    return CheckedSumResult(values, reasons.astype(str), invalid, contributors)
+
+
+def save_result(result: CheckedSumResult, path: Path) -> None:
+    """Write a party's result as .npz (no pickles)."""
+    np.savez(
+        path,
+        values=result.values.astype(np.float64),
+        reasons=result.reasons.astype(str),
+        invalid_cities=result.invalid_cities,
+        contributors=np.int64(result.contributors),
+    )
+
+
+def load_result(path: Path) -> CheckedSumResult:
+    """Read a result written by :func:`save_result`."""
+    with np.load(path, allow_pickle=False) as data:
+        return CheckedSumResult(
+            data["values"], data["reasons"], data["invalid_cities"], int(data["contributors"])
+        )
+
+
+def _same(left: CheckedSumResult, right: CheckedSumResult) -> bool:
+    """Whether two parties' results agree exactly (NaN equal to NaN)."""
+    return (
+        np.array_equal(left.values, right.values, equal_nan=True)
+        and np.array_equal(left.reasons, right.reasons)
+        and np.array_equal(left.invalid_cities, right.invalid_cities)
+        and left.contributors == right.contributors
+    )
+
+
+def run_checked_sum(
+    share_files: list[Path], workdir: Path, timeout: float, params: CheckedSumParams
+) -> tuple[CheckedSumResult, SumTimings]:
+    """Run the three parties on the checked sum; require that all three agree."""
+    workdir = Path(workdir)
+    extra = ["--program", "checked_sum", "--params", params.to_json()]
+    total = _run_parties(share_files, workdir, timeout, extra, suffix=".npz")
+    results = [load_result(workdir / f"party{rank}.npz") for rank in range(WORLD_SIZE)]
+    for rank, other in enumerate(results[1:], start=1):
+        if not _same(results[0], other):
+            raise PartyFailedError(rank, "revealed a different result than party 0")
+    parties = read_timings(workdir)
+    compute = parties[0].compute_s
+    return results[0], SumTimings(total, total - compute, compute, parties)
