@@ -1,0 +1,276 @@
+"""Statistics programs: one-hot histogram and spike count (precision 0 shares), moments.
+
+The histogram and the spike count take the shared cities x cells matrix encoded with
+``precision_bits=0`` (one ring element per integer, no fixed-point scale), so the product
+``x * (x - 1)`` of two secret values is exact in the ring: ``x * (x - 1) = 0 (mod 2**64)``
+holds only for ``x`` in ``{0, 1}`` (``x`` and ``x - 1`` are coprime, so one of them would
+have to be a multiple of ``2**64``).
+
+:func:`histogram` (rows are one-hot bucket vectors) reveals exactly:
+
+1. one validity bit per city: every entry in ``{0, 1}`` and the row sums to 1;
+2. nothing more when fewer than ``min_contributors`` cities are valid; otherwise
+3. the bucket counts over the valid cities. Quartile bucket indices are derived afterwards from
+   the released counts (public post-processing, :func:`quartile_buckets`).
+
+:func:`spike_count` (rows are 0/1 flags per cell) reveals exactly one validity bit per city
+(every entry in ``{0, 1}``) and, with at least ``min_contributors`` valid cities, the number of
+valid cities with the flag set per cell. Suppressed cells are NaN with the reason
+``"min_contributors"``. Results use :class:`programs.CheckedSumResult` and its ``.npz`` format.
+
+:func:`moments` works on fixed-point shares (``PRECISION_BITS``) laid out as ``m`` value columns
+``x_j``, then their ``m`` squares ``x_j**2``, then one population column: ``2 m + 1`` cells. It
+reveals one validity bit per city (``x_j`` in ``[0, max_value]``, squares in
+``[0, max_value**2]`` and within :func:`square_tolerance` of ``x_j * x_j`` computed in MPC,
+population in ``[1, max_population]``) and, with at least ``min_contributors`` valid cities, the
+``2 m + 1`` column sums over valid cities. Mean, variance ``E[x**2] - E[x]**2`` and the rate per
+10,000 inhabitants are computed from those sums after the reveal (:func:`moments_from_sums`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from samenbeeld.federation import crypten_compat, programs
+from samenbeeld.federation.party import WORLD_SIZE, PartyFailedError, SumTimings, read_timings
+from samenbeeld.federation.party import run_parties as _run_parties
+from samenbeeld.federation.programs import MIN_CONTRIBUTORS, CheckedSumResult
+from samenbeeld.platform.errors import InvalidInputError
+
+PROGRAMS = ("histogram", "spike_count", "moments")
+MOMENTS_MAX_VALUE = 2**12
+"""Bound on ``max_value``: x * x at scale 2**32 stays below 2**56, squares' sums below 2**62."""
+MOMENTS_MAX_POPULATION = 2**30
+RATE_BASE = 10_000
+QUARTILES = (0.25, 0.5, 0.75)
+
+
+@dataclass(frozen=True)
+class CountParams:
+    """Public parameters of the histogram and the spike count."""
+
+    min_contributors: int = 5
+
+    def __post_init__(self) -> None:
+        """Refuse a minimum below one contributor."""
+        if isinstance(self.min_contributors, bool) or not isinstance(self.min_contributors, int):
+            raise InvalidInputError("min_contributors must be an integer")
+        if self.min_contributors < 1:
+            raise InvalidInputError("min_contributors must be at least 1")
+
+    @classmethod
+    def from_json(cls, text: str) -> CountParams:
+        """Build parameters from a JSON object (only ``min_contributors`` is known)."""
+        data = json.loads(text)
+        if not isinstance(data, dict) or set(data) - {"min_contributors"}:
+            raise InvalidInputError("params take only the key 'min_contributors'")
+        return cls(**data)
+
+    def to_json(self) -> str:
+        """Serialise for the party command line."""
+        return json.dumps(asdict(self))
+
+
+@dataclass(frozen=True)
+class MomentsParams:
+    """Public parameters of the moments program."""
+
+    max_value: float
+    max_population: float = 1e8
+    min_contributors: int = 5
+
+    def __post_init__(self) -> None:
+        """Refuse parameters outside the ranges the MPC arithmetic is exact for."""
+        if not 0 < self.max_value <= MOMENTS_MAX_VALUE:
+            raise InvalidInputError(f"max_value must be in (0, {MOMENTS_MAX_VALUE}]")
+        if not 1 <= self.max_population <= MOMENTS_MAX_POPULATION:
+            raise InvalidInputError(f"max_population must be in [1, {MOMENTS_MAX_POPULATION}]")
+        CountParams(self.min_contributors)
+
+    @classmethod
+    def from_json(cls, text: str) -> MomentsParams:
+        """Build parameters from a JSON object with the field names as keys."""
+        data = json.loads(text)
+        known = {"max_value", "max_population", "min_contributors"}
+        if not isinstance(data, dict) or "max_value" not in data or set(data) - known:
+            raise InvalidInputError(f"params need max_value and only keys from {sorted(known)}")
+        try:
+            return cls(**data)
+        except TypeError as error:
+            raise InvalidInputError(f"params have a value of the wrong type: {error}") from error
+
+    def to_json(self) -> str:
+        """Serialise for the party command line."""
+        return json.dumps(asdict(self))
+
+
+@dataclass(frozen=True)
+class MomentsResult:
+    """Released sums and what is derived from them per value column (NaN when suppressed)."""
+
+    sums: np.ndarray
+    sums_of_squares: np.ndarray
+    population: float
+    count: int
+    mean: np.ndarray
+    variance: np.ndarray
+    rate: np.ndarray
+    """Sum of the value per ``RATE_BASE`` inhabitants of the valid cities."""
+    reasons: np.ndarray
+    invalid_cities: np.ndarray
+
+
+def _load_integers(crypten: Any, shares: np.ndarray) -> Any:
+    """Wrap this party's shares as an MPC tensor of integers (precision 0, scale 1)."""
+    import torch
+
+    return crypten.mpc.MPCTensor.from_shares(torch.from_numpy(shares), precision=0)
+
+
+def _bad_entries(matrix: Any) -> Any:
+    """Per city, inside MPC: how many entries are outside ``{0, 1}`` (exact, see module doc)."""
+    return (matrix * (matrix - 1)).ne(0).sum(dim=1)
+
+
+def _valid_bits(violations: Any) -> np.ndarray:
+    """Reveal one bit per city: True when the city has no violation."""
+    return np.asarray(programs._reveal(violations.lt(1)) == 1, dtype=bool)
+
+
+def _counts(matrix: Any, valid: np.ndarray, params: CountParams) -> CheckedSumResult:
+    """Reveal the column sums over valid cities, or suppress all when too few are valid."""
+    import torch
+
+    contributors = int(valid.sum())
+    cells = matrix.size(1)
+    values = np.full(cells, np.nan)
+    reasons = np.full(cells, MIN_CONTRIBUTORS)
+    if contributors >= params.min_contributors:
+        mask = torch.from_numpy(valid.astype(np.int64)).unsqueeze(1)
+        values = programs._reveal((matrix * mask).sum(dim=0))
+        reasons = np.full(cells, "")
+    invalid = np.flatnonzero(~valid).astype(np.int64)
+    return CheckedSumResult(values, reasons.astype(str), invalid, contributors)
+
+
+def histogram(crypten: Any, shares: np.ndarray, params: CountParams) -> CheckedSumResult:
+    """Run the one-hot checked histogram on this party's shares; see the module docstring."""
+    matrix = _load_integers(crypten, shares)
+    violations = _bad_entries(matrix) + matrix.sum(dim=1).ne(1)
+    return _counts(matrix, _valid_bits(violations), params)
+
+
+def spike_count(crypten: Any, shares: np.ndarray, params: CountParams) -> CheckedSumResult:
+    """Run the checked 0/1 flag count on this party's shares; see the module docstring."""
+    matrix = _load_integers(crypten, shares)
+    return _counts(matrix, _valid_bits(_bad_entries(matrix)), params)
+
+
+def square_tolerance(max_value: float) -> float:
+    """How far a submitted square may lie from ``x * x`` in MPC (fixed-point rounding)."""
+    return float((1 + max_value) * 2.0**-12)
+
+
+def moments(crypten: Any, shares: np.ndarray, params: MomentsParams) -> CheckedSumResult:
+    """Run the checked moments on this party's shares; reveals the ``2 m + 1`` column sums."""
+    import torch
+
+    if shares.shape[1] < 3 or shares.shape[1] % 2 == 0:
+        raise InvalidInputError("moments need 2 m + 1 columns: values, squares, population")
+    m = shares.shape[1] // 2
+    matrix = crypten.mpc.MPCTensor.from_shares(
+        torch.from_numpy(shares), precision=crypten_compat.PRECISION_BITS
+    )
+    values, squares, population = matrix[:, :m], matrix[:, m : 2 * m], matrix[:, 2 * m :]
+    tolerance = square_tolerance(params.max_value)
+    mismatch = squares - values * values
+    violations = (
+        (values.lt(0) + values.gt(params.max_value)).sum(dim=1)
+        + (squares.lt(0) + squares.gt(params.max_value**2)).sum(dim=1)
+        + (mismatch.gt(tolerance) + mismatch.lt(-tolerance)).sum(dim=1)
+        + (population.lt(1) + population.gt(params.max_population)).sum(dim=1)
+    )
+    return _counts(matrix, _valid_bits(violations), CountParams(params.min_contributors))
+
+
+def moments_from_sums(released: CheckedSumResult) -> MomentsResult:
+    """Public post-processing of the released sums: mean, variance and rate per value column.
+
+    Variance is the population variance over valid cities, ``S2 / n - (S1 / n) ** 2``, clipped
+    at 0 against fixed-point rounding. Everything is NaN when the sums were suppressed.
+    """
+    m = released.values.size // 2
+    sums, squares = released.values[:m], released.values[m : 2 * m]
+    population = float(released.values[2 * m])
+    n = released.contributors
+    if np.isnan(population) or n == 0:
+        nan = np.full(m, np.nan)
+        mean, variance, rate = nan, nan.copy(), nan.copy()
+    else:
+        mean = sums / n
+        variance = np.maximum(squares / n - mean**2, 0.0)
+        rate = sums / population * RATE_BASE
+    return MomentsResult(
+        sums,
+        squares,
+        population,
+        n,
+        mean,
+        variance,
+        rate,
+        released.reasons[:m],
+        released.invalid_cities,
+    )
+
+
+COUNT_PROGRAMS = {"histogram": histogram, "spike_count": spike_count}
+"""Party-side functions by program name, for ``party_main``."""
+
+
+def quartile_buckets(counts: np.ndarray) -> tuple[int, ...] | None:
+    """Bucket index of each quartile from a released histogram (None if suppressed or empty).
+
+    The q-quartile is the smallest bucket ``b`` with ``cumsum(counts)[b] >= q * total`` (the
+    inverted CDF, as ``numpy.percentile(..., method="inverted_cdf")`` on the raw buckets).
+    """
+    counts = np.asarray(counts, dtype=np.float64)
+    if counts.size == 0 or not np.all(np.isfinite(counts)) or counts.sum() <= 0:
+        return None
+    cumulative = np.cumsum(counts)
+    total = cumulative[-1]
+    return tuple(int(np.searchsorted(cumulative, q * total, side="left")) for q in QUARTILES)
+
+
+def run_count_program(
+    program: str,
+    share_files: list[Path],
+    workdir: Path,
+    timeout: float,
+    params: CountParams | MomentsParams,
+) -> tuple[CheckedSumResult, SumTimings]:
+    """Run the three parties on one of :data:`PROGRAMS`; require that all three agree."""
+    if program not in PROGRAMS:
+        raise InvalidInputError(f"program must be one of {PROGRAMS}, got {program!r}")
+    workdir = Path(workdir)
+    extra = ["--program", program, "--params", params.to_json()]
+    total = _run_parties(share_files, workdir, timeout, extra, suffix=".npz")
+    results = [programs.load_result(workdir / f"party{rank}.npz") for rank in range(WORLD_SIZE)]
+    for rank, other in enumerate(results[1:], start=1):
+        if not programs._same(results[0], other):
+            raise PartyFailedError(rank, "revealed a different result than party 0")
+    parties = read_timings(workdir)
+    compute = parties[0].compute_s
+    return results[0], SumTimings(total, total - compute, compute, parties)
+
+
+def run_moments(
+    share_files: list[Path], workdir: Path, timeout: float, params: MomentsParams
+) -> tuple[MomentsResult, SumTimings]:
+    """Run the three parties on the moments and post-process the released sums."""
+    released, timings = run_count_program("moments", share_files, workdir, timeout, params)
+    return moments_from_sums(released), timings
