@@ -9,21 +9,24 @@ timeout, so a party that never shows up would keep the others waiting for torch'
 (30 minutes for gloo). :func:`crypten_compat.distributed_timeout` supplies one while
 ``crypten.init()`` runs; it covers the rendezvous and every later collective on CrypTen's groups.
 
-The supervisor (:func:`run_secure_sum`) never hangs: it polls the three processes under
-an overall deadline and kills every process group as soon as one party fails.
+Multiplication triples come from CrypTen's TTP provider by default: a fourth process,
+the triple dealer (:mod:`samenbeeld.federation.dealer`, rank ``WORLD_SIZE``), joins the same
+rendezvous and never receives shares. The party reads its provider from
+``SAMENBEELD_MPC_PROVIDER`` (``ttp``, the default, or ``tfp``) and refuses to start with
+CrypTen's trusted-first-party provider unless ``SAMENBEELD_MPC_DEV=1``; the supervisor sets
+both for its parties.
+
+The supervisor (:func:`run_secure_sum`) never hangs: it polls the three parties and the
+dealer under an overall deadline and kills every process group as soon as one fails.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -31,26 +34,29 @@ from typing import Any, TypeVar
 import numpy as np
 
 from samenbeeld.federation import crypten_compat
+from samenbeeld.federation.supervisor import (
+    Member,
+    kill_all,
+    start_member,
+    wait_for_members,
+    write_manifest,
+)
+from samenbeeld.federation.supervisor import PartyFailedError as PartyFailedError  # re-export
+from samenbeeld.federation.supervisor import find_free_port as find_free_port  # re-export
 from samenbeeld.platform.errors import SamenbeeldError
 
-Popen = subprocess.Popen[bytes]
 WORLD_SIZE = 3
-STDERR_TAIL_LINES = 15
-_POLL_SECONDS = 0.02
+DEALER_RANK = WORLD_SIZE
+"""CrypTen puts the TTP at rank ``world_size``: one past the last compute party."""
+DEALER_NAME = f"triple dealer (rank {DEALER_RANK})"
+PROVIDER_ENV = "SAMENBEELD_MPC_PROVIDER"
+DEV_ENV = "SAMENBEELD_MPC_DEV"
+PROVIDERS = ("ttp", "tfp")
 R = TypeVar("R")
 
 
-class PartyFailedError(SamenbeeldError):
-    """A compute party exited non-zero, timed out, or disagreed with the others."""
-
-    def __init__(self, party: int, reason: str, stderr_tail: str = "") -> None:
-        self.party = party
-        self.reason = reason
-        self.stderr_tail = stderr_tail
-        detail = (
-            f"\n--- party {party} stderr (last lines) ---\n{stderr_tail}" if stderr_tail else ""
-        )
-        super().__init__(f"compute party {party} failed: {reason}{detail}")
+class ProviderRefusedError(SamenbeeldError):
+    """The party's triple provider is unknown, or is the dev-only TFP without the dev flag."""
 
 
 class RendezvousError(SamenbeeldError):
@@ -104,11 +110,28 @@ def configure_environment(rank: int, world_size: int, addr: str, port: int) -> N
     )
 
 
-def join_parties(crypten: Any, rank: int, addr: str, port: int, timeout: float) -> None:
-    """Rendezvous with the other parties via ``crypten.init()``, failing after ``timeout``."""
+def require_provider() -> str:
+    """The provider from ``SAMENBEELD_MPC_PROVIDER``; TFP only with ``SAMENBEELD_MPC_DEV=1``."""
+    provider = os.environ.get(PROVIDER_ENV, "ttp").strip().lower() or "ttp"
+    if provider not in PROVIDERS:
+        raise ProviderRefusedError(f"{PROVIDER_ENV}={provider!r}: expected one of {PROVIDERS}")
+    if provider == "tfp" and os.environ.get(DEV_ENV) != "1":
+        raise ProviderRefusedError(
+            f"refusing to start with {PROVIDER_ENV}=tfp: CrypTen's trusted-first-party provider "
+            f"lets party 0 generate every multiplication triple and is for development only; "
+            f"use the TTP dealer ({PROVIDER_ENV}=ttp) or set {DEV_ENV}=1 on a dev machine"
+        )
+    return provider
+
+
+def join_parties(
+    crypten: Any, rank: int, addr: str, port: int, timeout: float, provider: str = "ttp"
+) -> None:
+    """Rendezvous with the others (and the dealer for ``ttp``) via ``crypten.init()``."""
     import torch.distributed as dist
 
     configure_environment(rank, WORLD_SIZE, addr, port)
+    crypten.cfg["mpc.provider"] = provider.upper()
     try:
         with crypten_compat.distributed_timeout(timeout):
             crypten.init()
@@ -151,12 +174,13 @@ def run_party_program(
     compute: Callable[[Any, np.ndarray], R],
 ) -> tuple[R, PartyTimings]:
     """Run one party of ``compute(crypten, shares)``; returns its result and phase timings."""
+    provider = require_provider()
     marks = [time.perf_counter()]
     shares = load_shares(shares_path)
     marks.append(time.perf_counter())
     crypten = crypten_compat.import_crypten()
     marks.append(time.perf_counter())
-    join_parties(crypten, rank, addr, port, timeout)
+    join_parties(crypten, rank, addr, port, timeout, provider)
     marks.append(time.perf_counter())
     try:
         result = compute(crypten, shares)
@@ -171,13 +195,6 @@ def run_party_program(
 # --- supervisor side ----------------------------------------------------------------------
 
 
-def find_free_port(host: str = "127.0.0.1") -> int:
-    """Ask the OS for a free TCP port (it may be taken again before rank 0 binds it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])
-
-
 def _party_command(rank: int, port: int, shares: Path, out: Path, timeout: float) -> list[str]:
     """The command line that starts party ``rank``."""
     return [
@@ -190,61 +207,49 @@ def _party_command(rank: int, port: int, shares: Path, out: Path, timeout: float
     ]
 
 
+def _dealer_command(port: int, timeout: float) -> list[str]:
+    """The command line that starts the triple dealer (it takes no shares at all)."""
+    return [
+        sys.executable,
+        "-m",
+        "samenbeeld.federation.dealer",
+        *("--world-size", str(WORLD_SIZE), "--master-addr", "127.0.0.1"),
+        *("--master-port", str(port), "--timeout", str(timeout)),
+    ]
+
+
+def _party_environment(provider: str) -> dict[str, str]:
+    """The parties' environment: the provider, and the dev flag only for ``tfp``."""
+    if provider not in PROVIDERS:
+        raise ValueError(f"provider must be one of {PROVIDERS}, got {provider!r}")
+    env = {key: value for key, value in os.environ.items() if key != DEV_ENV}
+    env[PROVIDER_ENV] = provider
+    if provider == "tfp":
+        env[DEV_ENV] = "1"
+    return env
+
+
 def _start_parties(
     share_files: list[Path],
     workdir: Path,
     timeout: float,
-    processes: list[Popen],
+    members: list[Member],
     extra_args: Sequence[str] = (),
     suffix: str = ".npy",
+    provider: str = "ttp",
 ) -> None:
-    """Start the three parties into ``processes``, each in its own process group."""
+    """Start the parties (and the dealer for ``ttp``) into ``members``, one group each."""
+    env = _party_environment(provider)
     port = find_free_port()
     for rank, shares in enumerate(share_files):
         out = workdir / f"party{rank}{suffix}"
         command = [*_party_command(rank, port, shares, out, timeout), *extra_args]
-        with (
-            open(workdir / f"party{rank}.stdout", "wb") as stdout,
-            open(workdir / f"party{rank}.stderr", "wb") as stderr,
-        ):
-            processes.append(
-                subprocess.Popen(command, stdout=stdout, stderr=stderr, start_new_session=True)
-            )
-
-
-def _stderr_tail(workdir: Path, rank: int) -> str:
-    """The last lines a party wrote to stderr."""
-    path = workdir / f"party{rank}.stderr"
-    lines = path.read_text(errors="replace").splitlines() if path.exists() else []
-    return "\n".join(lines[-STDERR_TAIL_LINES:])
-
-
-def _kill_all(processes: list[Popen]) -> None:
-    """Kill every party's process group that is still running, and reap it."""
-    for process in processes:
-        if process.poll() is None:
-            with suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-    for process in processes:
-        process.wait()
-
-
-def _wait_for_parties(processes: list[Popen], workdir: Path, timeout: float) -> None:
-    """Wait until all parties exit 0; raise as soon as one fails or the deadline passes."""
-    deadline = time.monotonic() + timeout
-    while True:
-        codes = [process.poll() for process in processes]
-        failed = [rank for rank, code in enumerate(codes) if code not in (None, 0)]
-        if failed:
-            reason = f"exited with code {codes[failed[0]]}"
-            raise PartyFailedError(failed[0], reason, _stderr_tail(workdir, failed[0]))
-        if all(code == 0 for code in codes):
-            return
-        if time.monotonic() > deadline:
-            late = codes.index(None)
-            reason = f"did not finish within {timeout:g} s"
-            raise PartyFailedError(late, reason, _stderr_tail(workdir, late))
-        time.sleep(_POLL_SECONDS)
+        members.append(
+            start_member(rank, f"compute party {rank}", command, workdir, f"party{rank}", env)
+        )
+    if provider == "ttp":
+        command = _dealer_command(port, timeout)
+        members.append(start_member(DEALER_RANK, DEALER_NAME, command, workdir, "dealer", env))
 
 
 def _last_line(path: Path) -> str:
@@ -275,31 +280,41 @@ def run_parties(
     timeout: float,
     extra_args: Sequence[str] = (),
     suffix: str = ".npy",
+    provider: str = "ttp",
 ) -> float:
-    """Run the three parties to completion (outputs ``party<rank><suffix>``); returns seconds."""
+    """Run the three parties (outputs ``party<rank><suffix>``) and, for ``ttp``, the dealer.
+
+    Returns the wall-clock seconds. ``processes.json`` in ``workdir`` records every
+    process's pid and exit code afterwards.
+    """
     if len(share_files) != WORLD_SIZE:
         raise ValueError(f"expected {WORLD_SIZE} share files, got {len(share_files)}")
     workdir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    processes: list[Popen] = []
+    members: list[Member] = []
     try:
         files = [Path(f) for f in share_files]
-        _start_parties(files, workdir, timeout, processes, extra_args, suffix)
-        _wait_for_parties(processes, workdir, timeout)
+        _start_parties(files, workdir, timeout, members, extra_args, suffix, provider)
+        wait_for_members(members, timeout)
     finally:
-        _kill_all(processes)
+        kill_all(members)
+        write_manifest(members, workdir)
     return time.perf_counter() - started
 
 
-def run_secure_sum_timed(share_files: list[Path], workdir: Path, timeout: float) -> SecureSumResult:
+def run_secure_sum_timed(
+    share_files: list[Path], workdir: Path, timeout: float, provider: str = "ttp"
+) -> SecureSumResult:
     """Run the three parties on their share files; return the sum and its timings."""
     workdir = Path(workdir)
-    total = run_parties(share_files, workdir, timeout)
+    total = run_parties(share_files, workdir, timeout, provider=provider)
     values, parties = _collect(workdir)
     compute = parties[0].compute_s
     return SecureSumResult(values, SumTimings(total, total - compute, compute, parties))
 
 
-def run_secure_sum(share_files: list[Path], workdir: Path, timeout: float) -> np.ndarray:
+def run_secure_sum(
+    share_files: list[Path], workdir: Path, timeout: float, provider: str = "ttp"
+) -> np.ndarray:
     """Securely sum the shared matrices over cities; returns the decoded column sum."""
-    return run_secure_sum_timed(share_files, workdir, timeout).values
+    return run_secure_sum_timed(share_files, workdir, timeout, provider).values

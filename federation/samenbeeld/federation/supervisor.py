@@ -1,0 +1,132 @@
+"""Process helpers for the compute-party supervisor: start, watch, kill, report.
+
+Every supervised process (three compute parties and, with CrypTen's TTP provider, the
+triple dealer) runs in its own process group with stdout and stderr in files under the
+run's work directory. :func:`wait_for_members` polls them under one deadline and raises
+:class:`PartyFailedError` naming the first one that fails, so a run never hangs;
+:func:`kill_all` then kills every group that is still alive.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+from samenbeeld.platform.errors import SamenbeeldError
+
+Popen = subprocess.Popen[bytes]
+STDERR_TAIL_LINES = 15
+POLL_SECONDS = 0.02
+PROCESSES_FILE = "processes.json"
+"""Written into the work directory after a run: name, rank, pid and exit code of each member."""
+
+
+class PartyFailedError(SamenbeeldError):
+    """A compute party (or the triple dealer) exited non-zero, timed out, or disagreed."""
+
+    def __init__(
+        self, party: int, reason: str, stderr_tail: str = "", *, name: str | None = None
+    ) -> None:
+        self.party = party
+        self.name = name or f"compute party {party}"
+        self.reason = reason
+        self.stderr_tail = stderr_tail
+        detail = f"\n--- {self.name} stderr (last lines) ---\n{stderr_tail}" if stderr_tail else ""
+        super().__init__(f"{self.name} failed: {reason}{detail}")
+
+
+@dataclass(frozen=True)
+class Member:
+    """One supervised process: its rank, the name errors use, and its stderr file."""
+
+    rank: int
+    name: str
+    process: Popen
+    stderr: Path
+
+
+def find_free_port(host: str = "127.0.0.1") -> int:
+    """Ask the OS for a free TCP port (it may be taken again before rank 0 binds it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def start_member(
+    rank: int,
+    name: str,
+    command: Sequence[str],
+    workdir: Path,
+    stem: str,
+    env: Mapping[str, str] | None = None,
+) -> Member:
+    """Start ``command`` in its own process group, output in ``<stem>.stdout/.stderr``."""
+    stderr_path = workdir / f"{stem}.stderr"
+    with open(workdir / f"{stem}.stdout", "wb") as stdout, open(stderr_path, "wb") as stderr:
+        process = subprocess.Popen(
+            list(command),
+            stdout=stdout,
+            stderr=stderr,
+            start_new_session=True,
+            env=None if env is None else dict(env),
+        )
+    return Member(rank, name, process, stderr_path)
+
+
+def stderr_tail(path: Path) -> str:
+    """The last lines a process wrote to its stderr file."""
+    lines = path.read_text(errors="replace").splitlines() if path.exists() else []
+    return "\n".join(lines[-STDERR_TAIL_LINES:])
+
+
+def kill_all(members: Sequence[Member]) -> None:
+    """Kill every member's process group that is still running, and reap it."""
+    for member in members:
+        if member.process.poll() is None:
+            with suppress(ProcessLookupError):
+                os.killpg(member.process.pid, signal.SIGKILL)
+    for member in members:
+        member.process.wait()
+
+
+def _fail(member: Member, reason: str) -> PartyFailedError:
+    """The error that names ``member`` and carries its stderr tail."""
+    return PartyFailedError(member.rank, reason, stderr_tail(member.stderr), name=member.name)
+
+
+def wait_for_members(members: Sequence[Member], timeout: float) -> None:
+    """Wait until every member exits 0; raise as soon as one fails or the deadline passes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        codes = [member.process.poll() for member in members]
+        for member, code in zip(members, codes, strict=True):
+            if code not in (None, 0):
+                raise _fail(member, f"exited with code {code}")
+        if all(code == 0 for code in codes):
+            return
+        if time.monotonic() > deadline:
+            late = members[codes.index(None)]
+            raise _fail(late, f"did not finish within {timeout:g} s")
+        time.sleep(POLL_SECONDS)
+
+
+def write_manifest(members: Sequence[Member], workdir: Path) -> None:
+    """Record name, rank, pid and exit code of every member in ``processes.json``."""
+    rows = [
+        {
+            "name": member.name,
+            "rank": member.rank,
+            "pid": member.process.pid,
+            "returncode": member.process.returncode,
+        }
+        for member in members
+    ]
+    (workdir / PROCESSES_FILE).write_text(json.dumps(rows, indent=2))
