@@ -18,10 +18,10 @@ by encoded values, which cannot overflow once ``max_value`` is bounded here.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Self
 
 import numpy as np
 
@@ -38,10 +38,38 @@ MAX_VALUE_LIMIT = 2**24
 MAX_DENOMINATOR = 1000
 
 
+class JsonParams:
+    """Mixin for a program's public parameters, which travel as JSON to the parties.
+
+    A subclass is a frozen dataclass; ``required`` names the keys a JSON object must have.
+    """
+
+    required: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def from_json(cls, text: str) -> Self:
+        """Build parameters from a JSON object whose keys are field names."""
+        data = json.loads(text)
+        # Subclasses are dataclasses; the mixin itself cannot say so to the type checker.
+        known = sorted(field.name for field in fields(cls))  # type: ignore[arg-type]
+        if not isinstance(data, dict) or set(cls.required) - set(data) or set(data) - set(known):
+            need = "".join(f"{key} and " for key in cls.required)
+            raise InvalidInputError(f"params need {need}only keys from {known}")
+        try:
+            return cls(**data)
+        except TypeError as error:
+            raise InvalidInputError(f"params have a value of the wrong type: {error}") from error
+
+    def to_json(self) -> str:
+        """Serialise for the party command line."""
+        return json.dumps(vars(self))
+
+
 @dataclass(frozen=True)
-class CheckedSumParams:
+class CheckedSumParams(JsonParams):
     """Public parameters of the checked sum."""
 
+    required: ClassVar[tuple[str, ...]] = ("max_value",)
     max_value: float
     min_contributors: int = 5
     dominance: float = 0.6
@@ -54,22 +82,6 @@ class CheckedSumParams:
             raise InvalidInputError("min_contributors must be at least 1")
         if not 0 < self.dominance <= 1:
             raise InvalidInputError("dominance must be in (0, 1]")
-
-    @classmethod
-    def from_json(cls, text: str) -> CheckedSumParams:
-        """Build parameters from a JSON object with the field names as keys."""
-        data = json.loads(text)
-        known = {"max_value", "min_contributors", "dominance"}
-        if not isinstance(data, dict) or "max_value" not in data or set(data) - known:
-            raise InvalidInputError(f"params need max_value and only keys from {sorted(known)}")
-        try:
-            return cls(**data)
-        except TypeError as error:
-            raise InvalidInputError(f"params have a value of the wrong type: {error}") from error
-
-    def to_json(self) -> str:
-        """Serialise for the party command line."""
-        return json.dumps(asdict(self))
 
 
 @dataclass(frozen=True)

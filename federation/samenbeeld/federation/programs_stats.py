@@ -29,17 +29,16 @@ population in ``[1, max_population]``) and, with at least ``min_contributors`` v
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from samenbeeld.federation import crypten_compat, programs
 from samenbeeld.federation.party import WORLD_SIZE, PartyFailedError, SumTimings, read_timings
 from samenbeeld.federation.party import run_parties as _run_parties
-from samenbeeld.federation.programs import MIN_CONTRIBUTORS, CheckedSumResult
+from samenbeeld.federation.programs import MIN_CONTRIBUTORS, CheckedSumResult, JsonParams
 from samenbeeld.platform.errors import InvalidInputError
 
 PROGRAMS = ("histogram", "spike_count", "moments")
@@ -51,7 +50,7 @@ QUARTILES = (0.25, 0.5, 0.75)
 
 
 @dataclass(frozen=True)
-class CountParams:
+class CountParams(JsonParams):
     """Public parameters of the histogram and the spike count."""
 
     min_contributors: int = 5
@@ -63,23 +62,12 @@ class CountParams:
         if self.min_contributors < 1:
             raise InvalidInputError("min_contributors must be at least 1")
 
-    @classmethod
-    def from_json(cls, text: str) -> CountParams:
-        """Build parameters from a JSON object (only ``min_contributors`` is known)."""
-        data = json.loads(text)
-        if not isinstance(data, dict) or set(data) - {"min_contributors"}:
-            raise InvalidInputError("params take only the key 'min_contributors'")
-        return cls(**data)
-
-    def to_json(self) -> str:
-        """Serialise for the party command line."""
-        return json.dumps(asdict(self))
-
 
 @dataclass(frozen=True)
-class MomentsParams:
+class MomentsParams(JsonParams):
     """Public parameters of the moments program."""
 
+    required: ClassVar[tuple[str, ...]] = ("max_value",)
     max_value: float
     max_population: float = 1e8
     min_contributors: int = 5
@@ -91,22 +79,6 @@ class MomentsParams:
         if not 1 <= self.max_population <= MOMENTS_MAX_POPULATION:
             raise InvalidInputError(f"max_population must be in [1, {MOMENTS_MAX_POPULATION}]")
         CountParams(self.min_contributors)
-
-    @classmethod
-    def from_json(cls, text: str) -> MomentsParams:
-        """Build parameters from a JSON object with the field names as keys."""
-        data = json.loads(text)
-        known = {"max_value", "max_population", "min_contributors"}
-        if not isinstance(data, dict) or "max_value" not in data or set(data) - known:
-            raise InvalidInputError(f"params need max_value and only keys from {sorted(known)}")
-        try:
-            return cls(**data)
-        except TypeError as error:
-            raise InvalidInputError(f"params have a value of the wrong type: {error}") from error
-
-    def to_json(self) -> str:
-        """Serialise for the party command line."""
-        return json.dumps(asdict(self))
 
 
 @dataclass(frozen=True)
