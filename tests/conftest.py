@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -109,18 +110,26 @@ def node_url(databases: DatabaseFactory) -> str:
     return _migrated_url(databases, "node")
 
 
-@pytest.fixture
-def node_engine(node_url: str) -> Iterator[Engine]:
-    """An engine on the shared node database."""
-    engine = make_engine(node_url)
-    yield engine
-    engine.dispose()
+@pytest.fixture(scope="session")
+def hub_url(databases: DatabaseFactory) -> str:
+    """A hub database at head, shared by the session (tests roll back)."""
+    return _migrated_url(databases, "hub")
 
 
-@pytest.fixture
-def node_session(node_engine: Engine) -> Iterator[Session]:
-    """A session whose commits land in a savepoint that is rolled back after the test."""
-    with node_engine.connect() as connection:
+@contextmanager
+def _engine(url: str) -> Iterator[Engine]:
+    """An engine on url, disposed afterwards."""
+    engine = make_engine(url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def _rolled_back_session(engine: Engine) -> Iterator[Session]:
+    """A session whose commits land in a savepoint; everything is rolled back at the end."""
+    with engine.connect() as connection:
         outer = connection.begin()
         session = Session(bind=connection, join_transaction_mode="create_savepoint")
         try:
@@ -128,6 +137,34 @@ def node_session(node_engine: Engine) -> Iterator[Session]:
         finally:
             session.close()
             outer.rollback()
+
+
+@pytest.fixture
+def node_engine(node_url: str) -> Iterator[Engine]:
+    """An engine on the shared node database."""
+    with _engine(node_url) as engine:
+        yield engine
+
+
+@pytest.fixture
+def node_session(node_engine: Engine) -> Iterator[Session]:
+    """A node session rolled back after the test."""
+    with _rolled_back_session(node_engine) as session:
+        yield session
+
+
+@pytest.fixture
+def hub_engine(hub_url: str) -> Iterator[Engine]:
+    """An engine on the shared hub database."""
+    with _engine(hub_url) as engine:
+        yield engine
+
+
+@pytest.fixture
+def hub_session(hub_engine: Engine) -> Iterator[Session]:
+    """A hub session rolled back after the test."""
+    with _rolled_back_session(hub_engine) as session:
+        yield session
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -20,35 +20,6 @@ from samenbeeld.platform.models.hub import BudgetSpend, Round
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 
 
-@pytest.fixture(scope="session")
-def hub_url(databases) -> str:
-    """A hub database at head, shared by the session (tests roll back)."""
-    url = databases.create()
-    migrate.upgrade("hub", url)
-    return url
-
-
-@pytest.fixture
-def hub_engine(hub_url: str) -> Iterator[Engine]:
-    """An engine on the shared hub database."""
-    engine = make_engine(hub_url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def hub_session(hub_engine: Engine) -> Iterator[Session]:
-    """A session whose commits land in a savepoint that is rolled back after the test."""
-    with hub_engine.connect() as connection:
-        outer = connection.begin()
-        session = Session(bind=connection, join_transaction_mode="create_savepoint")
-        try:
-            yield session
-        finally:
-            session.close()
-            outer.rollback()
-
-
 def add_round(session: Session, round_id: str | None = None) -> str:
     """Store a Round row (BudgetSpend references it) and return its id."""
     round_id = round_id or f"r-{uuid.uuid4().hex[:12]}"
