@@ -1,0 +1,9 @@
+"""The hub API: blueprints that only the hub serves."""
+
+from __future__ import annotations
+
+from flask_smorest import Api
+
+
+def register(api: Api) -> None:
+    """Register the hub blueprints on api; each new resource adds one line here."""

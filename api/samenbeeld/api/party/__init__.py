@@ -1,0 +1,9 @@
+"""The party API: blueprints that only a compute party serves."""
+
+from __future__ import annotations
+
+from flask_smorest import Api
+
+
+def register(api: Api) -> None:
+    """Register the party blueprints on api; each new resource adds one line here."""
