@@ -1,10 +1,10 @@
-"""The `samenbeeld` command line: one click group per area (db, node, demo)."""
+"""The `samenbeeld` command line: one click group per area (db, node, party, hub, demo)."""
 
 from __future__ import annotations
 
 import click
 
-from samenbeeld.api.cli import db, demo, node
+from samenbeeld.api.cli import db, demo, hub, node, party
 from samenbeeld.platform.errors import SamenbeeldError
 
 
@@ -35,4 +35,6 @@ def main(ctx: click.Context, config: str | None) -> None:
 
 main.add_command(db.db)
 main.add_command(node.node)
+main.add_command(party.party)
+main.add_command(hub.hub)
 main.add_command(demo.demo)

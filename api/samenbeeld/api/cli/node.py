@@ -1,9 +1,10 @@
-"""`samenbeeld node ...`: a municipality's own data: ingest and local indicators."""
+"""`samenbeeld node ...`: a municipality's own data (ingest, local indicators) and its API."""
 
 from __future__ import annotations
 
 import click
 
+from samenbeeld.api.cli.serve import host_option, port_option, serve
 from samenbeeld.platform.db import session_scope
 from samenbeeld.platform.settings import NodeSettings
 
@@ -46,3 +47,13 @@ def indicators(ctx: click.Context, municipality: str | None) -> None:
     with session_scope(settings.effective_database_url) as session:
         values = compute_indicators(session, load_catalog())
     click.echo(totals_table(values))
+
+
+@node.command("serve")
+@municipality_option
+@host_option
+@port_option
+@click.pass_context
+def serve_node(ctx: click.Context, municipality: str | None, host: str, port: int | None) -> None:
+    """Serve this node's API (its database must be at head: samenbeeld db upgrade)."""
+    serve(node_settings(ctx, municipality), host, port)
