@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from samenbeeld.platform.models.base import HubBase
+from samenbeeld.platform.models.mixins import SeenTokenMixin
 
 ROUND_STATES = ("open", "quorum", "computing", "verifying", "released", "failed")
 
@@ -104,3 +105,9 @@ class BudgetSpend(HubBase):
     year: Mapped[int] = mapped_column(Integer)
     round_id: Mapped[str] = mapped_column(ForeignKey("round.id"))
     epsilon: Mapped[float] = mapped_column(Float)
+
+
+class SeenToken(SeenTokenMixin, HubBase):
+    """A service token id this hub has accepted (replay protection)."""
+
+    __tablename__ = "hub_seen_token"

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from samenbeeld.platform import vocabulary as v
 from samenbeeld.platform.models.base import NodeBase
+from samenbeeld.platform.models.mixins import SeenTokenMixin
 
 
 def _one_of(column: str, codes: tuple[str, ...]) -> str:
@@ -126,3 +127,9 @@ class IndicatorValue(NodeBase):
     rate: Mapped[float | None] = mapped_column(Float, nullable=True)
     bucket: Mapped[int | None] = mapped_column(Integer, nullable=True)
     computed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SeenToken(SeenTokenMixin, NodeBase):
+    """A service token id this node has accepted (replay protection)."""
+
+    __tablename__ = "node_seen_token"

@@ -8,6 +8,7 @@ from sqlalchemy import DateTime, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from samenbeeld.platform.models.base import PartyBase
+from samenbeeld.platform.models.mixins import SeenTokenMixin
 
 
 class ShareUpload(PartyBase):
@@ -22,3 +23,9 @@ class ShareUpload(PartyBase):
     payload: Mapped[bytes] = mapped_column(LargeBinary)
     sha256: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SeenToken(SeenTokenMixin, PartyBase):
+    """A service token id this party has accepted (replay protection)."""
+
+    __tablename__ = "party_seen_token"
