@@ -1,6 +1,7 @@
 """Samenbeeld's exception tree; one handler per edge (CLI, HTTP) maps it to a message.
 
     SamenbeeldError
+    ├── AuthenticationError    (no valid service token: HTTP 401)
     ├── NotFoundError
     ├── ConflictError
     ├── PermissionDeniedError
@@ -16,6 +17,13 @@ and reasons.
 
 class SamenbeeldError(Exception):
     """Base class of every error Samenbeeld raises on purpose."""
+
+
+class AuthenticationError(SamenbeeldError):
+    """A service token is missing, malformed, forged, expired or replayed.
+
+    The message names the reason only, never the token or a key.
+    """
 
 
 class NotFoundError(SamenbeeldError):
