@@ -25,7 +25,7 @@ import time
 from typing import Any
 
 from samenbeeld.federation import crypten_compat
-from samenbeeld.federation.party import WORLD_SIZE, RendezvousError, configure_environment
+from samenbeeld.federation.party import WORLD_SIZE, join_parties
 from samenbeeld.platform.errors import SamenbeeldError
 
 TERMINATE = "terminate"
@@ -48,16 +48,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def join_as_dealer(crypten: Any, world_size: int, addr: str, port: int, timeout: float) -> None:
     """Join the rendezvous as rank ``world_size`` with CrypTen's TTP provider configured."""
-    import torch.distributed as dist
-
-    configure_environment(world_size, world_size, addr, port)
-    crypten.cfg["mpc.provider"] = "TTP"
-    try:
-        with crypten_compat.distributed_timeout(timeout):
-            crypten.init()
-    except dist.DistError as error:
-        message = f"dealer: rendezvous at tcp://{addr}:{port} failed within {timeout:g} s"
-        raise RendezvousError(f"{message}: {error}") from error
+    join_parties(
+        crypten, world_size, addr, port, timeout, "ttp", world_size=world_size, name="dealer"
+    )
 
 
 def make_server(crypten: Any) -> Any:

@@ -125,18 +125,30 @@ def require_provider() -> str:
 
 
 def join_parties(
-    crypten: Any, rank: int, addr: str, port: int, timeout: float, provider: str = "ttp"
+    crypten: Any,
+    rank: int,
+    addr: str,
+    port: int,
+    timeout: float,
+    provider: str = "ttp",
+    *,
+    world_size: int = WORLD_SIZE,
+    name: str | None = None,
 ) -> None:
-    """Rendezvous with the others (and the dealer for ``ttp``) via ``crypten.init()``."""
+    """Rendezvous with the others (and the dealer for ``ttp``) via ``crypten.init()``.
+
+    The dealer joins through here too, as rank ``world_size`` and ``name="dealer"``.
+    """
     import torch.distributed as dist
 
-    configure_environment(rank, WORLD_SIZE, addr, port)
+    configure_environment(rank, world_size, addr, port)
     crypten.cfg["mpc.provider"] = provider.upper()
     try:
         with crypten_compat.distributed_timeout(timeout):
             crypten.init()
     except dist.DistError as error:
-        message = f"party {rank}: rendezvous at tcp://{addr}:{port} failed within {timeout:g} s"
+        who = name or f"party {rank}"
+        message = f"{who}: rendezvous at tcp://{addr}:{port} failed within {timeout:g} s"
         raise RendezvousError(f"{message}: {error}") from error
 
 

@@ -6,13 +6,10 @@ import argparse
 import dataclasses
 import json
 import sys
-from functools import partial
 from pathlib import Path
 
-import numpy as np
-
-from samenbeeld.federation import programs, programs_stats
-from samenbeeld.federation.party import WORLD_SIZE, PartyTimings, run_party, run_party_program
+from samenbeeld.federation import jobs
+from samenbeeld.federation.party import WORLD_SIZE, PartyTimings, run_party_program
 from samenbeeld.platform.errors import SamenbeeldError
 
 
@@ -26,9 +23,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--shares", type=Path, required=True, help="this party's int64 .npy")
     parser.add_argument("--out", type=Path, required=True, help="decoded float64 .npy")
     parser.add_argument("--timeout", type=float, default=60.0, help="rendezvous seconds")
-    parser.add_argument(
-        "--program", choices=programs.PROGRAMS + programs_stats.PROGRAMS, default="sum"
-    )
+    parser.add_argument("--program", choices=jobs.PROGRAMS, default="sum")
     parser.add_argument("--params", default="{}", help="the program's public JSON parameters")
     return parser.parse_args(argv)
 
@@ -50,23 +45,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> PartyTimings:
     """Run the chosen program and write its result to --out (.npy for sum, .npz otherwise)."""
+    compute = jobs.program_for(args.program, args.params)
     where = (args.rank, args.master_addr, args.master_port, args.shares, args.timeout)
-    if args.program == "sum":
-        result, timings = run_party(*where)
-        np.save(args.out, result.astype(np.float64))
-        return timings
-    if args.program == "moments":
-        stats = programs_stats.MomentsParams.from_json(args.params)
-        run = partial(programs_stats.moments, params=stats)
-        checked, timings = run_party_program(*where, run)
-    elif args.program in programs_stats.COUNT_PROGRAMS:
-        counts = programs_stats.CountParams.from_json(args.params)
-        program = programs_stats.COUNT_PROGRAMS[args.program]
-        checked, timings = run_party_program(*where, partial(program, params=counts))
-    else:
-        params = programs.CheckedSumParams.from_json(args.params)
-        checked, timings = run_party_program(*where, partial(programs.checked_sum, params=params))
-    programs.save_result(checked, args.out)
+    result, timings = run_party_program(*where, compute)
+    jobs.save_output(result, args.out)
     return timings
 
 

@@ -163,7 +163,7 @@ def load_result(path: Path) -> CheckedSumResult:
         )
 
 
-def _same(left: CheckedSumResult, right: CheckedSumResult) -> bool:
+def same_result(left: CheckedSumResult, right: CheckedSumResult) -> bool:
     """Whether two parties' results agree exactly (NaN equal to NaN)."""
     return (
         np.array_equal(left.values, right.values, equal_nan=True)
@@ -182,7 +182,7 @@ def run_checked_sum(
     total = _run_parties(share_files, workdir, timeout, extra, suffix=".npz")
     results = [load_result(workdir / f"party{rank}.npz") for rank in range(WORLD_SIZE)]
     for rank, other in enumerate(results[1:], start=1):
-        if not _same(results[0], other):
+        if not same_result(results[0], other):
             raise PartyFailedError(rank, "revealed a different result than party 0")
     parties = read_timings(workdir)
     compute = parties[0].compute_s

@@ -233,7 +233,7 @@ def run_count_program(
     total = _run_parties(share_files, workdir, timeout, extra, suffix=".npz")
     results = [programs.load_result(workdir / f"party{rank}.npz") for rank in range(WORLD_SIZE)]
     for rank, other in enumerate(results[1:], start=1):
-        if not programs._same(results[0], other):
+        if not programs.same_result(results[0], other):
             raise PartyFailedError(rank, "revealed a different result than party 0")
     parties = read_timings(workdir)
     compute = parties[0].compute_s

@@ -67,13 +67,19 @@ def start_member(
     workdir: Path,
     stem: str,
     env: Mapping[str, str] | None = None,
+    *,
+    piped: bool = False,
 ) -> Member:
-    """Start ``command`` in its own process group, output in ``<stem>.stdout/.stderr``."""
+    """Start ``command`` in its own process group, output in ``<stem>.stdout/.stderr``.
+
+    With ``piped`` its stdin and stdout are pipes instead (a long-lived worker's protocol).
+    """
     stderr_path = workdir / f"{stem}.stderr"
     with open(workdir / f"{stem}.stdout", "wb") as stdout, open(stderr_path, "wb") as stderr:
         process = subprocess.Popen(
             list(command),
-            stdout=stdout,
+            stdin=subprocess.PIPE if piped else subprocess.DEVNULL,
+            stdout=subprocess.PIPE if piped else stdout,
             stderr=stderr,
             start_new_session=True,
             env=None if env is None else dict(env),
