@@ -20,6 +20,7 @@ SECRET = "GM0758 counted 1234"
 URN = "urn:samenbeeld:problem:"
 
 RAISED = {
+    "authentication": (errors.AuthenticationError, 401, "Authentication"),
     "permission": (errors.PermissionDeniedError, 403, "Permission denied"),
     "not-found": (errors.NotFoundError, 404, "Not found"),
     "conflict": (errors.ConflictError, 409, "Conflict"),

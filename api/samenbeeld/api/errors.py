@@ -23,6 +23,7 @@ from flask import Flask, Response, json, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from samenbeeld.platform.errors import (
+    AuthenticationError,
     ConflictError,
     DisclosureRefusedError,
     InvalidInputError,
@@ -41,9 +42,9 @@ logger = logging.getLogger(__name__)
 # DisclosureRefusedError is 409, not 403: the caller may ask, but the stored state
 # (too few contributors, a dominant city, a spent privacy budget, an earlier release)
 # forbids the answer, and 403 would read as a permission problem.
-# A new error class of samenbeeld.platform.errors gets its status here, in one line:
-# AuthenticationError (the JWT service tokens) belongs here as 401.
+# A new error class of samenbeeld.platform.errors gets its status here, in one line.
 STATUS_BY_ERROR: dict[type[SamenbeeldError], int] = {
+    AuthenticationError: 401,
     PermissionDeniedError: 403,
     NotFoundError: 404,
     ConflictError: 409,
