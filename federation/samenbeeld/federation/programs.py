@@ -7,7 +7,14 @@
 2. nothing more when fewer than ``min_contributors`` cities are valid (every cell is
    suppressed for ``min_contributors``); otherwise one dominance bit per cell
    (``max over cities > threshold x sum``, compared inside MPC);
-3. the sums of the released cells only (indexed inside MPC before revealing).
+3. the sums of the released cells only (indexed inside MPC before revealing), with
+   differential-privacy noise when ``noise`` is set: before the reveal every party adds its
+   own noise share (:func:`dp.noise_share`) to its additive share of the released sums, so
+   only sum + noise is ever opened. The sensitivity follows from the public bound: one city
+   changes each cell by at most ``max_value`` (L1 ``max_value x cells`` for Laplace, L2
+   ``max_value x sqrt(cells)`` for Gaussian, over the released cells). Suppression decisions
+   are taken on the exact sums, as the rules require; the hub charges ``epsilon`` to the
+   indicator's yearly budget before the job runs (:mod:`samenbeeld.federation.release`).
 
 Comparisons use CrypTen's sign-bit extraction (no products of two encoded values). The
 dominance test is exact: the threshold is a fraction ``p / q`` and ``q * max > p * sum``
@@ -18,6 +25,7 @@ by encoded values, which cannot overflow once ``max_value`` is bounded here.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, fields
 from fractions import Fraction
 from pathlib import Path
@@ -25,7 +33,7 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
-from samenbeeld.federation import crypten_compat
+from samenbeeld.federation import crypten_compat, dp
 from samenbeeld.federation.party import WORLD_SIZE, PartyFailedError, SumTimings, read_timings
 from samenbeeld.federation.party import run_parties as _run_parties
 from samenbeeld.platform.errors import InvalidInputError
@@ -73,6 +81,10 @@ class CheckedSumParams(JsonParams):
     max_value: float
     min_contributors: int = 5
     dominance: float = 0.6
+    noise: str = ""
+    """"" (none), "laplace" or "gaussian"."""
+    epsilon: float = 0.0
+    delta: float | None = None
 
     def __post_init__(self) -> None:
         """Refuse parameters outside the ranges the MPC arithmetic is exact for."""
@@ -82,6 +94,26 @@ class CheckedSumParams(JsonParams):
             raise InvalidInputError("min_contributors must be at least 1")
         if not 0 < self.dominance <= 1:
             raise InvalidInputError("dominance must be in (0, 1]")
+        if self.noise:
+            dp.privacy_parameters_for(self.max_value, self.epsilon, self.delta, self._mechanism())
+
+    def _mechanism(self) -> dp.Mechanism:
+        """The noise mechanism, checked."""
+        if self.noise not in ("laplace", "gaussian"):
+            raise InvalidInputError(
+                f"noise must be '', 'laplace' or 'gaussian', not {self.noise!r}"
+            )
+        return "laplace" if self.noise == "laplace" else "gaussian"
+
+    def noise_share(self, cells: int) -> np.ndarray:
+        """This party's noise for ``cells`` released sums, in ring units (zeros without noise)."""
+        if not self.noise:
+            return np.zeros(cells, dtype=np.int64)
+        mechanism = self._mechanism()
+        spread = cells if mechanism == "laplace" else math.sqrt(cells)
+        return dp.noise_share(
+            cells, self.max_value * spread, self.epsilon, self.delta, mechanism, WORLD_SIZE
+        )
 
 
 @dataclass(frozen=True)
@@ -139,7 +171,9 @@ def checked_sum(crypten: Any, shares: np.ndarray, params: CheckedSumParams) -> C
         reasons[:] = np.where(dominated, DOMINANCE, "")
         released = np.flatnonzero(~dominated)
         if released.size:
-            values[released] = _reveal(totals[torch.from_numpy(released)])
+            selected = totals[torch.from_numpy(released)]
+            selected.share = selected.share + torch.from_numpy(params.noise_share(released.size))
+            values[released] = _reveal(selected)
     invalid = np.flatnonzero(~valid).astype(np.int64)
     return CheckedSumResult(values, reasons.astype(str), invalid, contributors)
 
