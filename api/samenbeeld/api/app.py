@@ -16,9 +16,10 @@ from flask import Flask, Response, request
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from samenbeeld.api import common, config, db, errors, hub, node, party
+from samenbeeld.api import auth, common, config, db, errors, hub, node, party
+from samenbeeld.api.hub.keys import RegistryKeySource
 from samenbeeld.platform.errors import ConfigurationError
-from samenbeeld.platform.settings import SETTINGS_BY_ROLE, BaseSettings
+from samenbeeld.platform.settings import SETTINGS_BY_ROLE, BaseSettings, HubSettings
 
 REGISTER_BY_ROLE: dict[str, Callable[[Api], None]] = {
     "node": node.register,
@@ -54,6 +55,7 @@ def create_app(
     settings: BaseSettings | None = None,
     *,
     testing_config: Mapping[str, Any] | None = None,
+    key_source: auth.KeySource | None = None,
 ) -> Flask:
     """The Flask app of role; settings default to the role's settings from the environment."""
     if role not in REGISTER_BY_ROLE:
@@ -69,11 +71,20 @@ def create_app(
     config.init_app(app, settings)
     db.init_app(app, settings.effective_database_url)
     errors.init_app(app)
+    auth.init_app(app, key_source or default_key_source(settings))
     app.before_request(_refuse_oversized_body)
     api = ServiceApi(app)
     common.register(api)
     REGISTER_BY_ROLE[role](api)
     return app
+
+
+def default_key_source(settings: BaseSettings) -> auth.KeySource:
+    """The hub verifies against its member registry; nodes and parties fetch its JWKS."""
+    if isinstance(settings, HubSettings):
+        return RegistryKeySource()
+    hub_url = getattr(settings, "hub_url", "")
+    return auth.JwksKeySource(f"{hub_url.rstrip('/')}/api/v1/jwks")
 
 
 def _refuse_oversized_body() -> None:

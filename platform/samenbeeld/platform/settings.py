@@ -36,6 +36,8 @@ class BaseSettings:
     data_dir: Path = Path("var")
     database_url: str = ""
     log_level: str = "INFO"
+    key_file: str = ""
+    """This service's Ed25519 private key (PEM); default ``<data_dir>/keys/<member>.pem``."""
 
     @classmethod
     def load(
@@ -75,6 +77,23 @@ class BaseSettings:
         return f"{self.role}.sqlite3"
 
     @property
+    def member(self) -> str:
+        """This service's member code: ``GM0758``, ``0``..``2`` or ``hub``."""
+        return "hub"
+
+    @property
+    def audience(self) -> str:
+        """The audience tokens addressed to this service carry."""
+        return audience_for(self.role, self.member)
+
+    @property
+    def effective_key_file(self) -> Path:
+        """The configured key file, or ``<data_dir>/keys/<role>-<member>.pem``."""
+        if self.key_file:
+            return Path(self.key_file)
+        return self.data_dir / "keys" / f"{self.role}-{self.member.lower()}.pem"
+
+    @property
     def effective_database_url(self) -> str:
         """The configured URL, or the embedded SQLite file under data_dir."""
         if self.database_url:
@@ -89,6 +108,18 @@ class NodeSettings(BaseSettings):
     role: ClassVar[str] = "node"
     municipality: str = ""
     hub_url: str = "http://127.0.0.1:8700"
+    party_urls: str = "http://127.0.0.1:8701,http://127.0.0.1:8702,http://127.0.0.1:8703"
+    """The three compute parties' upload URLs, comma-separated, in index order."""
+
+    @property
+    def member(self) -> str:
+        """The municipality code."""
+        return self.municipality
+
+    @property
+    def parties(self) -> tuple[str, ...]:
+        """The three party URLs, in index order."""
+        return split_urls(self.party_urls)
 
     def validate(self) -> None:
         """A node must know which municipality it serves."""
@@ -111,6 +142,12 @@ class PartySettings(BaseSettings):
     role: ClassVar[str] = "party"
     index: int = 0
     mpc_port: int = 29500
+    hub_url: str = "http://127.0.0.1:8700"
+
+    @property
+    def member(self) -> str:
+        """The party index as a member code."""
+        return str(self.index)
 
     def validate(self) -> None:
         """Exactly three parties exist: index 0, 1 or 2."""
@@ -130,6 +167,13 @@ class HubSettings(BaseSettings):
     role: ClassVar[str] = "hub"
     min_contributors: int = 5
     dominance_threshold: float = 0.6
+    party_urls: str = "http://127.0.0.1:8701,http://127.0.0.1:8702,http://127.0.0.1:8703"
+    """The three compute parties' URLs, comma-separated, in index order."""
+
+    @property
+    def parties(self) -> tuple[str, ...]:
+        """The three party URLs, in index order."""
+        return split_urls(self.party_urls)
 
     def validate(self) -> None:
         """Disclosure-control defaults must be sane."""
@@ -137,6 +181,19 @@ class HubSettings(BaseSettings):
             raise ConfigurationError("hub setting 'min_contributors' must be at least 2")
         if not 0.0 < self.dominance_threshold <= 1.0:
             raise ConfigurationError("hub setting 'dominance_threshold' must be in (0, 1]")
+
+
+def audience_for(role: str, member: str) -> str:
+    """The ``aud`` claim of tokens addressed to a service: ``samenbeeld:<role>:<member>``."""
+    return f"samenbeeld:{role}:{member}"
+
+
+def split_urls(value: str) -> tuple[str, ...]:
+    """Three comma-separated base URLs, without trailing slashes."""
+    urls = tuple(url.strip().rstrip("/") for url in value.split(",") if url.strip())
+    if len(urls) != 3:
+        raise ConfigurationError(f"party_urls must list exactly 3 URLs, got {len(urls)}")
+    return urls
 
 
 SETTINGS_BY_ROLE: dict[str, type[BaseSettings]] = {

@@ -25,7 +25,7 @@ from samenbeeld.platform.errors import (
     InvalidInputError,
     PermissionDeniedError,
 )
-from samenbeeld.platform.keys import KeyOwner, KeySet, RegisteredKey
+from samenbeeld.platform.keys import KeyOwner, KeySet, RegisteredKey, key_id
 from samenbeeld.platform.replay import ReplayStore
 
 ALGORITHM = "EdDSA"
@@ -213,3 +213,28 @@ def require_role(identity: Identity, *roles: str) -> None:
     """Refuse unless identity has one of roles."""
     if identity.role not in roles:
         raise PermissionDeniedError(f"a {identity.role} token may not do this")
+
+
+class Signer:
+    """Issues this service's tokens for other services' audiences (one key, one owner)."""
+
+    def __init__(self, private_key: Ed25519PrivateKey, *, role: str, member: str) -> None:
+        self._key = private_key
+        self.kid = key_id(private_key.public_key())
+        self.role = role
+        self.member = member
+
+    def token(self, audience: str, ttl_seconds: int = 60) -> str:
+        """A fresh token (new ``jti``) for ``audience``."""
+        return issue_token(
+            self._key,
+            self.kid,
+            role=self.role,
+            member=self.member,
+            audience=audience,
+            ttl_seconds=ttl_seconds,
+        )
+
+    def headers(self, audience: str) -> dict[str, str]:
+        """The Authorization header carrying a fresh token for ``audience``."""
+        return {"Authorization": f"Bearer {self.token(audience)}"}

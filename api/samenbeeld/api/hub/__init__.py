@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from flask_smorest import Api
 
+from samenbeeld.api.hub import keys
+
 
 def register(api: Api) -> None:
     """Register the hub blueprints on api; each new resource adds one line here."""
+    api.register_blueprint(keys.blp)
