@@ -133,3 +133,54 @@ class SeenToken(SeenTokenMixin, NodeBase):
     """A service token id this node has accepted (replay protection)."""
 
     __tablename__ = "node_seen_token"
+
+
+NAME_CHARACTERS = "abcdefghijklmnopqrstuvwxyz0123456789_"
+"""The characters of a catalog indicator code (catalog.CODE_PATTERN)."""
+ROUND_ID_CHARACTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
+"""The characters of a round id the hub chooses (``weekly-2026-01-05-a1``)."""
+HEX_CHARACTERS = "0123456789abcdef"
+
+
+def _only(column: str, characters: str, length: str = "> 0") -> str:
+    """SQL for 'column has length and holds characters only' (SQLite and PostgreSQL)."""
+    return f"length({column}) {length} AND trim({column}, '{characters}') = ''"
+
+
+class OptIn(NodeBase):
+    """A catalog indicator this node agreed to contribute to rounds; absent means opted out."""
+
+    __tablename__ = "node_opt_in"
+    __table_args__ = (CheckConstraint(_only("indicator", NAME_CHARACTERS), name="indicator"),)
+
+    indicator: Mapped[str] = mapped_column(String(64), primary_key=True)
+    opted_in_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEntry(NodeBase):
+    """One outbound share upload attempt to one compute party: what, where, and the answer.
+
+    Holds the SHA-256 and size of the bytes sent, never the values or the shares. A
+    ``status_code`` of NULL means the party did not answer (connection error, timeout).
+    """
+
+    __tablename__ = "node_audit_log"
+    __table_args__ = (
+        CheckConstraint(_only("round_id", ROUND_ID_CHARACTERS), name="round_id"),
+        CheckConstraint(_only("indicators", NAME_CHARACTERS + ","), name="indicators"),
+        CheckConstraint("party_index BETWEEN 0 AND 2", name="party_index"),
+        CheckConstraint(_only("sha256", HEX_CHARACTERS, "= 64"), name="sha256"),
+        CheckConstraint("byte_count >= 0", name="byte_count"),
+        CheckConstraint(
+            "status_code IS NULL OR status_code BETWEEN 100 AND 599", name="status_code"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[str] = mapped_column(String(64), index=True)
+    indicators: Mapped[str] = mapped_column(String(2000))
+    party_index: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    byte_count: Mapped[int] = mapped_column(Integer)
+    status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    sent_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
