@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask_smorest import Api
 
-from samenbeeld.api.hub import keys
+from samenbeeld.api.hub import keys, rounds
 
 
 def register(api: Api) -> None:
     """Register the hub blueprints on api; each new resource adds one line here."""
     api.register_blueprint(keys.blp)
+    api.register_blueprint(rounds.blp)

@@ -51,6 +51,32 @@ class Round(HubBase):
     state: Mapped[str] = mapped_column(String(16))
     opened_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    indicators: Mapped[str] = mapped_column(String(2000), default="")
+    """Catalog names of the round's cells, comma-separated, in cell order."""
+    attempt: Mapped[int] = mapped_column(Integer, default=0)
+    """How often compute was started; reports belong to one attempt."""
+    failure: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    """Why the last attempt failed (names and reasons only, never values)."""
+
+
+class RoundReport(HubBase):
+    """One compute party's signed result of one attempt of a round (the first one only)."""
+
+    __tablename__ = "round_report"
+    __table_args__ = (
+        UniqueConstraint("round_id", "attempt", "party_index"),
+        CheckConstraint("party_index BETWEEN 0 AND 2", name="party_index"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[str] = mapped_column(ForeignKey("round.id"), index=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    party_index: Mapped[int] = mapped_column(Integer)
+    result_sha256: Mapped[str] = mapped_column(String(64))
+    result: Mapped[str] = mapped_column(Text)
+    """The canonical JSON of what the party revealed: released aggregates only."""
+    signature: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Contribution(HubBase):

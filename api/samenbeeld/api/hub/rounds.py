@@ -1,0 +1,119 @@
+"""Rounds at the hub: open, compute, party reports, released cells."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import marshmallow as ma
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from samenbeeld.api.auth import current_identity, token_required
+from samenbeeld.api.db import get_session
+from samenbeeld.api.hub.keys import registry_keys
+from samenbeeld.federation import hub_rounds
+from samenbeeld.platform.models.hub import Round
+
+blp = Blueprint("rounds", __name__, url_prefix="/api/v1/rounds", description="Aggregation rounds.")
+
+
+class RoundOpenSchema(ma.Schema):
+    """What an operator opens a round for."""
+
+    id = ma.fields.String(required=True, validate=ma.validate.Regexp(hub_rounds.ROUND_ID))
+    indicators = ma.fields.List(
+        ma.fields.String(), required=True, validate=ma.validate.Length(1, 64)
+    )
+    period_start = ma.fields.Date(required=True)
+
+
+class RoundSchema(ma.Schema):
+    """A round's state (the cohort as a count, never names)."""
+
+    id = ma.fields.String()
+    indicators = ma.fields.Function(lambda row: row.indicators.split(","))
+    period_start = ma.fields.Date()
+    state = ma.fields.String()
+    attempt = ma.fields.Integer()
+    failure = ma.fields.String(allow_none=True)
+
+
+class PartyResultSchema(ma.Schema):
+    """What a party says the session revealed."""
+
+    values = ma.fields.List(ma.fields.Float(allow_none=True, allow_nan=False), required=True)
+    reasons = ma.fields.List(ma.fields.String(), required=True)
+    invalid = ma.fields.List(ma.fields.String(), required=True)
+    contributors = ma.fields.Integer(required=True, validate=ma.validate.Range(min=0))
+
+
+class ReportSchema(ma.Schema):
+    """A party's signed report of one attempt."""
+
+    attempt = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1))
+    result = ma.fields.Nested(PartyResultSchema, required=True)
+    signature = ma.fields.String(required=True, validate=ma.validate.Length(1, 4096))
+
+
+class ReleaseSchema(ma.Schema):
+    """One released (or suppressed) cell."""
+
+    indicator = ma.fields.String()
+    period_start = ma.fields.Date()
+    value = ma.fields.Float(allow_none=True)
+    suppressed_reason = ma.fields.String(allow_none=True)
+    version = ma.fields.Integer()
+    cohort_size = ma.fields.Integer()
+
+
+@blp.route("")
+class Rounds(MethodView):
+    """Open a round."""
+
+    @token_required("hub")
+    @blp.arguments(RoundOpenSchema)
+    @blp.response(201, RoundSchema)
+    def post(self, body: dict[str, Any]) -> Round:
+        """Open a round for a list of indicators and a period."""
+        period: dt.date = body["period_start"]
+        return hub_rounds.open_round(get_session(), body["id"], body["indicators"], period)
+
+
+@blp.route("/<round_id>")
+class RoundById(MethodView):
+    """One round."""
+
+    @token_required("hub")
+    @blp.response(200, RoundSchema)
+    def get(self, round_id: str) -> Round:
+        """The round's state."""
+        return hub_rounds.get_round(get_session(), round_id)
+
+
+@blp.route("/<round_id>/reports")
+class Reports(MethodView):
+    """Signed party reports."""
+
+    @token_required("party")
+    @blp.arguments(ReportSchema)
+    @blp.response(201, RoundSchema)
+    def post(self, body: dict[str, Any], round_id: str) -> Round:
+        """Keep the calling party's first report of an attempt; release when all agree."""
+        party = int(current_identity().member)
+        result = hub_rounds.PartyResult(**body["result"])
+        session = get_session()
+        return hub_rounds.store_report(
+            session, registry_keys(), round_id, party, body["attempt"], result, body["signature"]
+        )
+
+
+@blp.route("/<round_id>/releases")
+class Releases(MethodView):
+    """The released cells of a round."""
+
+    @token_required("hub")
+    @blp.response(200, ReleaseSchema(many=True))
+    def get(self, round_id: str) -> list[Any]:
+        """Released cells in order; suppressed ones carry the reason and no value."""
+        return hub_rounds.releases(get_session(), round_id)

@@ -1,0 +1,130 @@
+"""The hub drives one attempt of a round over HTTP: quorum, dealer, three parties, verdict.
+
+1. Ask each party which municipalities uploaded their share (codes only); the cohort is
+   the sorted intersection, so an upload that reached only one or two parties is never used.
+2. Below the quorum (``min_contributors``) the attempt fails cleanly; nothing is computed.
+3. Otherwise the round becomes ``computing`` as a new attempt, the hub starts the triple
+   dealer (it deals triples, never sees shares) and asks the three parties, concurrently, to
+   compute; each party posts its signed report to the hub's API before it answers.
+4. The verdict is :func:`hub_rounds.verify_and_release` on the stored reports: identical and
+   signed → released; anything else → failed, with the reason (names, never values).
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy.orm import Session, sessionmaker
+
+from samenbeeld.federation import hub_rounds
+from samenbeeld.federation.programs import CheckedSumParams
+from samenbeeld.federation.supervisor import find_free_port, kill_all, start_member
+from samenbeeld.platform.models.hub import Round
+from samenbeeld.platform.settings import HubSettings, audience_for
+from samenbeeld.platform.tokens import Signer
+
+MPC_HOST = "127.0.0.1"
+
+
+def party_cohort(
+    client: httpx.Client, signer: Signer, parties: Sequence[str], round_id: str
+) -> list[str]:
+    """Municipalities whose upload every party holds, sorted."""
+    held: list[set[str]] = []
+    for index, url in enumerate(parties):
+        response = client.get(
+            f"{url}/api/v1/rounds/{round_id}/shares",
+            headers=signer.headers(audience_for("party", str(index))),
+        )
+        response.raise_for_status()
+        held.append(set(response.json()["municipalities"]))
+    return sorted(set.intersection(*held))
+
+
+def _dealer(port: int, timeout: float, workdir: Path) -> Any:
+    """Start the triple dealer for one session (rank 3 of the parties' rendezvous)."""
+    command = [
+        sys.executable, "-m", "samenbeeld.federation.dealer",
+        "--world-size", "3", "--master-addr", MPC_HOST,
+        "--master-port", str(port), "--timeout", str(timeout),
+    ]  # fmt: skip
+    return start_member(3, "triple dealer", command, workdir, "dealer")
+
+
+def _ask_party(
+    client: httpx.Client, signer: Signer, url: str, index: int, round_id: str, body: dict[str, Any]
+) -> str:
+    """POST compute to one party; '' on success, else the reason (no values)."""
+    try:
+        response = client.post(
+            f"{url}/api/v1/rounds/{round_id}/compute",
+            json=body,
+            headers=signer.headers(audience_for("party", str(index))),
+            timeout=float(body["timeout"]) + 30,
+        )
+    except httpx.HTTPError as error:
+        return f"compute party {index} did not answer ({type(error).__name__})"
+    if response.status_code != 200:
+        return f"compute party {index} answered {response.status_code}"
+    return ""
+
+
+def compute_round(
+    sessions: sessionmaker[Session],
+    settings: HubSettings,
+    client: httpx.Client,
+    signer: Signer,
+    round_id: str,
+    *,
+    max_value: float,
+    timeout: float = 120.0,
+) -> Round:
+    """Run one attempt of ``round_id``; returns the round in its final state of the attempt."""
+    with sessions.begin() as session:
+        state = hub_rounds.get_round(session, round_id).state
+    if state not in ("open", "failed"):
+        with sessions.begin() as session:
+            return hub_rounds.get_round(session, round_id)
+    cohort = party_cohort(client, signer, settings.parties, round_id)
+    if len(cohort) < settings.min_contributors:
+        with sessions.begin() as session:
+            reason = (
+                f"quorum not reached: {len(cohort)} of {settings.min_contributors} contributors"
+            )
+            hub_rounds.fail_round(session, round_id, reason)
+            return hub_rounds.get_round(session, round_id)
+    with sessions.begin() as session:
+        attempt = hub_rounds.start_attempt(session, round_id, cohort).attempt
+    params = CheckedSumParams(
+        max_value=max_value,
+        min_contributors=settings.min_contributors,
+        dominance=settings.dominance_threshold,
+    )
+    port = find_free_port()
+    body = {
+        "attempt": attempt, "cohort": cohort, "program": "checked_sum",
+        "params": vars(params), "master_addr": MPC_HOST, "master_port": port,
+        "timeout": timeout,
+    }  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="samenbeeld-dealer-") as folder:
+        dealer = _dealer(port, timeout, Path(folder))
+        try:
+            with ThreadPoolExecutor(max_workers=3) as pool:
+                asks = [
+                    pool.submit(_ask_party, client, signer, url, index, round_id, body)
+                    for index, url in enumerate(settings.parties)
+                ]
+                problems = [reason for future in asks if (reason := future.result())]
+        finally:
+            kill_all([dealer])
+    with sessions.begin() as session:
+        row = hub_rounds.verify_and_release(session, round_id)
+        if row.state == "computing":
+            hub_rounds.fail_round(session, round_id, "; ".join(problems) or "reports missing")
+        return row

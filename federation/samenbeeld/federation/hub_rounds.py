@@ -1,0 +1,277 @@
+"""The hub's round bookkeeping: open, collect signed party reports, verify, release.
+
+States: ``open`` → ``computing`` → ``released``, or ``failed`` (with a reason); a failed
+round can be computed again, as a new *attempt*. A party's report counts only for the
+attempt it names, and only its first report per attempt is kept. A release is stored when
+all three reports of the current attempt are present, each signature verifies against that
+party's registered key and binds the round, the attempt and the SHA-256 of the result,
+and the three results are identical; then one :class:`Release` row per cell is written and
+the round is ``released``. Differing results fail the attempt; nothing is released. A
+released round is never released again: corrections are a new round (a new version).
+
+Every function takes the caller's Session; the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from samenbeeld.platform.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from samenbeeld.platform.keys import KeySet
+from samenbeeld.platform.models.hub import Contribution, Release, Round, RoundReport
+
+ROUND_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+PARTIES = 3
+
+
+@dataclass(frozen=True)
+class PartyResult:
+    """What a party says the session revealed (released aggregates only)."""
+
+    values: list[float | None]
+    reasons: list[str]
+    invalid: list[str]
+    contributors: int
+
+    def canonical(self) -> str:
+        """The canonical JSON that parties sign the SHA-256 of."""
+        return canonical_json(
+            {
+                "values": self.values,
+                "reasons": self.reasons,
+                "invalid": self.invalid,
+                "contributors": self.contributors,
+            }
+        )
+
+
+def canonical_json(data: Any) -> str:
+    """Sorted keys, no spaces: the same bytes at every party."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"))
+
+
+def sha256_hex(text: str) -> str:
+    """SHA-256 of ``text`` (UTF-8) in hex."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _now() -> dt.datetime:
+    """The current time, timezone-aware."""
+    return dt.datetime.now(dt.UTC)
+
+
+def open_round(
+    session: Session, round_id: str, indicators: Sequence[str], period_start: dt.date
+) -> Round:
+    """Open a round for ``indicators`` (cells, in order) over the period starting then."""
+    if not ROUND_ID.match(round_id):
+        raise InvalidInputError("round id must be 1-64 letters, digits, '.', '_' or '-'")
+    if not indicators or len(set(indicators)) != len(indicators):
+        raise InvalidInputError("a round needs one or more distinct indicators")
+    if session.get(Round, round_id) is not None:
+        raise ConflictError(f"round {round_id} exists already")
+    names = ",".join(indicators)
+    duplicate = session.scalar(
+        select(Round).where(
+            Round.indicator_set == _set_key(names), Round.period_start == period_start
+        )
+    )
+    if duplicate is not None:
+        raise ConflictError(f"round {duplicate.id} covers these indicators and period already")
+    now = _now()
+    row = Round(
+        id=round_id,
+        indicator_set=_set_key(names),
+        indicators=names,
+        period_start=period_start,
+        state="open",
+        attempt=0,
+        opened_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _set_key(names: str) -> str:
+    """A fixed-size key of the indicator list (a batch is released at most once)."""
+    return sha256_hex(names)[:32]
+
+
+def get_round(session: Session, round_id: str) -> Round:
+    """The round, or NotFoundError."""
+    row = session.get(Round, round_id)
+    if row is None:
+        raise NotFoundError(f"round {round_id} does not exist")
+    return row
+
+
+def start_attempt(session: Session, round_id: str, cohort: Sequence[str]) -> Round:
+    """Move an open or failed round to ``computing`` as a new attempt with ``cohort``."""
+    row = get_round(session, round_id)
+    if row.state not in ("open", "failed"):
+        raise ConflictError(f"round {round_id} is {row.state}; only open or failed rounds compute")
+    row.attempt += 1
+    row.state, row.failure, row.updated_at = "computing", None, _now()
+    session.query(Contribution).filter(Contribution.round_id == round_id).delete()
+    now = _now()
+    for code in cohort:
+        for party in range(PARTIES):
+            session.add(
+                Contribution(
+                    round_id=round_id, municipality=code, party_index=party, received_at=now
+                )
+            )
+    session.flush()
+    return row
+
+
+def fail_round(session: Session, round_id: str, reason: str) -> None:
+    """Mark the current attempt failed (a round already released stays released)."""
+    row = get_round(session, round_id)
+    if row.state == "released":
+        return
+    row.state, row.failure, row.updated_at = "failed", reason[:200], _now()
+    session.flush()
+
+
+def _verify_signature(
+    keys: KeySet, party: int, signature: str, round_id: str, attempt: int, digest: str
+) -> None:
+    """The signature is the party's own and binds round, attempt and result digest."""
+    try:
+        kid = jwt.get_unverified_header(signature).get("kid")
+    except jwt.InvalidTokenError:
+        raise PermissionDeniedError("report signature is malformed") from None
+    key = keys.get(kid)
+    if key is None or key.owner.role != "party" or key.owner.member != str(party):
+        raise PermissionDeniedError(f"report signature is not compute party {party}'s")
+    try:
+        claims = jwt.decode(signature, key.public_key, algorithms=["EdDSA"])
+    except jwt.InvalidTokenError:
+        raise PermissionDeniedError("report signature does not verify") from None
+    expected = {"round_id": round_id, "attempt": attempt, "result_sha256": digest}
+    if any(claims.get(name) != value for name, value in expected.items()):
+        raise PermissionDeniedError("report signature does not match the report")
+
+
+def store_report(
+    session: Session,
+    keys: KeySet,
+    round_id: str,
+    party: int,
+    attempt: int,
+    result: PartyResult,
+    signature: str,
+) -> Round:
+    """Keep a party's first signed report of the current attempt; release when all agree."""
+    row = get_round(session, round_id)
+    if row.state != "computing" or attempt != row.attempt:
+        raise ConflictError(f"round {round_id} is not computing attempt {attempt}")
+    text = result.canonical()
+    digest = sha256_hex(text)
+    _verify_signature(keys, party, signature, round_id, attempt, digest)
+    if len(result.values) != len(row.indicators.split(",")) or len(result.reasons) != len(
+        result.values
+    ):
+        raise InvalidInputError("report has the wrong number of cells for this round")
+    if _report(session, round_id, attempt, party) is not None:
+        raise ConflictError(f"compute party {party} has reported attempt {attempt} already")
+    session.add(
+        RoundReport(
+            round_id=round_id,
+            attempt=attempt,
+            party_index=party,
+            result_sha256=digest,
+            result=text,
+            signature=signature,
+            received_at=_now(),
+        )
+    )
+    session.flush()
+    return verify_and_release(session, round_id)
+
+
+def _report(session: Session, round_id: str, attempt: int, party: int) -> RoundReport | None:
+    """One party's report of one attempt, if any."""
+    return session.scalar(
+        select(RoundReport).where(
+            RoundReport.round_id == round_id,
+            RoundReport.attempt == attempt,
+            RoundReport.party_index == party,
+        )
+    )
+
+
+def verify_and_release(session: Session, round_id: str) -> Round:
+    """With three reports of the current attempt: release if identical, else fail."""
+    row = get_round(session, round_id)
+    reports = session.scalars(
+        select(RoundReport).where(
+            RoundReport.round_id == round_id, RoundReport.attempt == row.attempt
+        )
+    ).all()
+    if row.state != "computing" or len(reports) < PARTIES:
+        return row
+    if len({report.result_sha256 for report in reports}) != 1:
+        fail_round(session, round_id, "compute parties reported different results")
+        return row
+    _write_release(session, row, json.loads(reports[0].result))
+    row.state, row.updated_at = "released", _now()
+    session.flush()
+    return row
+
+
+def _write_release(session: Session, row: Round, result: dict[str, Any]) -> None:
+    """One Release row per cell, version 1 (a released batch is never overwritten)."""
+    now = _now()
+    for cell, value, reason in zip(
+        row.indicators.split(","), result["values"], result["reasons"], strict=True
+    ):
+        session.add(
+            Release(
+                round_id=row.id,
+                indicator=cell,
+                period_start=row.period_start,
+                cell="total",
+                value=None if reason else value,
+                suppressed_reason=reason or None,
+                version=1,
+                cohort_size=int(result["contributors"]),
+                released_at=now,
+            )
+        )
+
+
+def releases(session: Session, round_id: str) -> list[Release]:
+    """The released cells of a round, in cell order."""
+    get_round(session, round_id)
+    return list(
+        session.scalars(select(Release).where(Release.round_id == round_id).order_by(Release.id))
+    )
+
+
+def cohort_size(session: Session, round_id: str) -> int:
+    """How many municipalities the current attempt counted (a count, never names)."""
+    count = session.scalar(
+        select(func.count(func.distinct(Contribution.municipality))).where(
+            Contribution.round_id == round_id
+        )
+    )
+    return int(count or 0)

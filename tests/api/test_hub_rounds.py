@@ -1,0 +1,194 @@
+"""The hub's rounds: signed party reports, release only when all three agree, on both backends."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+
+import jwt
+import pytest
+
+from samenbeeld.api import db
+from samenbeeld.api.app import create_app
+from samenbeeld.federation.hub_rounds import PartyResult, sha256_hex
+from samenbeeld.platform import keys, migrate
+from samenbeeld.platform.db import session_scope
+from samenbeeld.platform.models.hub import Member
+from samenbeeld.platform.settings import HubSettings
+from samenbeeld.platform.tokens import Signer
+
+INDICATORS = ["riot_online_weekly", "youth_safety_weekly"]
+RESULT = {"values": [31.0, None], "reasons": ["", "dominance"], "invalid": [], "contributors": 6}
+
+
+@pytest.fixture(scope="module")
+def federation(databases, tmp_path_factory):
+    """A migrated hub database, the hub's key file and three registered party keys."""
+    url = databases.create()
+    migrate.upgrade("hub", url)
+    folder = tmp_path_factory.mktemp("keys")
+    hub_key = keys.generate_private_key()
+    keys.write_private_key(folder / "hub.pem", hub_key)
+    party_keys = [keys.generate_private_key() for _ in range(3)]
+    with session_scope(url) as session:
+        for index, key in enumerate(party_keys):
+            public = key.public_key()
+            owner = keys.KeyOwner("party", str(index))
+            jwk = keys.public_jwk(keys.RegisteredKey(keys.key_id(public), public, owner))
+            session.add(Member(code=f"P{index}", name=f"party {index}", kind="party",
+                               public_key=json.dumps(jwk)))  # fmt: skip
+    settings = HubSettings.load(environ={}, database_url=url, key_file=str(folder / "hub.pem"))
+    return settings, hub_key, party_keys
+
+
+@pytest.fixture
+def hub(federation):
+    """A test client of the real hub app, and signers for the hub and the parties."""
+    settings, hub_key, party_keys = federation
+    app = create_app("hub", settings)
+    signers = [Signer(key, role="party", member=str(i)) for i, key in enumerate(party_keys)]
+    yield app.test_client(), Signer(hub_key, role="hub", member="hub"), signers, party_keys
+    db.dispose(app)
+
+
+def open_round(client, hub_signer) -> str:
+    """Open a fresh round and move it to computing (attempt 1) through the service."""
+    round_id = f"r-{uuid.uuid4().hex[:10]}"
+    monday = dt.date(2020, 1, 6) + dt.timedelta(weeks=uuid.uuid4().int % 2000)
+    body = {"id": round_id, "indicators": INDICATORS, "period_start": monday.isoformat()}
+    headers = hub_signer.headers("samenbeeld:hub:hub")
+    response = client.post("/api/v1/rounds", json=body, headers=headers)
+    assert response.status_code == 201, response.get_json()
+    return round_id
+
+
+def start(client, round_id) -> None:
+    """Start attempt 1 with an empty cohort (no Member rows needed for the test)."""
+    from samenbeeld.federation import hub_rounds
+
+    with session_scope(client.application.extensions["samenbeeld"].effective_database_url) as s:
+        hub_rounds.start_attempt(s, round_id, [])
+
+
+def report(client, signer, key, round_id, result=RESULT, attempt=1, signed_result=None):
+    """POST a party report signed over ``signed_result`` (default: the result itself)."""
+    digest = sha256_hex(PartyResult(**(signed_result or result)).canonical())
+    claims = {"round_id": round_id, "attempt": attempt, "result_sha256": digest}
+    signature = jwt.encode(claims, key, algorithm="EdDSA", headers={"kid": signer.kid})
+    body = {"attempt": attempt, "result": result, "signature": signature}
+    return client.post(
+        f"/api/v1/rounds/{round_id}/reports",
+        json=body,
+        headers=signer.headers("samenbeeld:hub:hub"),
+    )
+
+
+def state(client, hub_signer, round_id) -> dict:
+    """GET the round."""
+    headers = hub_signer.headers("samenbeeld:hub:hub")
+    return client.get(f"/api/v1/rounds/{round_id}", headers=headers).get_json()
+
+
+def test_three_identical_signed_reports_release_each_cell_once(hub):
+    client, hub_signer, signers, party_keys = hub
+    round_id = open_round(client, hub_signer)
+    start(client, round_id)
+    for index in range(3):
+        response = report(client, signers[index], party_keys[index], round_id)
+        assert response.status_code == 201, response.get_json()
+    assert state(client, hub_signer, round_id)["state"] == "released"
+    released = client.get(
+        f"/api/v1/rounds/{round_id}/releases", headers=hub_signer.headers("samenbeeld:hub:hub")
+    ).get_json()
+    assert [(r["indicator"], r["value"], r["suppressed_reason"]) for r in released] == [
+        ("riot_online_weekly", 31.0, None),
+        ("youth_safety_weekly", None, "dominance"),
+    ]
+    assert {r["cohort_size"] for r in released} == {6}
+    again = report(client, signers[0], party_keys[0], round_id)
+    assert again.status_code == 409  # released: no report is taken any more
+
+
+def test_a_party_reporting_a_different_result_blocks_the_release(hub):
+    client, hub_signer, signers, party_keys = hub
+    round_id = open_round(client, hub_signer)
+    start(client, round_id)
+    other = {**RESULT, "values": [32.0, None]}
+    report(client, signers[0], party_keys[0], round_id)
+    report(client, signers[1], party_keys[1], round_id)
+    assert report(client, signers[2], party_keys[2], round_id, other).status_code == 201
+    shown = state(client, hub_signer, round_id)
+    assert shown["state"] == "failed"
+    assert shown["failure"] == "compute parties reported different results"
+    assert "32" not in json.dumps(shown)
+    released = client.get(
+        f"/api/v1/rounds/{round_id}/releases", headers=hub_signer.headers("samenbeeld:hub:hub")
+    )
+    assert released.get_json() == []
+
+
+def test_a_report_must_be_signed_by_the_reporting_party_over_this_result(hub):
+    client, hub_signer, signers, party_keys = hub
+    round_id = open_round(client, hub_signer)
+    start(client, round_id)
+    forged = report(client, signers[1], party_keys[2], round_id)  # party 2's key for party 1
+    assert forged.status_code == 403
+    swapped = report(
+        client, signers[1], party_keys[1], round_id, signed_result={**RESULT, "contributors": 7}
+    )
+    assert swapped.status_code == 403
+    assert report(client, signers[1], party_keys[1], round_id, attempt=2).status_code == 409
+    assert report(client, signers[1], party_keys[1], round_id).status_code == 201
+    assert report(client, signers[1], party_keys[1], round_id).status_code == 409  # once
+    assert state(client, hub_signer, round_id)["state"] == "computing"
+
+
+def test_only_parties_report_and_only_the_hub_opens_rounds(hub):
+    client, hub_signer, signers, party_keys = hub
+    round_id = open_round(client, hub_signer)
+    start(client, round_id)
+    as_hub = client.post(
+        f"/api/v1/rounds/{round_id}/reports",
+        json={"attempt": 1, "result": RESULT, "signature": "x"},
+        headers=hub_signer.headers("samenbeeld:hub:hub"),
+    )
+    assert as_hub.status_code == 403
+    body = {"id": "r-x", "indicators": INDICATORS, "period_start": "2026-01-12"}
+    as_party = client.post(
+        "/api/v1/rounds", json=body, headers=signers[0].headers("samenbeeld:hub:hub")
+    )
+    assert as_party.status_code == 403
+    assert client.post("/api/v1/rounds", json=body).status_code == 401
+
+
+def test_a_period_of_an_indicator_set_is_opened_once(hub):
+    client, hub_signer, _, _ = hub
+    headers = hub_signer.headers
+    body = {
+        "id": f"r-{uuid.uuid4().hex[:8]}",
+        "indicators": ["drugs_weekly"],
+        "period_start": "2026-02-02",
+    }
+    assert (
+        client.post("/api/v1/rounds", json=body, headers=headers("samenbeeld:hub:hub")).status_code
+        == 201
+    )
+    body["id"] = f"r-{uuid.uuid4().hex[:8]}"
+    second = client.post("/api/v1/rounds", json=body, headers=headers("samenbeeld:hub:hub"))
+    assert second.status_code == 409
+
+
+def test_start_attempt_refuses_a_released_round(hub):
+    from samenbeeld.federation import hub_rounds
+    from samenbeeld.platform.errors import ConflictError
+
+    client, hub_signer, signers, party_keys = hub
+    round_id = open_round(client, hub_signer)
+    start(client, round_id)
+    for index in range(3):
+        report(client, signers[index], party_keys[index], round_id)
+    with pytest.raises(ConflictError, match="released"):
+        start(client, round_id)
+    assert state(client, hub_signer, round_id)["attempt"] == 1
+    assert hub_rounds.ROUND_ID.match(round_id)
