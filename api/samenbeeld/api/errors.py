@@ -22,6 +22,7 @@ import marshmallow as ma
 from flask import Flask, Response, json, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from samenbeeld.federation.party_service import ComputeFailedError
 from samenbeeld.platform.errors import (
     AuthenticationError,
     ConflictError,
@@ -50,6 +51,7 @@ STATUS_BY_ERROR: dict[type[SamenbeeldError], int] = {
     ConflictError: 409,
     DisclosureRefusedError: 409,
     InvalidInputError: 422,
+    ComputeFailedError: 502,
     SamenbeeldError: 400,
 }
 

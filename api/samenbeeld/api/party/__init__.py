@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from flask_smorest import Api
 
+from samenbeeld.api.party import shares
+
 
 def register(api: Api) -> None:
     """Register the party blueprints on api; each new resource adds one line here."""
+    api.register_blueprint(shares.blp)

@@ -1,10 +1,10 @@
-"""A compute party's tables: opaque share bytes per city per round, nothing else."""
+"""A compute party's tables: opaque share bytes per city per round, and which rounds are closed."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DateTime, LargeBinary, String, UniqueConstraint
+from sqlalchemy import DateTime, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from samenbeeld.platform.models.base import PartyBase
@@ -23,6 +23,17 @@ class ShareUpload(PartyBase):
     payload: Mapped[bytes] = mapped_column(LargeBinary)
     sha256: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PartyRound(PartyBase):
+    """A round this party was asked to compute: closed for uploads from then on."""
+
+    __tablename__ = "party_round"
+
+    round_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    closed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    last_attempt: Mapped[int] = mapped_column(Integer)
+    """The latest compute attempt started here; an attempt runs at most once."""
 
 
 class SeenToken(SeenTokenMixin, PartyBase):

@@ -1,0 +1,80 @@
+"""A round's share uploads at a compute party: nodes PUT theirs once, the hub lists who did."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from flask import request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from samenbeeld.api.auth import current_identity, token_required
+from samenbeeld.api.config import current_settings
+from samenbeeld.api.db import get_session
+from samenbeeld.api.errors import PROBLEM_JSON, ProblemSchema
+from samenbeeld.federation import party_service
+from samenbeeld.platform.settings import PartySettings
+
+blp = Blueprint(
+    "shares", __name__, url_prefix="/api/v1", description="Cities' additive shares per round."
+)
+
+SHARE_BODY = {
+    "required": True,
+    "description": "The payload bytes of `sharing.encode_payload(shares, i)` for this party i.",
+    "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+}
+
+
+class UploadReceiptSchema(ma.Schema):
+    """What a party stored for a node's upload."""
+
+    round_id = ma.fields.String(required=True, metadata={"example": "weekly-2026-01-05-a1"})
+    municipality = ma.fields.String(required=True, metadata={"example": "GM0758"})
+    sha256 = ma.fields.String(required=True, metadata={"description": "of the payload bytes"})
+
+
+class UploadListSchema(ma.Schema):
+    """Who uploaded a share for a round (codes only, never payloads)."""
+
+    municipalities = ma.fields.List(ma.fields.String(), required=True)
+
+
+def _problem(status: int, description: str) -> dict[str, Any]:
+    """alt_response arguments of a problem+json error."""
+    return {
+        "status_code": status,
+        "schema": ProblemSchema,
+        "content_type": PROBLEM_JSON,
+        "description": description,
+    }
+
+
+@blp.route("/rounds/<round_id>/shares")
+class Shares(MethodView):
+    """The shares of one round held by this party."""
+
+    @token_required("node")
+    @blp.doc(requestBody=SHARE_BODY)
+    @blp.response(201, UploadReceiptSchema)
+    @blp.alt_response(**_problem(409, "Already uploaded, or the round is closed."))
+    @blp.alt_response(**_problem(422, "Bad round id, or a malformed or misaddressed payload."))
+    def put(self, round_id: str) -> dict[str, str]:
+        """Store the calling node's share payload for this round, once."""
+        municipality = current_identity().member
+        upload = party_service.store_upload(
+            get_session(),
+            round_id,
+            municipality,
+            request.get_data(),
+            current_settings(PartySettings).index,
+        )
+        return {"round_id": round_id, "municipality": municipality, "sha256": upload.sha256}
+
+    @token_required("hub")
+    @blp.response(200, UploadListSchema)
+    def get(self, round_id: str) -> dict[str, list[str]]:
+        """The municipalities that uploaded a share for this round, sorted."""
+        codes = party_service.uploaded_municipalities(get_session(), round_id)
+        return {"municipalities": codes}

@@ -1,0 +1,306 @@
+"""A compute party's round service: store uploads, close a round, run its MPC, report it.
+
+No Flask here: functions take a ``Session`` (the caller owns the transaction), the party's
+settings and an ``httpx.Client`` for the hub. Errors, by the status the API gives them::
+
+    InvalidInputError   422  bad round id, malformed payload, payload of another round/party
+    ConflictError       409  duplicate upload, closed round, attempt already run, missing upload
+    ComputeFailedError  502  the party process failed or timed out, or the hub refused the report
+
+Messages name codes, sizes and reasons, never a share or a value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from samenbeeld.federation import sharing
+from samenbeeld.federation.crypten_compat import PRECISION_BITS
+from samenbeeld.federation.party import DEV_ENV, PROVIDER_ENV
+from samenbeeld.federation.programs import CheckedSumParams, CheckedSumResult, load_result
+from samenbeeld.federation.supervisor import (
+    PartyFailedError,
+    kill_all,
+    start_member,
+    wait_for_members,
+)
+from samenbeeld.platform.errors import ConflictError, InvalidInputError, SamenbeeldError
+from samenbeeld.platform.keys import key_id, read_private_key
+from samenbeeld.platform.models.party import PartyRound, ShareUpload
+from samenbeeld.platform.settings import PartySettings, audience_for
+from samenbeeld.platform.tokens import Signer
+
+ROUND_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+PROGRAMS = ("checked_sum",)
+HUB_AUDIENCE = audience_for("hub", "hub")
+_EXCEPTION_TYPE = re.compile(r"^([A-Za-z_][\w.]*)(?::|$)")
+logger = logging.getLogger(__name__)
+
+
+class ComputeFailedError(SamenbeeldError):
+    """The MPC did not produce a result (exit code, timeout) or the hub refused the report."""
+
+
+@dataclass(frozen=True)
+class ComputeJob:
+    """What the hub asks one party to compute (the contract's compute request)."""
+
+    round_id: str
+    attempt: int
+    cohort: tuple[str, ...]
+    params: CheckedSumParams
+    master_addr: str
+    master_port: int
+    timeout: float
+    program: str = "checked_sum"
+
+
+def _now(now: dt.datetime | None) -> dt.datetime:
+    """now, or the current UTC time."""
+    return now or dt.datetime.now(dt.UTC)
+
+
+def check_round_id(round_id: str) -> None:
+    """Refuse round ids other than 1 to 64 letters, digits, '.', '_' and '-'."""
+    if not ROUND_ID.fullmatch(round_id):
+        raise InvalidInputError("round id must be 1 to 64 letters, digits, '.', '_' or '-'")
+
+
+def _require_open(session: Session, round_id: str) -> None:
+    """ConflictError once the round was computed (closed) at this party."""
+    if session.get(PartyRound, round_id) is not None:
+        raise ConflictError(f"round {round_id} is closed")
+
+
+def store_upload(
+    session: Session,
+    round_id: str,
+    municipality: str,
+    payload: bytes,
+    party: int,
+    *,
+    now: dt.datetime | None = None,
+) -> ShareUpload:
+    """Validate and store a municipality's share payload for round_id, once."""
+    check_round_id(round_id)
+    _require_open(session, round_id)
+    sharing.expand_share(payload, sharing.ShareContext(round_id, party))
+    if _stored(session, round_id, municipality):
+        raise ConflictError(f"{municipality} already uploaded its share for {round_id}")
+    digest = hashlib.sha256(payload).hexdigest()
+    upload = ShareUpload(
+        round_id=round_id,
+        municipality=municipality,
+        payload=payload,
+        sha256=digest,
+        received_at=_now(now),
+    )
+    try:
+        with session.begin_nested():
+            session.add(upload)
+    except IntegrityError:
+        raise ConflictError(f"{municipality} already uploaded its share for {round_id}") from None
+    return upload
+
+
+def _stored(session: Session, round_id: str, municipality: str) -> bool:
+    """Whether municipality's share for round_id is stored already."""
+    query = select(ShareUpload.id).where(
+        ShareUpload.round_id == round_id, ShareUpload.municipality == municipality
+    )
+    return session.scalar(query) is not None
+
+
+def uploaded_municipalities(session: Session, round_id: str) -> list[str]:
+    """The codes of the municipalities that uploaded a share for round_id, sorted."""
+    check_round_id(round_id)
+    query = select(ShareUpload.municipality).where(ShareUpload.round_id == round_id)
+    return sorted(session.scalars(query))
+
+
+def parse_params(program: str, params: Mapping[str, Any]) -> CheckedSumParams:
+    """The program's public parameters, checked (InvalidInputError names the problem)."""
+    if program not in PROGRAMS:
+        raise InvalidInputError(f"program must be one of {PROGRAMS}, got {program!r}")
+    return CheckedSumParams.from_json(json.dumps(dict(params)))
+
+
+def close_round(
+    session: Session, round_id: str, attempt: int, *, now: dt.datetime | None = None
+) -> None:
+    """Close round_id for uploads and record attempt; an attempt runs at most once."""
+    check_round_id(round_id)
+    row = session.get(PartyRound, round_id, with_for_update=True)
+    if row is None:
+        try:
+            with session.begin_nested():
+                session.add(
+                    PartyRound(round_id=round_id, closed_at=_now(now), last_attempt=attempt)
+                )
+        except IntegrityError:
+            raise ConflictError(f"round {round_id} is being computed already") from None
+        return
+    if attempt <= row.last_attempt:
+        raise ConflictError(f"attempt {attempt} of round {round_id} was already run here")
+    row.last_attempt = attempt
+
+
+def share_matrix(session: Session, round_id: str, cohort: Sequence[str], party: int) -> np.ndarray:
+    """This party's cities x cells share matrix, rows in cohort order."""
+    query = select(ShareUpload).where(
+        ShareUpload.round_id == round_id, ShareUpload.municipality.in_(cohort)
+    )
+    uploads = {row.municipality: row.payload for row in session.scalars(query)}
+    missing = [code for code in cohort if code not in uploads]
+    if missing:
+        raise ConflictError(f"no upload here for {', '.join(missing)} of the cohort")
+    context = sharing.ShareContext(round_id, party)
+    rows = []
+    for code in cohort:
+        header, _ = sharing.decode_payload(uploads[code])
+        if header.precision_bits != PRECISION_BITS:
+            raise ConflictError(f"the upload of {code} is not at {PRECISION_BITS} bits")
+        rows.append(sharing.expand_share(uploads[code], context))
+    if len({row.size for row in rows}) != 1:
+        raise ConflictError("the cohort's uploads have different numbers of cells")
+    return np.stack(rows)
+
+
+def prepare_round(session: Session, job: ComputeJob, party: int) -> np.ndarray:
+    """Close the round for uploads and build the share matrix (commit before running)."""
+    close_round(session, job.round_id, job.attempt)
+    return share_matrix(session, job.round_id, job.cohort, party)
+
+
+def party_command(job: ComputeJob, party: int, shares: Path, out: Path) -> list[str]:
+    """The one-shot party process of job: rank ``party`` of the checked sum."""
+    return [
+        sys.executable,
+        "-m",
+        "samenbeeld.federation.party_main",
+        *("--rank", str(party), "--master-addr", job.master_addr),
+        *("--master-port", str(job.master_port), "--shares", str(shares), "--out", str(out)),
+        *("--program", job.program, "--params", job.params.to_json()),
+        *("--timeout", str(job.timeout)),
+    ]
+
+
+def _party_environment() -> dict[str, str]:
+    """The party process's environment: triples from the hub's dealer (TTP), never TFP."""
+    env = {key: value for key, value in os.environ.items() if key != DEV_ENV}
+    env[PROVIDER_ENV] = "ttp"
+    return env
+
+
+def run_party_process(job: ComputeJob, party: int, matrix: np.ndarray) -> CheckedSumResult:
+    """Run this party's CrypTen process on matrix; killed (its whole group) at the deadline."""
+    with tempfile.TemporaryDirectory(prefix="samenbeeld-party-") as folder:
+        workdir = Path(folder)
+        np.save(workdir / "shares.npy", matrix)
+        out = workdir / "result.npz"
+        command = party_command(job, party, workdir / "shares.npy", out)
+        member = start_member(
+            party, f"compute party {party}", command, workdir, "party", _party_environment()
+        )
+        try:
+            wait_for_members([member], job.timeout)
+        except PartyFailedError as error:
+            _log_failure(job, error.reason, member.stderr)
+            raise ComputeFailedError(
+                f"the MPC of round {job.round_id} failed: {error.name} {error.reason}"
+            ) from None
+        finally:
+            kill_all([member])
+        return load_result(out)
+
+
+def _log_failure(job: ComputeJob, reason: str, stderr: Path) -> None:
+    """Log a failed run by reason and the exception type on stderr's last line, never text."""
+    lines = [line for line in stderr.read_text(errors="replace").splitlines() if line.strip()]
+    match = _EXCEPTION_TYPE.match(lines[-1]) if lines else None
+    kind = match.group(1) if match else "no exception type"
+    logger.warning(
+        "round %s attempt %d: MPC failed: %s (stderr's last line: %s)",
+        job.round_id,
+        job.attempt,
+        reason,
+        kind,
+    )
+
+
+def result_document(result: CheckedSumResult, cohort: Sequence[str]) -> dict[str, Any]:
+    """The contract's result: values (null when suppressed), reasons, invalid codes, count."""
+    values = [
+        None if reason else float(value)
+        for value, reason in zip(result.values, result.reasons, strict=True)
+    ]
+    return {
+        "values": values,
+        "reasons": [str(reason) for reason in result.reasons],
+        "invalid": [cohort[int(index)] for index in result.invalid_cities],
+        "contributors": int(result.contributors),
+    }
+
+
+def canonical_sha256(document: Mapping[str, Any]) -> str:
+    """sha256 (hex) of the canonical JSON: sorted keys, no spaces."""
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def build_report(
+    job: ComputeJob, result: Mapping[str, Any], settings: PartySettings
+) -> dict[str, Any]:
+    """The signed report: attempt, result and an EdDSA JWS over the result's sha256."""
+    private_key = read_private_key(settings.effective_key_file)
+    claims = {
+        "round_id": job.round_id,
+        "attempt": job.attempt,
+        "result_sha256": canonical_sha256(result),
+    }
+    kid = key_id(private_key.public_key())
+    signature = jwt.encode(claims, private_key, algorithm="EdDSA", headers={"kid": kid})
+    return {"attempt": job.attempt, "result": dict(result), "signature": signature}
+
+
+def send_report(
+    job: ComputeJob, report: Mapping[str, Any], settings: PartySettings, client: httpx.Client
+) -> None:
+    """POST the report to the hub with a fresh party token; ComputeFailedError if refused."""
+    signer = Signer(
+        read_private_key(settings.effective_key_file), role="party", member=settings.member
+    )
+    url = f"{settings.hub_url.rstrip('/')}/api/v1/rounds/{job.round_id}/reports"
+    try:
+        response = client.post(url, json=dict(report), headers=signer.headers(HUB_AUDIENCE))
+    except httpx.HTTPError as error:
+        raise ComputeFailedError(f"the hub could not be reached: {type(error).__name__}") from None
+    if not response.is_success:
+        raise ComputeFailedError(f"the hub refused the report: HTTP {response.status_code}")
+
+
+def compute_and_report(
+    job: ComputeJob, matrix: np.ndarray, settings: PartySettings, client: httpx.Client
+) -> str:
+    """Run the MPC on matrix, report the signed result to the hub; its sha256."""
+    result = result_document(run_party_process(job, settings.index, matrix), job.cohort)
+    send_report(job, build_report(job, result, settings), settings, client)
+    return canonical_sha256(result)
