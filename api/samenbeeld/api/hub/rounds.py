@@ -5,15 +5,24 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import httpx
 import marshmallow as ma
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from samenbeeld.api import db
 from samenbeeld.api.auth import current_identity, token_required
+from samenbeeld.api.config import current_settings
 from samenbeeld.api.db import get_session
 from samenbeeld.api.hub.keys import registry_keys
-from samenbeeld.federation import hub_rounds
+from samenbeeld.federation import hub_compute, hub_rounds
+from samenbeeld.platform.keys import read_private_key
 from samenbeeld.platform.models.hub import Round
+from samenbeeld.platform.settings import HubSettings
+from samenbeeld.platform.tokens import Signer
+
+HTTP_EXTENSION = "samenbeeld.http"
 
 blp = Blueprint("rounds", __name__, url_prefix="/api/v1/rounds", description="Aggregation rounds.")
 
@@ -106,6 +115,51 @@ class Reports(MethodView):
         return hub_rounds.store_report(
             session, registry_keys(), round_id, party, body["attempt"], result, body["signature"]
         )
+
+
+class ComputeRequestSchema(ma.Schema):
+    """The public bound of a valid contribution and how long the parties may take."""
+
+    max_value = ma.fields.Float(
+        required=True, validate=ma.validate.Range(min=0, min_inclusive=False)
+    )
+    timeout = ma.fields.Float(load_default=120.0, validate=ma.validate.Range(min=1, max=3600))
+
+
+@blp.route("/<round_id>/compute")
+class Compute(MethodView):
+    """Run one attempt of a round."""
+
+    @token_required("hub")
+    @blp.arguments(ComputeRequestSchema)
+    @blp.response(200, RoundSchema)
+    def post(self, body: dict[str, Any], round_id: str) -> Round:
+        """Cohort, quorum, dealer, three parties, verdict; returns the round's new state."""
+        get_session().commit()  # the attempt runs its own transactions (parties report meanwhile)
+        settings = current_settings(HubSettings)
+        return hub_compute.compute_round(
+            current_app.extensions[db.EXTENSION].sessionmaker(),
+            settings,
+            outbound_client(),
+            hub_signer(settings),
+            round_id,
+            max_value=body["max_value"],
+            timeout=body["timeout"],
+        )
+
+
+def hub_signer(settings: HubSettings) -> Signer:
+    """The hub's own signer, from its key file."""
+    return Signer(read_private_key(settings.effective_key_file), role="hub", member="hub")
+
+
+def outbound_client() -> httpx.Client:
+    """The app's HTTP client for other services (tests may inject one)."""
+    client: httpx.Client | None = current_app.extensions.get(HTTP_EXTENSION)
+    if client is None:
+        client = httpx.Client(timeout=30.0, transport=httpx.HTTPTransport(retries=2))
+        current_app.extensions[HTTP_EXTENSION] = client
+    return client
 
 
 @blp.route("/<round_id>/releases")

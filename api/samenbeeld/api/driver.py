@@ -1,0 +1,131 @@
+"""Drive rounds over the services' HTTP APIs, as the hub's operator (or Airflow) does.
+
+Every call carries a fresh hub token for its audience. ``run_round`` is one round end to
+end: open it at the hub, ask every node to contribute (concurrently; a node that is down
+or refuses is recorded, not fatal), then ask the hub to compute, and return the outcome.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from samenbeeld.platform.settings import audience_for
+from samenbeeld.platform.tokens import Signer
+
+HUB = audience_for("hub", "hub")
+CONTRIBUTE_WORKERS = 8
+
+
+@dataclass(frozen=True)
+class RoundOutcome:
+    """What became of one round: its state, the released cells, who contributed."""
+
+    round: dict[str, Any]
+    releases: list[dict[str, Any]]
+    contributions: dict[str, str]
+    """Per municipality: ``contributed``, ``not opted in`` or why the node failed."""
+
+
+def _check(response: httpx.Response, allowed: Sequence[int] = (200, 201)) -> dict[str, Any]:
+    """The JSON body of an expected answer; raise with the problem detail otherwise."""
+    if response.status_code not in allowed:
+        detail = response.json().get("detail", "") if response.content else ""
+        raise httpx.HTTPStatusError(
+            f"{response.request.method} {response.request.url.path}: {response.status_code} "
+            f"{detail}",
+            request=response.request,
+            response=response,
+        )
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def open_round(
+    client: httpx.Client, hub: str, signer: Signer, round_id: str, indicators: Sequence[str],
+    period_start: dt.date,
+) -> dict[str, Any]:  # fmt: skip
+    """Open the round at the hub (an existing round with this id is fine: idempotent)."""
+    body = {
+        "id": round_id,
+        "indicators": list(indicators),
+        "period_start": period_start.isoformat(),
+    }
+    response = client.post(f"{hub}/api/v1/rounds", json=body, headers=signer.headers(HUB))
+    if response.status_code == 409:
+        return get_round(client, hub, signer, round_id)
+    return _check(response)
+
+
+def get_round(client: httpx.Client, hub: str, signer: Signer, round_id: str) -> dict[str, Any]:
+    """The round's state at the hub."""
+    return _check(client.get(f"{hub}/api/v1/rounds/{round_id}", headers=signer.headers(HUB)))
+
+
+def _contribute(
+    client: httpx.Client, signer: Signer, code: str, url: str, round_id: str, body: dict[str, Any]
+) -> str:
+    """Ask one node to contribute; a short outcome, never the node's values."""
+    headers = signer.headers(audience_for("node", code))
+    try:
+        response = client.post(
+            f"{url}/api/v1/rounds/{round_id}/contribute", json=body, headers=headers
+        )
+    except httpx.HTTPError as error:
+        return f"unreachable ({type(error).__name__})"
+    if response.status_code != 200:
+        return f"failed ({response.status_code})"
+    answer = response.json()
+    return "contributed" if answer.get("contributed") else str(answer.get("reason", "declined"))
+
+
+def request_contributions(
+    client: httpx.Client, signer: Signer, nodes: Mapping[str, str], round_id: str,
+    indicators: Sequence[str], period_start: dt.date,
+) -> dict[str, str]:  # fmt: skip
+    """Ask every node (code → base URL) to contribute, concurrently; outcome per code."""
+    body = {"indicators": list(indicators), "period_start": period_start.isoformat()}
+    with ThreadPoolExecutor(max_workers=CONTRIBUTE_WORKERS) as pool:
+        futures = {
+            code: pool.submit(_contribute, client, signer, code, url, round_id, body)
+            for code, url in nodes.items()
+        }
+        return {code: future.result() for code, future in futures.items()}
+
+
+def compute(
+    client: httpx.Client, hub: str, signer: Signer, round_id: str, max_value: float,
+    timeout: float = 120.0,
+) -> dict[str, Any]:  # fmt: skip
+    """Ask the hub to run an attempt; the round's state afterwards."""
+    body = {"max_value": max_value, "timeout": timeout}
+    response = client.post(
+        f"{hub}/api/v1/rounds/{round_id}/compute", json=body, headers=signer.headers(HUB),
+        timeout=timeout + 60,
+    )  # fmt: skip
+    return _check(response)
+
+
+def releases(client: httpx.Client, hub: str, signer: Signer, round_id: str) -> list[dict[str, Any]]:
+    """The released cells of a round."""
+    response = client.get(f"{hub}/api/v1/rounds/{round_id}/releases", headers=signer.headers(HUB))
+    if response.status_code != 200:
+        _check(response)
+    body: list[dict[str, Any]] = response.json()
+    return body
+
+
+def run_round(
+    client: httpx.Client, hub: str, signer: Signer, nodes: Mapping[str, str], round_id: str,
+    indicators: Sequence[str], period_start: dt.date, max_value: float, timeout: float = 120.0,
+) -> RoundOutcome:  # fmt: skip
+    """Open, collect contributions, compute; the outcome (released or failed)."""
+    open_round(client, hub, signer, round_id, indicators, period_start)
+    outcomes = request_contributions(client, signer, nodes, round_id, indicators, period_start)
+    state = compute(client, hub, signer, round_id, max_value, timeout)
+    return RoundOutcome(state, releases(client, hub, signer, round_id), outcomes)
