@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from flask_smorest import Api
 
+from samenbeeld.api.node import audit, opt_ins, rounds
+
 
 def register(api: Api) -> None:
     """Register the node blueprints on api; each new resource adds one line here."""
+    api.register_blueprint(opt_ins.blp)
+    api.register_blueprint(rounds.blp)
+    api.register_blueprint(audit.blp)

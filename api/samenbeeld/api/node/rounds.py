@@ -1,0 +1,105 @@
+"""``POST /api/v1/rounds/<round_id>/contribute``: the hub asks this node for its shares.
+
+The outbound HTTP client is ``app.extensions["samenbeeld.http"]`` when present (tests put
+an ``httpx.Client`` with a ``MockTransport`` there), else one shared client per process.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import httpx
+import marshmallow as ma
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from samenbeeld.api.auth import token_required
+from samenbeeld.api.config import current_settings
+from samenbeeld.api.db import get_session
+from samenbeeld.federation import node_service
+from samenbeeld.platform.catalog import CODE_PATTERN
+from samenbeeld.platform.keys import read_private_key
+from samenbeeld.platform.settings import NodeSettings
+from samenbeeld.platform.tokens import Signer
+
+HTTP_EXTENSION = "samenbeeld.http"
+MAX_INDICATORS = 40
+"""Keeps the comma-joined names within the audit log's 2000 characters."""
+_client: httpx.Client | None = None
+_client_lock = threading.Lock()
+
+blp = Blueprint(
+    "node_rounds", __name__, url_prefix="/api/v1", description="This node's part in rounds."
+)
+
+
+class ContributeRequestSchema(ma.Schema):
+    """The round's indicators (catalog names, in vector order) and its period."""
+
+    indicators = ma.fields.List(
+        ma.fields.String(validate=ma.validate.Regexp(CODE_PATTERN)),
+        required=True,
+        validate=ma.validate.Length(min=1, max=MAX_INDICATORS),
+    )
+    period_start = ma.fields.Date(required=True, metadata={"example": "2026-01-05"})
+
+
+class PartyUploadSchema(ma.Schema):
+    """How one compute party answered."""
+
+    party = ma.fields.Integer(required=True)
+    outcome = ma.fields.String(
+        required=True, metadata={"enum": ["accepted", "duplicate", "failed"]}
+    )
+    status_code = ma.fields.Integer(required=True, allow_none=True)
+    sha256 = ma.fields.String(required=True)
+
+
+class ContributionReportSchema(ma.Schema):
+    """Whether the node contributed; why not; each party's answer."""
+
+    round_id = ma.fields.String(required=True)
+    contributed = ma.fields.Boolean(required=True)
+    reason = ma.fields.String(required=True, allow_none=True)
+    parties = ma.fields.List(ma.fields.Nested(PartyUploadSchema), required=True)
+
+
+def http_client() -> httpx.Client:
+    """The app's injected client, else the process's shared one (created on first use)."""
+    global _client
+    injected: httpx.Client | None = current_app.extensions.get(HTTP_EXTENSION)
+    if injected is not None:
+        return injected
+    with _client_lock:
+        if _client is None:
+            _client = httpx.Client(timeout=30, transport=httpx.HTTPTransport(retries=2))
+        return _client
+
+
+def node_signer(settings: NodeSettings) -> Signer:
+    """Signs this node's outbound tokens with its key file."""
+    key = read_private_key(settings.effective_key_file)
+    return Signer(key, role="node", member=settings.municipality)
+
+
+@blp.route("/rounds/<round_id>/contribute")
+class Contribute(MethodView):
+    """This node's contribution to a round."""
+
+    @token_required("hub")
+    @blp.arguments(ContributeRequestSchema)
+    @blp.response(200, ContributionReportSchema)
+    def post(self, body: dict[str, Any], round_id: str) -> node_service.ContributionReport:
+        """Upload the node's shares to the three parties, unless it has not opted in."""
+        settings = current_settings(NodeSettings)
+        return node_service.contribute(
+            get_session(),
+            settings,
+            node_signer(settings),
+            http_client(),
+            round_id,
+            body["indicators"],
+            body["period_start"],
+        )

@@ -1,0 +1,252 @@
+"""A node's side of a round: opt-ins, its local vector, the share uploads and their audit log.
+
+The node contributes to a round only when it opted in to every indicator of the round.
+It then computes its vector locally (:func:`local_vector`), encodes and splits it
+(:mod:`samenbeeld.federation.sharing`) and PUTs payload i to compute party i with a fresh
+node token. Every attempt leaves one ``node_audit_log`` row per party: round, indicator
+names, party index, SHA-256 and size of the bytes sent, and the status code (NULL when the
+party did not answer). Neither values nor shares are stored, logged or raised.
+
+The two seeds of a round are derived from the node's private key and the round id
+(:func:`round_seeds`), so a retry after a failed upload sends the same bytes and parties
+that already hold them answer 409 (reported as ``duplicate``). A retry whose party-0
+payload differs from one a party already accepted (the data changed in between) is
+refused: mixing shares of two splits would corrupt the sum. The price is that whoever
+holds the node's key and party 0's share of a round can recover the node's vector.
+
+Functions take a ``Session``; the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import hmac
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import httpx
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from samenbeeld.federation import sharing
+from samenbeeld.platform.catalog import Catalog, load_catalog
+from samenbeeld.platform.errors import InvalidInputError
+from samenbeeld.platform.indicators import compute_indicators
+from samenbeeld.platform.keys import read_private_key
+from samenbeeld.platform.models.node import AuditEntry, OptIn
+from samenbeeld.platform.settings import NodeSettings, audience_for
+from samenbeeld.platform.tokens import Signer
+
+ROUND_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+SHARES_PATH = "/api/v1/rounds/{round_id}/shares"
+OCTET_STREAM = "application/octet-stream"
+NOT_OPTED_IN = "not opted in"
+UPLOAD_FAILED = "upload failed"
+DATA_CHANGED = "data changed since an earlier accepted upload"
+KEPT = (201, 409)
+"""Status codes after which a party holds this node's share of the round."""
+_SEED_LABEL = b"samenbeeld-round-seed-v1"
+Outcome = Literal["accepted", "duplicate", "failed"]
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PartyUpload:
+    """How one compute party answered one upload."""
+
+    party: int
+    outcome: Outcome
+    status_code: int | None
+    sha256: str
+
+
+@dataclass(frozen=True)
+class ContributionReport:
+    """Whether the node contributed to a round and, per party, what happened."""
+
+    round_id: str
+    contributed: bool
+    reason: str | None = None
+    parties: tuple[PartyUpload, ...] = ()
+
+
+@functools.cache
+def default_catalog() -> Catalog:
+    """The shipped indicator catalog, loaded once per process."""
+    return load_catalog()
+
+
+def set_opt_in(
+    session: Session, indicator: str, on: bool, *, catalog: Catalog | None = None
+) -> OptIn | None:
+    """Opt in to (or out of) a catalog indicator; NotFoundError for an unknown one."""
+    (catalog or default_catalog()).get(indicator)
+    row = session.get(OptIn, indicator)
+    if on and row is None:
+        row = OptIn(indicator=indicator, opted_in_at=dt.datetime.now(dt.UTC))
+        session.add(row)
+    elif not on and row is not None:
+        session.delete(row)
+        row = None
+    session.flush()
+    return row
+
+
+def list_opt_ins(session: Session) -> list[OptIn]:
+    """The indicators this node opted in to, by name."""
+    return list(session.scalars(select(OptIn).order_by(OptIn.indicator)))
+
+
+def opted_in(session: Session) -> list[str]:
+    """The names of the indicators this node opted in to, sorted."""
+    return [row.indicator for row in list_opt_ins(session)]
+
+
+def local_vector(
+    session: Session, catalog: Catalog, indicators: Sequence[str], period_start: dt.date
+) -> np.ndarray:
+    """The node's own value of each indicator for the period, as float64 (missing: 0.0)."""
+    chosen = _check_indicators(catalog, indicators, period_start)
+    values = {
+        result.indicator: result.value
+        for result in compute_indicators(session, chosen)
+        if result.period_start == period_start
+    }
+    return np.array([values.get(code, 0.0) for code in indicators], dtype=np.float64)
+
+
+def _check_indicators(
+    catalog: Catalog, indicators: Sequence[str], period_start: dt.date
+) -> Catalog:
+    """The sub-catalog of indicators: known, distinct, and period_start starts their period."""
+    if not indicators or len(set(indicators)) != len(indicators):
+        raise InvalidInputError("indicators must be a non-empty list of distinct names")
+    chosen = Catalog(tuple(catalog.get(code) for code in indicators))
+    for indicator in chosen.indicators:
+        starts = (
+            period_start.weekday() == 0 if indicator.period == "week" else period_start.day == 1
+        )
+        if not starts:
+            raise InvalidInputError(
+                f"period_start must be the first day of a {indicator.period} for {indicator.code}"
+            )
+    return chosen
+
+
+def round_seeds(secret: bytes, round_id: str) -> tuple[bytes, bytes]:
+    """The round's two share seeds: HMAC-SHA256 of the node's secret over round and party."""
+
+    def seed(party: int) -> bytes:
+        message = _SEED_LABEL + f"|{round_id}|{party}".encode()
+        return hmac.new(secret, message, hashlib.sha256).digest()
+
+    return seed(1), seed(2)
+
+
+def contribute(
+    session: Session,
+    settings: NodeSettings,
+    signer: Signer,
+    client: httpx.Client,
+    round_id: str,
+    indicators: Sequence[str],
+    period_start: dt.date,
+    *,
+    catalog: Catalog | None = None,
+) -> ContributionReport:
+    """Upload this node's shares of a round to the three parties, auditing every attempt."""
+    if not ROUND_ID.fullmatch(round_id):
+        raise InvalidInputError("round_id must be 1 to 64 letters, digits, '.', '_' or '-'")
+    if not set(indicators) <= set(opted_in(session)):
+        return ContributionReport(round_id, False, NOT_OPTED_IN)
+    vector = local_vector(session, catalog or default_catalog(), indicators, period_start)
+    payloads = _payloads(settings, round_id, vector)
+    if _conflicts_with_earlier(session, round_id, payloads[0]):
+        return ContributionReport(round_id, False, DATA_CHANGED)
+    uploads = tuple(
+        _upload(session, settings, signer, client, round_id, indicators, party, payload)
+        for party, payload in enumerate(payloads)
+    )
+    done = all(upload.outcome != "failed" for upload in uploads)
+    return ContributionReport(round_id, done, None if done else UPLOAD_FAILED, uploads)
+
+
+def _payloads(settings: NodeSettings, round_id: str, vector: np.ndarray) -> list[bytes]:
+    """The three wire payloads of the vector's shares for the round."""
+    secret = read_private_key(settings.effective_key_file).private_bytes_raw()
+    ring = sharing.encode_vector(vector)
+    shares = sharing.split(ring, round_seeds(secret, round_id), round_id=round_id)
+    return [sharing.encode_payload(shares, party) for party in range(sharing.PARTIES)]
+
+
+def _conflicts_with_earlier(session: Session, round_id: str, payload0: bytes) -> bool:
+    """True when party 0 already holds a different payload of this round from this node."""
+    kept = session.scalars(
+        select(AuditEntry.sha256).where(
+            AuditEntry.round_id == round_id,
+            AuditEntry.party_index == 0,
+            AuditEntry.status_code.in_(KEPT),
+        )
+    ).all()
+    return any(sha != _sha256(payload0) for sha in kept)
+
+
+def _upload(
+    session: Session,
+    settings: NodeSettings,
+    signer: Signer,
+    client: httpx.Client,
+    round_id: str,
+    indicators: Sequence[str],
+    party: int,
+    payload: bytes,
+) -> PartyUpload:
+    """PUT one payload to one party and write its audit row; errors become 'failed'."""
+    url = settings.parties[party] + SHARES_PATH.format(round_id=round_id)
+    headers = {**signer.headers(audience_for("party", str(party))), "Content-Type": OCTET_STREAM}
+    sent_at = dt.datetime.now(dt.UTC)
+    try:
+        status: int | None = client.put(url, content=payload, headers=headers).status_code
+    except httpx.HTTPError as error:
+        logger.warning(
+            "round %s: party %d did not answer (%s)", round_id, party, type(error).__name__
+        )
+        status = None
+    digest = _sha256(payload)
+    session.add(
+        AuditEntry(
+            round_id=round_id,
+            indicators=",".join(indicators),
+            party_index=party,
+            sha256=digest,
+            byte_count=len(payload),
+            status_code=status,
+            sent_at=sent_at,
+        )
+    )
+    session.flush()
+    return PartyUpload(party, _outcome(status), status, digest)
+
+
+def _outcome(status: int | None) -> Outcome:
+    """accepted (201), duplicate (409) or failed (anything else, or no answer)."""
+    if status == 201:
+        return "accepted"
+    return "duplicate" if status == 409 else "failed"
+
+
+def _sha256(payload: bytes) -> str:
+    """Hex SHA-256 of payload."""
+    return hashlib.sha256(payload).hexdigest()
+
+
+def audit_log(session: Session, limit: int = 50, offset: int = 0) -> list[AuditEntry]:
+    """Audit rows, newest first."""
+    query = select(AuditEntry).order_by(AuditEntry.sent_at.desc(), AuditEntry.id.desc())
+    return list(session.scalars(query.limit(limit).offset(offset)))
