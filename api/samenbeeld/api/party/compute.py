@@ -1,0 +1,113 @@
+"""POST /api/v1/rounds/<id>/compute: the hub asks this party to run its part of a round.
+
+The party closes the round for uploads (committed at once: it stays closed when the MPC
+fails), runs its one-shot CrypTen process, reports the signed result to the hub and
+answers with the result's sha256. The hub is reached through the app's HTTP client,
+``app.extensions["samenbeeld.http"]`` (tests put an ``httpx.MockTransport`` client there).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import httpx
+import marshmallow as ma
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from samenbeeld.api.auth import token_required
+from samenbeeld.api.config import current_settings
+from samenbeeld.api.db import get_session
+from samenbeeld.api.errors import PROBLEM_JSON, ProblemSchema
+from samenbeeld.federation import party_service
+from samenbeeld.platform.settings import MUNICIPALITY_CODE, PartySettings
+
+HTTP_EXTENSION = "samenbeeld.http"
+HUB_TIMEOUT_S = 30.0
+MAX_COHORT = 10_000
+_client_lock = threading.Lock()
+
+blp = Blueprint(
+    "compute", __name__, url_prefix="/api/v1", description="Run a round's secure aggregation."
+)
+
+
+class ComputeRequestSchema(ma.Schema):
+    """The hub's compute request (see the round protocol)."""
+
+    attempt = ma.fields.Integer(required=True, validate=ma.validate.Range(min=0))
+    cohort = ma.fields.List(
+        ma.fields.String(validate=ma.validate.Regexp(MUNICIPALITY_CODE)),
+        required=True,
+        validate=ma.validate.Length(min=1, max=MAX_COHORT),
+        metadata={"description": "municipality codes, in the order of the matrix rows"},
+    )
+    program = ma.fields.String(required=True, validate=ma.validate.OneOf(party_service.PROGRAMS))
+    params = ma.fields.Dict(required=True, metadata={"description": "CheckedSumParams"})
+    master_addr = ma.fields.String(
+        load_default="127.0.0.1", validate=ma.validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9.:-]{0,252}$")
+    )
+    master_port = ma.fields.Integer(required=True, validate=ma.validate.Range(1, 65535))
+    timeout = ma.fields.Float(
+        load_default=60.0,
+        validate=ma.validate.Range(1.0, 3600.0),
+        metadata={"description": "seconds the party process may take in all; killed after"},
+    )
+
+    @ma.validates("cohort")
+    def _distinct(self, cohort: list[str], **_kwargs: Any) -> None:
+        """A city appears once in a cohort."""
+        if len(set(cohort)) != len(cohort):
+            raise ma.ValidationError("a municipality appears more than once")
+
+
+class ComputeResponseSchema(ma.Schema):
+    """The reported result's fingerprint (equal at all three parties when they agree)."""
+
+    report_sha256 = ma.fields.String(
+        required=True, metadata={"description": "sha256 of the canonical JSON of the result"}
+    )
+
+
+def hub_client() -> httpx.Client:
+    """The app's HTTP client for the hub, created on first use unless one was injected."""
+    with _client_lock:
+        if HTTP_EXTENSION not in current_app.extensions:
+            current_app.extensions[HTTP_EXTENSION] = httpx.Client(timeout=HUB_TIMEOUT_S)
+        client: httpx.Client = current_app.extensions[HTTP_EXTENSION]
+    return client
+
+
+@blp.route("/rounds/<round_id>/compute")
+class Compute(MethodView):
+    """This party's part of a round's MPC."""
+
+    @token_required("hub")
+    @blp.arguments(ComputeRequestSchema)
+    @blp.response(200, ComputeResponseSchema)
+    @blp.alt_response(
+        409,
+        schema=ProblemSchema,
+        content_type=PROBLEM_JSON,
+        description="A cohort city has no upload here, or the attempt ran.",
+    )
+    @blp.alt_response(
+        502,
+        schema=ProblemSchema,
+        content_type=PROBLEM_JSON,
+        description="The MPC failed or timed out, or the hub refused the report.",
+    )
+    def post(self, args: dict[str, Any], round_id: str) -> dict[str, str]:
+        """Close the round, run the checked sum with the other parties, report it to the hub."""
+        settings = current_settings(PartySettings)
+        params = party_service.parse_params(args.pop("program"), args.pop("params"))
+        job = party_service.ComputeJob(
+            round_id=round_id, params=params, **{**args, "cohort": tuple(args["cohort"])}
+        )
+        session = get_session()
+        matrix = party_service.prepare_round(session, job, settings.index)
+        session.commit()  # the round stays closed for uploads even when the MPC fails
+        digest = party_service.compute_and_report(job, matrix, settings, hub_client())
+        return {"report_sha256": digest}
