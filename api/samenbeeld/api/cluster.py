@@ -153,9 +153,22 @@ class Cluster:
                 time.sleep(0.1)
         raise ConfigurationError(f"{service.name} did not become healthy in {HEALTH_SECONDS:g} s")
 
-    def stop(self) -> None:
+    def start_service(self, name: str) -> None:
+        """(Re)start one service and wait until it is healthy (reaping the old process)."""
+        service = self.services[name]
+        if service.process is not None:
+            self.stop([service])
+        service.process = _spawn(service, self.data_dir / "logs")
+        self._wait_healthy(service)
+
+    def stop_service(self, name: str) -> None:
+        """Stop one service (SIGTERM, then SIGKILL)."""
+        self.stop([self.services[name]])
+
+    def stop(self, services: Sequence[Service] | None = None) -> None:
         """SIGTERM every service's process group, then SIGKILL whatever is still running."""
-        running = [s.process for s in self.services.values() if s.process is not None]
+        chosen = self.services.values() if services is None else services
+        running = [s.process for s in chosen if s.process is not None]
         for process in running:
             if process.poll() is None:
                 with suppress(ProcessLookupError):
@@ -207,7 +220,7 @@ def _spawn(service: Service, logs: Path) -> subprocess.Popen[bytes]:
         command += ["--index", service.settings.member]
     if role == "node":
         command += ["--municipality", service.settings.member]
-    with open(logs / f"{service.name}.log", "wb") as log:
+    with open(logs / f"{service.name}.log", "ab") as log:
         return subprocess.Popen(
             command,
             stdout=log,

@@ -29,7 +29,8 @@ class RoundOutcome:
     round: dict[str, Any]
     releases: list[dict[str, Any]]
     contributions: dict[str, str]
-    """Per municipality: ``contributed``, ``not opted in`` or why the node failed."""
+    """Per municipality: ``contributed``, ``already contributed`` (every party held the same
+    upload already), ``not opted in``, or why the node failed."""
 
 
 def _check(response: httpx.Response, allowed: Sequence[int] = (200, 201)) -> dict[str, Any]:
@@ -81,7 +82,10 @@ def _contribute(
     if response.status_code != 200:
         return f"failed ({response.status_code})"
     answer = response.json()
-    return "contributed" if answer.get("contributed") else str(answer.get("reason", "declined"))
+    if not answer.get("contributed"):
+        return str(answer.get("reason", "declined"))
+    outcomes = {party.get("outcome") for party in answer.get("parties", [])}
+    return "already contributed" if outcomes == {"duplicate"} else "contributed"
 
 
 def request_contributions(

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -88,9 +89,18 @@ def pick_cities(registry: Registry, count: int) -> list[Municipality]:
 
 
 def init_federation(
-    data_dir: Path, cities: int, weeks: int, seed: int, progress: bool = False
+    data_dir: Path,
+    cities: int,
+    weeks: int,
+    seed: int,
+    progress: bool = False,
+    node_urls: Callable[[str], str] | None = None,
 ) -> DemoFederation:
-    """Create, migrate and fill one node database per city and write truth.json."""
+    """Create, migrate and fill one node database per city and write truth.json.
+
+    ``node_urls`` maps a CBS code to an empty database's URL (PostgreSQL); by default each
+    node is a fresh SQLite file under ``data_dir``.
+    """
     if cities < 1 or weeks < 1:
         raise InvalidInputError("cities and weeks must be at least 1")
     data_dir = Path(data_dir)
@@ -103,18 +113,15 @@ def init_federation(
     built, truth = [], []
     for city, city_rng in tqdm(jobs, disable=not progress, desc="demo cities", unit="city"):
         data = generate_city(city_rng, city, weeks, starts.get(city.code))
-        built.append((city.code, city.name, _build_node(data_dir, city.code, data, weeks)))
+        url = node_urls(city.code) if node_urls else _create_node(data_dir, city.code)
+        if node_urls:
+            migrate.upgrade("node", url)
+        write_city(url, data, weeks)
+        built.append((city.code, city.name, url))
         truth.append(city_truth(city, data, weeks))
     truth_path = data_dir / TRUTH_FILE
     write_truth(truth_path, seed, weeks, truth, wave)
     return DemoFederation(data_dir, built, truth_path, weeks, seed)
-
-
-def _build_node(data_dir: Path, code: str, data: CityData, weeks: int) -> str:
-    """A fresh, migrated node database for code holding data; its URL."""
-    url = _create_node(data_dir, code)
-    write_city(url, data, weeks)
-    return url
 
 
 def _create_node(data_dir: Path, code: str) -> str:

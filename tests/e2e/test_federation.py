@@ -1,0 +1,259 @@
+"""End to end: 12 nodes, 3 compute parties and the hub as real processes on loopback.
+
+Every service is ``samenbeeld <role> serve`` in its own process, talking HTTP with signed
+tokens; each compute attempt runs three CrypTen party processes and the triple dealer.
+Released cells are checked against the plaintext truth file, which no service reads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import signal
+import threading
+import time
+
+import httpx
+import jwt
+import pytest
+
+from samenbeeld.api import driver
+from samenbeeld.api.cluster import Cluster
+from samenbeeld.federation.hub_rounds import PartyResult, sha256_hex
+from samenbeeld.platform.catalog import load_catalog
+from samenbeeld.platform.db import session_scope
+from samenbeeld.platform.demo import init_federation
+from samenbeeld.platform.keys import read_private_key
+from samenbeeld.platform.models.node import WeeklyCount
+from samenbeeld.platform.settings import audience_for
+from samenbeeld.platform.truth import expected_cells, load_truth, verifiable
+
+pytestmark = pytest.mark.slow
+CITIES, WEEKS = 12, 6
+MIN_CONTRIBUTORS, DOMINANCE = 5, 0.6
+MAX_VALUE = 10_000.0
+
+
+class Recorder:
+    """An httpx client whose every response body is kept (for the leak test)."""
+
+    def __init__(self) -> None:
+        self.bodies: list[str] = []
+        self.client = httpx.Client(timeout=300, event_hooks={"response": [self._keep]})
+
+    def _keep(self, response: httpx.Response) -> None:
+        response.read()
+        self.bodies.append(response.text)
+
+
+@pytest.fixture(scope="module")
+def federation(tmp_path_factory):
+    """Demo data for 12 cities, the whole federation started, every node opted in."""
+    folder = tmp_path_factory.mktemp("federation")
+    demo = init_federation(folder, cities=CITIES, weeks=WEEKS, seed=11)
+    codes = [code for code, _, _ in demo.cities]
+    indicators = [i for i in load_catalog().indicators if verifiable(i)]
+    cluster = Cluster(folder, codes)
+    cluster.prepare()
+    cluster.start()
+    recorder = Recorder()
+    try:
+        for code in codes:
+            signer = cluster.signer(code)
+            for indicator in indicators:
+                url = f"{cluster.services[code].url}/api/v1/opt-ins/{indicator.code}"
+                headers = signer.headers(audience_for("node", code))
+                assert recorder.client.put(url, headers=headers).status_code in (200, 201, 204)
+        yield cluster, load_truth(demo.truth_path), indicators, codes, recorder
+    finally:
+        recorder.client.close()
+        cluster.stop()
+
+
+def week(truth, number: int) -> dt.date:
+    """The demo's n-th week start."""
+    return dt.date.fromisoformat(truth["week_starts"][number])
+
+
+def run(cluster, recorder, round_id, indicators, monday, nodes=None):
+    """One round through the driver, as the operator would."""
+    nodes = nodes or {s.name: s.url for s in cluster.nodes()}
+    names = [i.code for i in indicators]
+    return driver.run_round(
+        recorder.client, cluster.hub.url, cluster.signer("hub"), nodes, round_id, names, monday,
+        MAX_VALUE,
+    )  # fmt: skip
+
+
+def assert_matches_truth(outcome, truth, codes, indicators, monday) -> None:
+    """Every released cell equals the plaintext sum; every suppression is the expected one."""
+    expected = expected_cells(truth, codes, indicators, monday, MIN_CONTRIBUTORS, DOMINANCE)
+    assert [r["indicator"] for r in outcome.releases] == [e.indicator for e in expected]
+    for release, cell in zip(outcome.releases, expected, strict=True):
+        assert (release["suppressed_reason"] or "") == cell.reason, cell.indicator
+        if cell.reason:
+            assert release["value"] is None
+        else:
+            assert release["value"] == cell.total, cell.indicator
+        assert release["cohort_size"] == len(codes)
+
+
+def test_a_round_releases_every_cell_as_the_plaintext_truth_demands(federation):
+    cluster, truth, indicators, codes, recorder = federation
+    monday = week(truth, 1)
+    outcome = run(cluster, recorder, "e2e-week1", indicators, monday)
+    assert outcome.round["state"] == "released", outcome.round
+    assert set(outcome.contributions.values()) == {"contributed"}
+    assert_matches_truth(outcome, truth, codes, indicators, monday)
+    pids = {s.process.pid for s in cluster.services.values()}
+    assert len(pids) == len(cluster.services) == CITIES + 4
+
+
+def test_a_node_that_is_down_is_left_out_and_the_round_still_releases(federation):
+    cluster, truth, indicators, codes, recorder = federation
+    down = codes[-1]
+    cluster.stop_service(down)
+    try:
+        monday = week(truth, 2)
+        outcome = run(cluster, recorder, "e2e-week2", indicators, monday)
+    finally:
+        cluster.start_service(down)
+    assert outcome.contributions[down].startswith("unreachable")
+    assert outcome.round["state"] == "released"
+    assert_matches_truth(outcome, truth, codes[:-1], indicators, monday)
+
+
+def test_a_duplicate_upload_is_rejected_and_counted_once(federation):
+    cluster, truth, indicators, codes, recorder = federation
+    monday = week(truth, 3)
+    hub, signer = cluster.hub.url, cluster.signer("hub")
+    names = [i.code for i in indicators]
+    driver.open_round(recorder.client, hub, signer, "e2e-week3", names, monday)
+    nodes = {s.name: s.url for s in cluster.nodes()}
+    first = driver.request_contributions(recorder.client, signer, nodes, "e2e-week3", names, monday)
+    again = driver.request_contributions(recorder.client, signer, nodes, "e2e-week3", names, monday)
+    assert set(first.values()) == {"contributed"}
+    assert set(again.values()) == {"already contributed"}  # every party answered 409
+    state = driver.compute(recorder.client, hub, signer, "e2e-week3", MAX_VALUE)
+    assert state["state"] == "released"
+    outcome = driver.RoundOutcome(
+        state, driver.releases(recorder.client, hub, signer, "e2e-week3"), first
+    )
+    assert_matches_truth(outcome, truth, codes, indicators, monday)
+
+
+def rogue_report(cluster, round_id: str) -> int:
+    """As compute party 2 (its real key), report a made-up result once the round computes."""
+    key = read_private_key(cluster.services["party-2"].settings.effective_key_file)
+    signer = cluster.signer("party-2")
+    hub, hub_signer = cluster.hub.url, cluster.signer("hub")
+    with httpx.Client(timeout=30) as client:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            state = driver.get_round(client, hub, hub_signer, round_id)
+            if state["state"] == "computing":
+                cells = len(state["indicators"])
+                result = {"values": [1.0] * cells, "reasons": [""] * cells, "invalid": [],
+                          "contributors": 12}  # fmt: skip
+                digest = sha256_hex(PartyResult(**result).canonical())
+                claims = {
+                    "round_id": round_id,
+                    "attempt": state["attempt"],
+                    "result_sha256": digest,
+                }
+                signature = jwt.encode(claims, key, algorithm="EdDSA", headers={"kid": signer.kid})
+                body = {"attempt": state["attempt"], "result": result, "signature": signature}
+                headers = signer.headers(audience_for("hub", "hub"))
+                url = f"{hub}/api/v1/rounds/{round_id}/reports"
+                return client.post(url, json=body, headers=headers).status_code
+            time.sleep(0.02)
+    return 0
+
+
+def test_a_party_reporting_a_different_result_blocks_the_release(federation):
+    cluster, truth, indicators, codes, recorder = federation
+    statuses: list[int] = []
+    rogue = threading.Thread(target=lambda: statuses.append(rogue_report(cluster, "e2e-week4")))
+    rogue.start()
+    outcome = run(cluster, recorder, "e2e-week4", indicators, week(truth, 4))
+    rogue.join()
+    assert statuses == [201]
+    assert outcome.round["state"] == "failed"
+    assert "different results" in outcome.round["failure"]
+    assert outcome.releases == []
+
+
+def test_killing_a_party_mid_round_leaves_no_release_and_a_rerun_releases_once(federation):
+    cluster, truth, indicators, codes, recorder = federation
+    monday = week(truth, 5)
+    victim = cluster.services["party-1"]
+
+    def kill_when_computing() -> None:
+        hub, signer = cluster.hub.url, cluster.signer("hub")
+        with httpx.Client(timeout=30) as client:
+            for _ in range(3000):
+                if driver.get_round(client, hub, signer, "e2e-week5")["state"] == "computing":
+                    os.killpg(victim.process.pid, signal.SIGKILL)
+                    return
+                time.sleep(0.01)
+
+    killer = threading.Thread(target=kill_when_computing)
+    killer.start()
+    outcome = run(cluster, recorder, "e2e-week5", indicators, monday)
+    killer.join()
+    assert outcome.round["state"] == "failed"
+    assert outcome.releases == []
+    cluster.start_service("party-1")
+    hub, signer = cluster.hub.url, cluster.signer("hub")
+    state = driver.compute(recorder.client, hub, signer, "e2e-week5", MAX_VALUE)
+    assert state["state"] == "released" and state["attempt"] == 2
+    rerun = driver.RoundOutcome(
+        state, driver.releases(recorder.client, hub, signer, "e2e-week5"), {}
+    )
+    assert_matches_truth(rerun, truth, codes, indicators, monday)
+    again = driver.compute(recorder.client, hub, signer, "e2e-week5", MAX_VALUE)
+    assert again["attempt"] == 2  # a released round is never computed again
+    assert len(driver.releases(recorder.client, hub, signer, "e2e-week5")) == len(indicators)
+
+
+DISTINCT = [9871, 9743, 9619, 9497, 9371, 9239, 9109, 8971, 8837, 8713, 8597, 8467]
+
+
+def test_no_response_body_or_log_line_reveals_a_city_value(federation):
+    """Cities count distinctive numbers in a week after the demo; only the sum may show."""
+    cluster, truth, indicators, codes, recorder = federation
+    riot = next(i for i in indicators if i.code == "riot_online_weekly")
+    monday = week(truth, WEEKS - 1) + dt.timedelta(weeks=1)
+    for code, value in zip(codes, DISTINCT, strict=True):
+        settings = cluster.services[code].settings
+        with session_scope(settings.effective_database_url) as session:
+            district = (
+                session.execute(WeeklyCount.__table__.select().limit(1)).first().district_code
+            )
+            row = {"week_start": monday, "district_code": district, "category": "riot"}
+            row |= {"online_driven": True, "source_type": "police", "count": value}
+            session.add(WeeklyCount(**row))
+    outcome = run(cluster, recorder, "e2e-leak", [riot], monday)
+    assert outcome.round["state"] == "released"
+    assert outcome.releases[0]["value"] == float(sum(DISTINCT))
+    logs = [p.read_text(errors="replace") for p in (cluster.data_dir / "logs").glob("*.log")]
+    party_bodies = audit_and_party_responses(cluster)
+    for value in DISTINCT:
+        pattern = re.compile(rf"(?<![\d.]){value}(?![\d])")
+        for text in [*recorder.bodies, *logs, *party_bodies]:
+            assert not pattern.search(text), f"{value} leaked"
+
+
+def audit_and_party_responses(cluster) -> list[str]:
+    """Bodies of what the parties answer the hub about a round (codes only, never values)."""
+    hub = cluster.signer("hub")
+    bodies = []
+    with httpx.Client(timeout=30) as client:
+        for index in range(3):
+            party = cluster.services[f"party-{index}"]
+            headers = hub.headers(audience_for("party", str(index)))
+            bodies.append(
+                client.get(f"{party.url}/api/v1/rounds/e2e-leak/shares", headers=headers).text
+            )
+    return bodies
