@@ -26,14 +26,20 @@ def init(cities: int, weeks: int, seed: int, data_dir: str) -> None:
 
 
 @demo.command()
-@click.option("--cities", default=12, show_default=True, type=click.IntRange(1, 48))
+@click.option("--cities", default=12, show_default=True, type=click.IntRange(5, 48))
 @click.option("--weeks", default=52, show_default=True, type=click.IntRange(1, 520))
 @click.option("--seed", default=2026, show_default=True, type=int)
 @click.option("--data-dir", default="var/demo", show_default=True, type=click.Path(file_okay=False))
-def run(cities: int, weeks: int, seed: int, data_dir: str) -> None:
-    """The main job: init the demo federation, then compute each city's local indicators."""
-    from samenbeeld.platform.demo import init_federation, local_totals
+@click.option("--postgres", is_flag=True, help="Every service's database on the local PostgreSQL.")
+@click.option("--rounds", type=click.IntRange(1, 520), help="Only the last N weeks (default: all).")
+@click.pass_context
+def run(
+    ctx: click.Context, cities: int, weeks: int, seed: int, data_dir: str, postgres: bool,
+    rounds: int | None,
+) -> None:  # fmt: skip
+    """The main job: a whole federation on loopback, one secure round per week, verified."""
+    from samenbeeld.api.demo_run import run_demo
 
-    result = init_federation(Path(data_dir), cities=cities, weeks=weeks, seed=seed, progress=True)
-    click.echo(result.summary())
-    click.echo(local_totals(result))
+    if not run_demo(Path(data_dir), cities, weeks, seed, postgres, click.echo, rounds):
+        click.echo("error: some released cells did not match the truth file", err=True)
+        ctx.exit(1)
