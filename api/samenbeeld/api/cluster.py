@@ -11,6 +11,7 @@ left. With ``database_urls`` every role database may live elsewhere (PostgreSQL)
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -80,7 +81,7 @@ class Cluster:
         """Register a service, with its database URL override if any."""
         url = self.database_urls.get(name)
         if url:
-            settings = type(settings).load(environ={}, **_fields(settings), database_url=url)
+            settings = type(settings).load(environ={}, **{**_fields(settings), "database_url": url})
         self.services[name] = Service(name, settings, port)
 
     @property
@@ -193,7 +194,7 @@ class Cluster:
 
 def _fields(settings: BaseSettings) -> dict[str, object]:
     """The settings' field values (to rebuild them with an override)."""
-    return {name: getattr(settings, name) for name in settings.__dataclass_fields__}
+    return {f.name: getattr(settings, f.name) for f in dataclasses.fields(settings)}
 
 
 def _environment(settings: BaseSettings) -> dict[str, str]:
