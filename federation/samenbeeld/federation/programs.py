@@ -6,7 +6,7 @@
    named by index but none of their values are revealed;
 2. nothing more when fewer than ``min_contributors`` cities are valid (every cell is
    suppressed for ``min_contributors``); otherwise one dominance bit per cell
-   (``max over cities > threshold x sum``, compared inside MPC);
+   (some city's ``x > threshold x sum``, compared inside MPC);
 3. the sums of the released cells only (indexed inside MPC before revealing), with
    differential-privacy noise when ``noise`` is set: before the reveal every party adds its
    own noise share (:func:`dp.noise_share`) to its additive share of the released sums, so
@@ -16,10 +16,12 @@
    are taken on the exact sums, as the rules require; the hub charges ``epsilon`` to the
    indicator's yearly budget before the job runs (:mod:`samenbeeld.federation.release`).
 
-Comparisons use CrypTen's sign-bit extraction (no products of two encoded values). The
-dominance test is exact: the threshold is a fraction ``p / q`` and ``q * max > p * sum``
-uses only public integer multiplications. The secure max multiplies 0/1 bits (scale 1)
-by encoded values, which cannot overflow once ``max_value`` is bounded here.
+Comparisons use CrypTen's sign-bit extraction (no products of two encoded values), each
+batched over the whole matrix so that a round costs three comparison calls whatever the
+number of cities: both range bounds at once, every city against its cell's total at once,
+and one small one per city. The dominance test is exact: the threshold is a fraction
+``p / q`` and ``q * x > p * sum`` uses only public integer multiplications, which cannot
+overflow once ``max_value`` is bounded here.
 """
 
 from __future__ import annotations
@@ -139,17 +141,31 @@ def _reveal(tensor: Any) -> np.ndarray:
     return crypten_compat.decode_ring(tensor.reveal(), precision_bits=bits)
 
 
-def city_validity(matrix: Any, max_value: float) -> np.ndarray:
-    """Reveal one bit per city: True when every cell lies in ``[0, max_value]``."""
-    violations = (matrix.lt(0) + matrix.gt(max_value)).sum(dim=1)
+def city_validity(crypten: Any, matrix: Any, max_value: float) -> np.ndarray:
+    """Reveal one bit per city: True when every cell lies in ``[0, max_value]``.
+
+    Both bounds go through one batched comparison (``x < 0`` and ``max - x < 0`` side by
+    side), so the check costs one comparison's communication rounds, not two.
+    """
+    bounds = crypten.cat([matrix, -matrix + max_value], dim=1)
+    violations = bounds.lt(0).sum(dim=1)
     return np.asarray(_reveal(violations.lt(1)) == 1, dtype=bool)
 
 
-def dominated_cells(totals: Any, maxima: Any, threshold: float) -> np.ndarray:
-    """Reveal one bit per cell: ``max > threshold x sum``, as ``q * max > p * sum``."""
+def dominated_cells(kept: Any, totals: Any, threshold: float) -> np.ndarray:
+    """Reveal one bit per cell: some city's ``x > threshold x sum``, as ``q * x > p * sum``.
+
+    Every city is compared with the cell's total in one batched comparison (no secure
+    max tree of log2(cities) sequential comparison levels). With ``threshold >= 1/2`` at most
+    one (non-negative) city can exceed it, so the count of such cities is the bit itself
+    and is revealed as is; below 1/2 the count is compared with zero first.
+    """
     ratio = Fraction(threshold).limit_denominator(MAX_DENOMINATOR)
-    bits = _reveal((totals * ratio.numerator).lt(maxima * ratio.denominator))
-    return np.asarray(bits == 1, dtype=bool)
+    over = (kept * ratio.denominator - totals.unsqueeze(0) * ratio.numerator).gt(0)
+    count = over.sum(dim=0)
+    if ratio < Fraction(1, 2):
+        count = count.gt(0)
+    return np.asarray(_reveal(count) >= 1, dtype=bool)
 
 
 def checked_sum(crypten: Any, shares: np.ndarray, params: CheckedSumParams) -> CheckedSumResult:
@@ -159,7 +175,7 @@ def checked_sum(crypten: Any, shares: np.ndarray, params: CheckedSumParams) -> C
     matrix = crypten.mpc.MPCTensor.from_shares(
         torch.from_numpy(shares), precision=crypten_compat.PRECISION_BITS
     )
-    valid = city_validity(matrix, params.max_value)
+    valid = city_validity(crypten, matrix, params.max_value)
     contributors = int(valid.sum())
     cells = shares.shape[1]
     reasons = np.full(cells, MIN_CONTRIBUTORS, dtype=object)
@@ -167,7 +183,7 @@ def checked_sum(crypten: Any, shares: np.ndarray, params: CheckedSumParams) -> C
     if contributors >= params.min_contributors:
         kept = matrix * torch.from_numpy(valid.astype(np.int64)).unsqueeze(1)
         totals = kept.sum(dim=0)
-        dominated = dominated_cells(totals, kept.max(dim=0)[0], params.dominance)
+        dominated = dominated_cells(kept, totals, params.dominance)
         reasons[:] = np.where(dominated, DOMINANCE, "")
         released = np.flatnonzero(~dominated)
         if released.size:
