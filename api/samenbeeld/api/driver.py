@@ -49,13 +49,14 @@ def _check(response: httpx.Response, allowed: Sequence[int] = (200, 201)) -> dic
 
 def open_round(
     client: httpx.Client, hub: str, signer: Signer, round_id: str, indicators: Sequence[str],
-    period_start: dt.date,
+    period_start: dt.date, cells_per_indicator: int = 1,
 ) -> dict[str, Any]:  # fmt: skip
     """Open the round at the hub (an existing round with this id is fine: idempotent)."""
     body = {
         "id": round_id,
         "indicators": list(indicators),
         "period_start": period_start.isoformat(),
+        "cells_per_indicator": cells_per_indicator,
     }
     response = client.post(f"{hub}/api/v1/rounds", json=body, headers=signer.headers(HUB))
     if response.status_code == 409:

@@ -23,9 +23,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import jwt
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from samenbeeld.federation.sharing import MAX_CELLS
 from samenbeeld.platform.errors import (
     ConflictError,
     InvalidInputError,
@@ -76,13 +77,23 @@ def _now() -> dt.datetime:
 
 
 def open_round(
-    session: Session, round_id: str, indicators: Sequence[str], period_start: dt.date
+    session: Session,
+    round_id: str,
+    indicators: Sequence[str],
+    period_start: dt.date,
+    cells_per_indicator: int = 1,
 ) -> Round:
-    """Open a round for ``indicators`` (cells, in order) over the period starting then."""
+    """Open a round for ``indicators`` over the period starting then.
+
+    The round's vector has ``cells_per_indicator`` cells per indicator, indicator by
+    indicator (1: one total each).
+    """
     if not ROUND_ID.match(round_id):
         raise InvalidInputError("round id must be 1-64 letters, digits, '.', '_' or '-'")
     if not indicators or len(set(indicators)) != len(indicators):
         raise InvalidInputError("a round needs one or more distinct indicators")
+    if not 1 <= cells_per_indicator or len(indicators) * cells_per_indicator > MAX_CELLS:
+        raise InvalidInputError(f"a round has 1 to {MAX_CELLS} cells in all")
     if session.get(Round, round_id) is not None:
         raise ConflictError(f"round {round_id} exists already")
     names = ",".join(indicators)
@@ -100,6 +111,7 @@ def open_round(
         indicators=names,
         period_start=period_start,
         state="open",
+        cells_per_indicator=cells_per_indicator,
         attempt=0,
         opened_at=now,
         updated_at=now,
@@ -187,9 +199,7 @@ def store_report(
     text = result.canonical()
     digest = sha256_hex(text)
     _verify_signature(keys, party, signature, round_id, attempt, digest)
-    if len(result.values) != len(row.indicators.split(",")) or len(result.reasons) != len(
-        result.values
-    ):
+    if len(result.values) != cell_count(row) or len(result.reasons) != len(result.values):
         raise InvalidInputError("report has the wrong number of cells for this round")
     if _report(session, round_id, attempt, party) is not None:
         raise ConflictError(f"compute party {party} has reported attempt {attempt} already")
@@ -238,18 +248,31 @@ def verify_and_release(session: Session, round_id: str) -> Round:
     return row
 
 
+def cell_count(row: Round) -> int:
+    """How many cells the round's vector has."""
+    return len(row.indicators.split(",")) * row.cells_per_indicator
+
+
+def cell_labels(row: Round) -> list[tuple[str, str]]:
+    """(indicator, cell) per cell in vector order; the cell is "total" or its index."""
+    per = row.cells_per_indicator
+    cells = ["total"] if per == 1 else [str(index) for index in range(per)]
+    return [(name, cell) for name in row.indicators.split(",") for cell in cells]
+
+
 def _write_release(session: Session, row: Round, result: dict[str, Any]) -> None:
     """One Release row per cell, version 1 (a released batch is never overwritten)."""
     now = _now()
-    for cell, value, reason in zip(
-        row.indicators.split(","), result["values"], result["reasons"], strict=True
+    rows = []
+    for (indicator, cell), value, reason in zip(
+        cell_labels(row), result["values"], result["reasons"], strict=True
     ):
-        session.add(
-            Release(
+        rows.append(
+            dict(
                 round_id=row.id,
-                indicator=cell,
+                indicator=indicator,
                 period_start=row.period_start,
-                cell="total",
+                cell=cell,
                 value=None if reason else value,
                 suppressed_reason=reason or None,
                 version=1,
@@ -257,6 +280,7 @@ def _write_release(session: Session, row: Round, result: dict[str, Any]) -> None
                 released_at=now,
             )
         )
+    session.execute(insert(Release), rows)
 
 
 def releases(session: Session, round_id: str) -> list[Release]:

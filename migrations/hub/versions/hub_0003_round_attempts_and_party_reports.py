@@ -50,6 +50,9 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("indicators", sa.String(length=2000), nullable=False, server_default="")
         )
+        batch_op.add_column(
+            sa.Column("cells_per_indicator", sa.Integer(), nullable=False, server_default="1")
+        )
         batch_op.add_column(sa.Column("attempt", sa.Integer(), nullable=False, server_default="0"))
         batch_op.add_column(sa.Column("failure", sa.String(length=200), nullable=True))
 
@@ -62,6 +65,7 @@ def downgrade() -> None:
     with op.batch_alter_table("round", schema=None) as batch_op:
         batch_op.drop_column("failure")
         batch_op.drop_column("attempt")
+        batch_op.drop_column("cells_per_indicator")
         batch_op.drop_column("indicators")
 
     with op.batch_alter_table("round_report", schema=None) as batch_op:

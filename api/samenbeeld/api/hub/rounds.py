@@ -35,6 +35,9 @@ class RoundOpenSchema(ma.Schema):
         ma.fields.String(), required=True, validate=ma.validate.Length(1, 64)
     )
     period_start = ma.fields.Date(required=True)
+    cells_per_indicator = ma.fields.Integer(
+        load_default=1, validate=ma.validate.Range(1, hub_rounds.MAX_CELLS)
+    )
 
 
 class RoundSchema(ma.Schema):
@@ -43,6 +46,7 @@ class RoundSchema(ma.Schema):
     id = ma.fields.String()
     indicators = ma.fields.Function(lambda row: row.indicators.split(","))
     period_start = ma.fields.Date()
+    cells_per_indicator = ma.fields.Integer()
     state = ma.fields.String()
     attempt = ma.fields.Integer()
     failure = ma.fields.String(allow_none=True)
@@ -69,6 +73,7 @@ class ReleaseSchema(ma.Schema):
     """One released (or suppressed) cell."""
 
     indicator = ma.fields.String()
+    cell = ma.fields.String()
     period_start = ma.fields.Date()
     value = ma.fields.Float(allow_none=True)
     suppressed_reason = ma.fields.String(allow_none=True)
@@ -86,7 +91,9 @@ class Rounds(MethodView):
     def post(self, body: dict[str, Any]) -> Round:
         """Open a round for a list of indicators and a period."""
         period: dt.date = body["period_start"]
-        return hub_rounds.open_round(get_session(), body["id"], body["indicators"], period)
+        return hub_rounds.open_round(
+            get_session(), body["id"], body["indicators"], period, body["cells_per_indicator"]
+        )
 
 
 @blp.route("/<round_id>")

@@ -53,6 +53,8 @@ class Round(HubBase):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     indicators: Mapped[str] = mapped_column(String(2000), default="")
     """Catalog names of the round's cells, comma-separated, in cell order."""
+    cells_per_indicator: Mapped[int] = mapped_column(Integer, default=1)
+    """Cells per indicator (1: one total; more: e.g. districts or buckets), in cell order."""
     attempt: Mapped[int] = mapped_column(Integer, default=0)
     """How often compute was started; reports belong to one attempt."""
     failure: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -1,0 +1,112 @@
+"""A whole round at national scale: 342 contributions of 10,000 cells, over HTTP.
+
+The hub and the three party services run as their own processes (``Cluster``, no node
+services: a separate load process, :mod:`bench.round_load`, acts as 342 nodes with real
+keys registered at the hub, real signed tokens and real share bytes). Timed, median of 3:
+from opening the round at the hub, through the uploads and the hub's compute (three CrypTen
+party processes and the dealer: range checks, minimum contributors, dominance, reveal), to
+the stored release (``round_342_nodes_s``); and the upload endpoint's latency during it
+(``upload_p99_ms``, over all 3 x 1,026 uploads). Each release is checked against the
+plaintext sums the load process reports.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+
+from samenbeeld.api import driver
+from samenbeeld.api.cluster import Cluster
+from samenbeeld.federation.hub_members import register_member
+from samenbeeld.platform import keys
+from samenbeeld.platform.db import session_scope
+
+# make bench uses the defaults; the variables are for a smaller trial run by hand.
+NODES = int(os.environ.get("BENCH_NODES", "342"))
+CELLS = int(os.environ.get("BENCH_CELLS", "10000"))
+REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))
+TIMEOUT = 900.0
+FIRST_CODE = 5001
+
+
+def register_load_nodes(cluster: Cluster, folder: Path) -> None:
+    """Key pairs for NODES synthetic municipalities, registered at the hub."""
+    folder.mkdir(parents=True)
+    with session_scope(cluster.hub.settings.effective_database_url) as session:
+        for number in range(FIRST_CODE, FIRST_CODE + NODES):
+            code = f"GM{number:04d}"
+            key = keys.generate_private_key()
+            keys.write_private_key(folder / f"{code}.pem", key)
+            register_member(session, "node", code, f"load node {code}", key.public_key())
+
+
+def one_round(cluster: Cluster, folder: Path, run: int) -> tuple[float, list[float]]:
+    """Seconds from open to release, and the upload latencies; checks the release."""
+    hub, signer = cluster.hub.url, cluster.signer("hub")
+    round_id = f"national-{run}"
+    parties = ",".join(cluster.services[f"party-{i}"].url for i in range(3))
+    out = folder / f"load-{run}.json"
+    monday = dt.date(2026, 1, 5) + dt.timedelta(weeks=run)
+    with httpx.Client(timeout=TIMEOUT + 60) as client:
+        started = time.perf_counter()
+        driver.open_round(client, hub, signer, round_id, ["bench_national"], monday, CELLS)
+        load = [
+            sys.executable,
+            "-m",
+            "bench.round_load",
+            round_id,
+            str(folder / "loadkeys"),
+            parties,
+            str(out),
+        ]
+        subprocess.run([*load, "--cells", str(CELLS)], check=True)
+        state = driver.compute(client, hub, signer, round_id, 10_000.0, TIMEOUT)
+        elapsed = time.perf_counter() - started
+        released = driver.releases(client, hub, signer, round_id)
+    report = json.loads(out.read_text())
+    if state["state"] != "released" or report["refused"]:
+        raise AssertionError(
+            f"round {round_id}: {state['state']} ({state.get('failure')}), "
+            f"refused {report['refused']}"
+        )
+    values = np.array([cell["value"] for cell in released])
+    if not np.array_equal(values, np.array(report["sums"])):
+        raise AssertionError("released sums differ from the plaintext sums")
+    return elapsed, report["latencies_ms"]
+
+
+def run() -> list[dict[str, Any]]:
+    """Three national rounds on one running hub and three parties."""
+    with tempfile.TemporaryDirectory(prefix="samenbeeld-bench-round-") as name:
+        folder = Path(name)
+        cluster = Cluster(folder, [])
+        cluster.prepare()
+        register_load_nodes(cluster, folder / "loadkeys")
+        cluster.start()
+        try:
+            rounds = [one_round(cluster, folder, run) for run in range(REPEATS)]
+        finally:
+            cluster.stop()
+    seconds = [elapsed for elapsed, _ in rounds]
+    latencies = [ms for _, batch in rounds for ms in batch]
+    return [
+        {
+            "name": "round_342_nodes_s",
+            "value": statistics.median(seconds),
+            "unit": "s",
+            "samples": seconds,
+        },
+        {"name": "upload_p50_ms", "value": float(np.percentile(latencies, 50)), "unit": "ms"},
+        {"name": "upload_p99_ms", "value": float(np.percentile(latencies, 99)), "unit": "ms"},
+    ]
