@@ -80,9 +80,15 @@ def one_round(cluster: Cluster, folder: Path, run: int) -> tuple[float, list[flo
             f"round {round_id}: {state['state']} ({state.get('failure')}), "
             f"refused {report['refused']}"
         )
-    values = np.array([cell["value"] for cell in released])
-    if not np.array_equal(values, np.array(report["sums"])):
-        raise AssertionError("released sums differ from the plaintext sums")
+    values = np.array([cell["value"] for cell in released], dtype=float)
+    expected = np.array(report["sums"])
+    if not np.array_equal(values, expected):
+        wrong = np.flatnonzero(values != expected)
+        raise AssertionError(
+            f"{wrong.size} released sums differ from the plaintext sums "
+            f"(first cells {wrong[:5].tolist()}: {values[wrong[:3]].tolist()} vs "
+            f"{expected[wrong[:3]].tolist()})"
+        )
     return elapsed, report["latencies_ms"]
 
 

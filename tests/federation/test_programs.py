@@ -127,3 +127,22 @@ def test_checked_sum_with_too_few_valid_cities_suppresses_every_cell(tmp_path):
     assert np.all(np.isnan(result.values)) and result.released() == {}
     results = [load_result(tmp_path / "run" / f"party{rank}.npz") for rank in range(3)]
     assert all(np.isnan(other.values).all() for other in results)
+
+
+def test_times_exactly_multiplies_every_share_without_truncation():
+    """A public integer factor scales each additive share: no encoding, no truncation."""
+    import torch
+
+    from samenbeeld.federation.programs import times_exactly
+
+    crypten = crypten_compat.import_crypten()
+    crypten.init()
+    try:
+        shares = torch.tensor([[3 << 16, -(7 << 16)], [1, 2**40]])
+        tensor = crypten.mpc.MPCTensor.from_shares(shares, precision=16)
+        scaled = times_exactly(tensor, torch.tensor([[5], [0]]))
+        assert torch.equal(scaled.share, shares * torch.tensor([[5], [0]]))
+        assert scaled.encoder.scale == tensor.encoder.scale == 2**16
+        assert torch.equal(tensor.share, shares)  # the input is left alone
+    finally:
+        crypten.uninit()

@@ -124,7 +124,7 @@ def _counts(matrix: Any, valid: np.ndarray, params: CountParams) -> CheckedSumRe
     reasons = np.full(cells, MIN_CONTRIBUTORS)
     if contributors >= params.min_contributors:
         mask = torch.from_numpy(valid.astype(np.int64)).unsqueeze(1)
-        values = programs._reveal((matrix * mask).sum(dim=0))
+        values = programs._reveal(programs.times_exactly(matrix, mask).sum(dim=0))
         reasons = np.full(cells, "")
     invalid = np.flatnonzero(~valid).astype(np.int64)
     return CheckedSumResult(values, reasons.astype(str), invalid, contributors)
