@@ -10,8 +10,9 @@ SAMENBEELD_REQUIRE_POSTGRES=1 (set by CI) they fail instead.
 from __future__ import annotations
 
 import os
+import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 import pytest
@@ -177,3 +178,19 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             red=True,
             bold=True,
         )
+
+
+def mentions_number(text: str, number: str) -> bool:
+    """Whether ``number`` stands in ``text`` as a number of its own.
+
+    Not inside a longer number, an identifier or a hex digest (a SHA-256 often holds four
+    digits in a row); ``7919`` also matches ``7919.0``.
+    """
+    pattern = rf"(?<![0-9A-Za-z_.]){re.escape(number)}(?:\.0+)?(?![0-9A-Za-z_])"
+    return re.search(pattern, text) is not None
+
+
+@pytest.fixture
+def reveals() -> Callable[[str, Iterable[str]], bool]:
+    """``reveals(text, numbers)``: whether any of the numbers stands in the text."""
+    return lambda text, numbers: any(mentions_number(text, str(n)) for n in numbers)

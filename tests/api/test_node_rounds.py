@@ -123,7 +123,7 @@ def put_node_data(url: str, extra_hic: int = 0) -> None:
 
 
 @pytest.fixture
-def node(databases, key_files, caplog):
+def node(databases, key_files, caplog, reveals):
     """The real node app on a fresh migrated database, with fake parties."""
     url = databases.create()
     migrate.upgrade("node", url)
@@ -150,8 +150,8 @@ def node(databases, key_files, caplog):
     node = Node(app.test_client(), url, parties, signers, private["self"].public_key())
     yield node
     for body in node.bodies:
-        assert not any(secret in body for secret in SECRETS), body
-    assert not any(secret in caplog.text for secret in SECRETS)
+        assert not reveals(body, SECRETS), body
+    assert not reveals(caplog.text, SECRETS)
     client.close()
     db.dispose(app)
 
