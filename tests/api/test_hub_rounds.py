@@ -192,3 +192,22 @@ def test_start_attempt_refuses_a_released_round(hub):
         start(client, round_id)
     assert state(client, hub_signer, round_id)["attempt"] == 1
     assert hub_rounds.ROUND_ID.match(round_id)
+
+
+def test_an_attempt_left_computing_by_a_dead_hub_is_reclaimed_only_when_stale(hub):
+    """A round stuck in computing fails after the timeout, so a new attempt can start."""
+    from samenbeeld.federation import hub_rounds
+
+    client, hub_signer, signers, party_keys = hub
+    round_id = open_round(client, hub_signer)
+    start(client, round_id)
+    url = client.application.extensions["samenbeeld"].effective_database_url
+    with session_scope(url) as session:
+        hub_rounds.reclaim_interrupted(session, round_id, dt.timedelta(minutes=5))
+    assert state(client, hub_signer, round_id)["state"] == "computing"  # may still run
+    with session_scope(url) as session:
+        hub_rounds.reclaim_interrupted(session, round_id, dt.timedelta(seconds=-1))
+    shown = state(client, hub_signer, round_id)
+    assert shown["state"] == "failed" and "interrupted" in shown["failure"]
+    start(client, round_id)  # a new attempt
+    assert state(client, hub_signer, round_id)["attempt"] == 2

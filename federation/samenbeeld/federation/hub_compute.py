@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -30,6 +31,8 @@ from samenbeeld.platform.settings import HubSettings, audience_for
 from samenbeeld.platform.tokens import Signer
 
 MPC_HOST = "127.0.0.1"
+STALE_MARGIN_S = 60.0
+"""An attempt still ``computing`` this long after its timeout was interrupted."""
 
 
 def party_cohort(
@@ -87,7 +90,8 @@ def compute_round(
 ) -> Round:
     """Run one attempt of ``round_id``; returns the round in its final state of the attempt."""
     with sessions.begin() as session:
-        state = hub_rounds.get_round(session, round_id).state
+        stale = dt.timedelta(seconds=timeout + STALE_MARGIN_S)
+        state = hub_rounds.reclaim_interrupted(session, round_id, stale).state
     if state not in ("open", "failed"):
         with sessions.begin() as session:
             return hub_rounds.get_round(session, round_id)

@@ -154,6 +154,24 @@ def start_attempt(session: Session, round_id: str, cohort: Sequence[str]) -> Rou
     return row
 
 
+def reclaim_interrupted(session: Session, round_id: str, max_age: dt.timedelta) -> Round:
+    """Fail an attempt left ``computing`` longer than ``max_age`` (its driver stopped).
+
+    A hub that dies mid-attempt leaves the round ``computing``; this marks the attempt
+    failed, so computing the round again starts a new attempt. A younger attempt is left
+    alone: it may still be running.
+    """
+    row = get_round(session, round_id)
+    if row.state == "computing" and _now() - _aware(row.updated_at) > max_age:
+        fail_round(session, round_id, "attempt interrupted (no verdict in time)")
+    return row
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    """SQLite hands back naive datetimes; they were stored as UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
 def fail_round(session: Session, round_id: str, reason: str) -> None:
     """Mark the current attempt failed (a round already released stays released)."""
     row = get_round(session, round_id)
