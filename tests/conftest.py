@@ -117,6 +117,12 @@ def hub_url(databases: DatabaseFactory) -> str:
     return _migrated_url(databases, "hub")
 
 
+@pytest.fixture(scope="session")
+def party_url(databases: DatabaseFactory) -> str:
+    """A party database at head, shared by the session (tests roll back or use own rounds)."""
+    return _migrated_url(databases, "party")
+
+
 @contextmanager
 def _engine(url: str) -> Iterator[Engine]:
     """An engine on url, disposed afterwards."""

@@ -6,18 +6,9 @@ import pytest
 
 from samenbeeld.api import db
 from samenbeeld.api.app import create_app
-from samenbeeld.platform import migrate
 from samenbeeld.platform.settings import HubSettings, NodeSettings, PartySettings
 
 PASSWORD = "s3cret-pw"
-
-
-@pytest.fixture(scope="module")
-def party_url(databases) -> str:
-    """A party database at head (conftest has node and hub ones)."""
-    url = databases.create()
-    migrate.upgrade("party", url)
-    return url
 
 
 @pytest.fixture

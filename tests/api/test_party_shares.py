@@ -12,7 +12,6 @@ from samenbeeld.api import db
 from samenbeeld.api.app import create_app
 from samenbeeld.api.auth import StaticKeySource
 from samenbeeld.federation import party_service, sharing
-from samenbeeld.platform import migrate
 from samenbeeld.platform.db import session_scope
 from samenbeeld.platform.keys import KeyOwner, KeySet, RegisteredKey, generate_private_key, key_id
 from samenbeeld.platform.models.party import ShareUpload
@@ -39,14 +38,6 @@ def payload(round_id: str, party: int = PARTY, values: tuple[float, ...] = (1, 2
     """A real share payload of values for party in round_id."""
     shares = sharing.split(sharing.encode_vector(list(values)), round_id=round_id)
     return sharing.encode_payload(shares, party)
-
-
-@pytest.fixture(scope="module")
-def party_url(databases) -> str:
-    """A party database at head, shared by the module (each test has its own round)."""
-    url = databases.create()
-    migrate.upgrade("party", url)
-    return url
 
 
 @pytest.fixture
