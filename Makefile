@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv demo test bench lint typecheck format clean
+.PHONY: venv demo test bench airflow lint typecheck format clean
 
 venv: $(STAMP)
 
@@ -27,6 +27,10 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# Airflow 3 in the foreground (UI at http://127.0.0.1:8080); Ctrl-C stops it.
+airflow: $(STAMP)
+	$(BIN)/samenbeeld airflow up $(AIRFLOW_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

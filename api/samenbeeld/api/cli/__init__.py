@@ -1,10 +1,10 @@
-"""The `samenbeeld` command line: one click group per area (db, node, party, hub, demo)."""
+"""The `samenbeeld` command line: one click group per area (db, node, party, hub, demo, airflow)."""
 
 from __future__ import annotations
 
 import click
 
-from samenbeeld.api.cli import db, demo, hub, node, party
+from samenbeeld.api.cli import airflow, db, demo, hub, node, party
 from samenbeeld.platform.errors import SamenbeeldError
 
 
@@ -38,3 +38,4 @@ main.add_command(node.node)
 main.add_command(party.party)
 main.add_command(hub.hub)
 main.add_command(demo.demo)
+main.add_command(airflow.airflow)
