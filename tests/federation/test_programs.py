@@ -146,3 +146,23 @@ def test_times_exactly_multiplies_every_share_without_truncation():
         assert torch.equal(tensor.share, shares)  # the input is left alone
     finally:
         crypten.uninit()
+
+
+@pytest.mark.slow
+def test_each_cell_is_checked_against_its_own_bound(tmp_path):
+    """Bounds [10, 1000, 10]: 500 is valid in cell 1 only; a city with 50 in cell 0 is out."""
+    plain = np.full((6, 3), 2.0)
+    plain[:, 1] = 500.0
+    plain[4, 0] = 50.0  # above cell 0's bound of 10, below cell 1's
+    params = CheckedSumParams([10.0, 1000.0, 10.0], dominance=1.0)
+    result, _ = run_checked_sum(shared_files(plain, tmp_path), tmp_path / "run", TIMEOUT, params)
+    assert result.invalid_cities.tolist() == [4]
+    assert result.values.tolist() == [10.0, 2500.0, 10.0]
+
+
+def test_bounds_must_fit_the_cells_and_the_ring():
+    with pytest.raises(InvalidInputError, match="max_value"):
+        CheckedSumParams([10.0, 0.0])
+    with pytest.raises(InvalidInputError, match="2 bounds for 3 cells"):
+        CheckedSumParams([10.0, 20.0]).bound_for(3)
+    assert CheckedSumParams.from_json('{"max_value": [1, 2]}').bounds() == [1.0, 2.0]

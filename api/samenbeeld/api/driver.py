@@ -69,6 +69,12 @@ def get_round(client: httpx.Client, hub: str, signer: Signer, round_id: str) -> 
     return _check(client.get(f"{hub}/api/v1/rounds/{round_id}", headers=signer.headers(HUB)))
 
 
+def cohort(client: httpx.Client, hub: str, signer: Signer, round_id: str) -> dict[str, Any]:
+    """How many contributions every party holds, and the quorum (counts only)."""
+    response = client.get(f"{hub}/api/v1/rounds/{round_id}/cohort", headers=signer.headers(HUB))
+    return _check(response)
+
+
 def _contribute(
     client: httpx.Client, signer: Signer, code: str, url: str, round_id: str, body: dict[str, Any]
 ) -> str:
@@ -104,11 +110,13 @@ def request_contributions(
 
 
 def compute(
-    client: httpx.Client, hub: str, signer: Signer, round_id: str, max_value: float,
+    client: httpx.Client, hub: str, signer: Signer, round_id: str, max_value: float | None = None,
     timeout: float = 120.0,
 ) -> dict[str, Any]:  # fmt: skip
     """Ask the hub to run an attempt; the round's state afterwards."""
-    body = {"max_value": max_value, "timeout": timeout}
+    body: dict[str, Any] = {"timeout": timeout}
+    if max_value is not None:
+        body["max_value"] = max_value
     response = client.post(
         f"{hub}/api/v1/rounds/{round_id}/compute", json=body, headers=signer.headers(HUB),
         timeout=timeout + 60,
@@ -127,7 +135,8 @@ def releases(client: httpx.Client, hub: str, signer: Signer, round_id: str) -> l
 
 def run_round(
     client: httpx.Client, hub: str, signer: Signer, nodes: Mapping[str, str], round_id: str,
-    indicators: Sequence[str], period_start: dt.date, max_value: float, timeout: float = 120.0,
+    indicators: Sequence[str], period_start: dt.date, max_value: float | None = None,
+    timeout: float = 120.0,
 ) -> RoundOutcome:  # fmt: skip
     """Open, collect contributions, compute; the outcome (released or failed)."""
     open_round(client, hub, signer, round_id, indicators, period_start)

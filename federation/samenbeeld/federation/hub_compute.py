@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from samenbeeld.federation import hub_rounds
 from samenbeeld.federation.programs import CheckedSumParams
 from samenbeeld.federation.supervisor import find_free_port, kill_all, start_member
+from samenbeeld.platform.catalog import load_catalog
 from samenbeeld.platform.models.hub import Round
 from samenbeeld.platform.settings import HubSettings, audience_for
 from samenbeeld.platform.tokens import Signer
@@ -48,6 +49,15 @@ def party_cohort(
         response.raise_for_status()
         held.append(set(response.json()["municipalities"]))
     return sorted(set.intersection(*held))
+
+
+def round_bounds(row: Round, max_value: float | None) -> float | list[float]:
+    """One bound for all cells, or each cell's indicator's catalog ``max``."""
+    if max_value is not None:
+        return max_value
+    catalog = load_catalog()
+    names = row.indicators.split(",")
+    return [catalog.get(name).max for name in names for _ in range(row.cells_per_indicator)]
 
 
 def _dealer(port: int, timeout: float, workdir: Path) -> Any:
@@ -85,10 +95,14 @@ def compute_round(
     signer: Signer,
     round_id: str,
     *,
-    max_value: float,
+    max_value: float | None = None,
     timeout: float = 120.0,
 ) -> Round:
-    """Run one attempt of ``round_id``; returns the round in its final state of the attempt."""
+    """Run one attempt of ``round_id``; returns the round in its final state of the attempt.
+
+    Each cell's valid range is ``[0, max]`` of its catalog indicator, unless ``max_value``
+    gives one bound for every cell (indicators outside the catalog, such as the benchmark's).
+    """
     with sessions.begin() as session:
         stale = dt.timedelta(seconds=timeout + STALE_MARGIN_S)
         state = hub_rounds.reclaim_interrupted(session, round_id, stale).state
@@ -104,9 +118,10 @@ def compute_round(
             hub_rounds.fail_round(session, round_id, reason)
             return hub_rounds.get_round(session, round_id)
     with sessions.begin() as session:
-        attempt = hub_rounds.start_attempt(session, round_id, cohort).attempt
+        row = hub_rounds.start_attempt(session, round_id, cohort)
+        attempt, bounds = row.attempt, round_bounds(row, max_value)
     params = CheckedSumParams(
-        max_value=max_value,
+        max_value=bounds,
         min_contributors=settings.min_contributors,
         dominance=settings.dominance_threshold,
     )

@@ -80,7 +80,8 @@ class CheckedSumParams(JsonParams):
     """Public parameters of the checked sum."""
 
     required: ClassVar[tuple[str, ...]] = ("max_value",)
-    max_value: float
+    max_value: float | list[float]
+    """The upper bound of a valid value: one for every cell, or one per cell."""
     min_contributors: int = 5
     dominance: float = 0.6
     noise: str = ""
@@ -90,14 +91,32 @@ class CheckedSumParams(JsonParams):
 
     def __post_init__(self) -> None:
         """Refuse parameters outside the ranges the MPC arithmetic is exact for."""
-        if not 0 < self.max_value <= MAX_VALUE_LIMIT:
+        bounds = self.bounds()
+        if not bounds or not all(0 < bound <= MAX_VALUE_LIMIT for bound in bounds):
             raise InvalidInputError(f"max_value must be in (0, {MAX_VALUE_LIMIT}]")
         if self.min_contributors < 1:
             raise InvalidInputError("min_contributors must be at least 1")
         if not 0 < self.dominance <= 1:
             raise InvalidInputError("dominance must be in (0, 1]")
         if self.noise:
-            dp.privacy_parameters_for(self.max_value, self.epsilon, self.delta, self._mechanism())
+            dp.privacy_parameters_for(max(bounds), self.epsilon, self.delta, self._mechanism())
+
+    def bounds(self) -> list[float]:
+        """The bound(s) as a list: one element for all cells, or one per cell."""
+        if isinstance(self.max_value, list | tuple):
+            return [float(bound) for bound in self.max_value]
+        return [float(self.max_value)]
+
+    def bound_for(self, cells: int) -> Any:
+        """The public bound to compare a cities x cells matrix with (a float or a vector)."""
+        import torch
+
+        bounds = self.bounds()
+        if len(bounds) == 1:
+            return bounds[0]
+        if len(bounds) != cells:
+            raise InvalidInputError(f"max_value has {len(bounds)} bounds for {cells} cells")
+        return torch.tensor(bounds, dtype=torch.float64)
 
     def _mechanism(self) -> dp.Mechanism:
         """The noise mechanism, checked."""
@@ -107,14 +126,26 @@ class CheckedSumParams(JsonParams):
             )
         return "laplace" if self.noise == "laplace" else "gaussian"
 
-    def noise_share(self, cells: int) -> np.ndarray:
-        """This party's noise for ``cells`` released sums, in ring units (zeros without noise)."""
+    def cell_bounds(self, cells: int) -> list[float]:
+        """One bound per cell."""
+        bounds = self.bounds()
+        return bounds * cells if len(bounds) == 1 else bounds
+
+    def noise_share(self, bounds: list[float]) -> np.ndarray:
+        """This party's noise for released sums with these bounds, in ring units.
+
+        Zeros without noise. One city moves each released cell by at most its bound: L1
+        sensitivity ``sum(bounds)`` (Laplace), L2 ``sqrt(sum(bounds**2))`` (Gaussian).
+        """
         if not self.noise:
-            return np.zeros(cells, dtype=np.int64)
+            return np.zeros(len(bounds), dtype=np.int64)
         mechanism = self._mechanism()
-        spread = cells if mechanism == "laplace" else math.sqrt(cells)
+        if mechanism == "laplace":
+            sensitivity = sum(bounds)
+        else:
+            sensitivity = math.sqrt(sum(bound * bound for bound in bounds))
         return dp.noise_share(
-            cells, self.max_value * spread, self.epsilon, self.delta, mechanism, WORLD_SIZE
+            len(bounds), sensitivity, self.epsilon, self.delta, mechanism, WORLD_SIZE
         )
 
 
@@ -154,7 +185,7 @@ def times_exactly(tensor: Any, factor: Any) -> Any:
     return result
 
 
-def city_validity(crypten: Any, matrix: Any, max_value: float) -> np.ndarray:
+def city_validity(crypten: Any, matrix: Any, max_value: Any) -> np.ndarray:
     """Reveal one bit per city: True when every cell lies in ``[0, max_value]``.
 
     Both bounds go through one batched comparison (``x < 0`` and ``max - x < 0`` side by
@@ -189,7 +220,7 @@ def checked_sum(crypten: Any, shares: np.ndarray, params: CheckedSumParams) -> C
     matrix = crypten.mpc.MPCTensor.from_shares(
         torch.from_numpy(shares), precision=crypten_compat.PRECISION_BITS
     )
-    valid = city_validity(crypten, matrix, params.max_value)
+    valid = city_validity(crypten, matrix, params.bound_for(shares.shape[1]))
     contributors = int(valid.sum())
     cells = shares.shape[1]
     reasons = np.full(cells, MIN_CONTRIBUTORS, dtype=object)
@@ -202,7 +233,8 @@ def checked_sum(crypten: Any, shares: np.ndarray, params: CheckedSumParams) -> C
         released = np.flatnonzero(~dominated)
         if released.size:
             selected = totals[torch.from_numpy(released)]
-            selected.share = selected.share + torch.from_numpy(params.noise_share(released.size))
+            bounds = [params.cell_bounds(cells)[i] for i in released]
+            selected.share = selected.share + torch.from_numpy(params.noise_share(bounds))
             values[released] = _reveal(selected)
     invalid = np.flatnonzero(~valid).astype(np.int64)
     return CheckedSumResult(values, reasons.astype(str), invalid, contributors)

@@ -128,7 +128,9 @@ class ComputeRequestSchema(ma.Schema):
     """The public bound of a valid contribution and how long the parties may take."""
 
     max_value = ma.fields.Float(
-        required=True, validate=ma.validate.Range(min=0, min_inclusive=False)
+        load_default=None,
+        validate=ma.validate.Range(min=0, min_inclusive=False),
+        metadata={"description": "one bound for every cell; default: each indicator's max"},
     )
     timeout = ma.fields.Float(load_default=120.0, validate=ma.validate.Range(min=1, max=3600))
 
@@ -167,6 +169,28 @@ def outbound_client() -> httpx.Client:
         client = httpx.Client(timeout=30.0, transport=httpx.HTTPTransport(retries=2))
         current_app.extensions[HTTP_EXTENSION] = client
     return client
+
+
+class CohortSchema(ma.Schema):
+    """How many municipalities every party holds an upload of, and the quorum (counts)."""
+
+    size = ma.fields.Integer()
+    quorum = ma.fields.Integer()
+
+
+@blp.route("/<round_id>/cohort")
+class Cohort(MethodView):
+    """The round's cohort so far, as a count."""
+
+    @token_required("hub")
+    @blp.response(200, CohortSchema)
+    def get(self, round_id: str) -> dict[str, int]:
+        """Ask the three parties which uploads they hold; count the common ones."""
+        hub_rounds.get_round(get_session(), round_id)
+        settings = current_settings(HubSettings)
+        signer = hub_signer(settings)
+        codes = hub_compute.party_cohort(outbound_client(), signer, settings.parties, round_id)
+        return {"size": len(codes), "quorum": settings.min_contributors}
 
 
 @blp.route("/<round_id>/releases")
