@@ -4,7 +4,8 @@
    ``--postgres``, one PostgreSQL database per service on the local server;
 2. hub, three compute parties and N nodes started as separate processes;
 3. every node opts in to the weekly indicators the truth file can verify;
-4. one round per week of the demo period (open, contribute, compute, verify, release);
+4. one round per week of the demo period, driven by the weekly rounds DAG with
+   ``dag.test()`` (open, contribute, quorum, compute, publish);
 5. a table of the released totals beside a verification column computed independently
    from the plaintext truth file, then where to look next.
 
@@ -14,7 +15,7 @@ Ctrl-C (or any error) stops every process the demo started.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import httpx
@@ -23,14 +24,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 from tqdm import tqdm
 
-from samenbeeld.api import driver
+from samenbeeld.api import dag_test, driver
 from samenbeeld.api.cluster import Cluster
+from samenbeeld.api.orchestration import Federation, indicator_set
 from samenbeeld.platform.catalog import Indicator, load_catalog
 from samenbeeld.platform.demo import DemoFederation, init_federation
 from samenbeeld.platform.settings import audience_for
 from samenbeeld.platform.truth import ExpectedCell, expected_cells, load_truth, verifiable
 
-MAX_VALUE = 10_000.0
+WEEKLY_DAG = "samenbeeld_weekly_rounds"
 POSTGRES_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 Echo = Callable[[str], None]
 
@@ -68,51 +70,55 @@ def build(
     return demo, cluster
 
 
-def opt_in(client: httpx.Client, cluster: Cluster, indicators: list[Indicator]) -> None:
+def opt_in(client: httpx.Client, cluster: Cluster, indicators: Sequence[str]) -> None:
     """Every node opts in to the round's indicators through its own API and token."""
     for node in cluster.nodes():
         signer = cluster.signer(node.name)
-        for indicator in indicators:
+        for code in indicators:
             headers = signer.headers(audience_for("node", node.name))
-            client.put(
-                f"{node.url}/api/v1/opt-ins/{indicator.code}", headers=headers
-            ).raise_for_status()
+            client.put(f"{node.url}/api/v1/opt-ins/{code}", headers=headers).raise_for_status()
 
 
 def run_weeks(
-    client: httpx.Client, cluster: Cluster, indicators: list[Indicator], weeks: list[dt.date]
+    client: httpx.Client, cluster: Cluster, weeks: list[dt.date]
 ) -> list[driver.RoundOutcome]:
-    """One round per week, with a progress bar."""
-    nodes = {node.name: node.url for node in cluster.nodes()}
-    names = [i.code for i in indicators]
-    outcomes = []
-    for monday in tqdm(weeks, desc="weekly rounds", unit="round"):
-        round_id = f"weekly-{monday.isoformat()}"
-        outcomes.append(
-            driver.run_round(
-                client,
-                cluster.hub.url,
-                cluster.signer("hub"),
-                nodes,
-                round_id,
-                names,
-                monday,
-                MAX_VALUE,
-            )  # fmt: skip
+    """One weekly-rounds DAG run per week (``dag.test()``), with a progress bar."""
+    federation = Federation(
+        cluster.hub.url,
+        str(cluster.hub.settings.effective_key_file),
+        {node.name: node.url for node in cluster.nodes()},
+    )
+    env = dag_test.airflow_environment(cluster.data_dir / "airflow", federation)
+    log = cluster.data_dir / "logs" / "airflow.log"
+    dag_test.migrate(env, log)
+    with tqdm(total=len(weeks), desc="weekly DAG runs", unit="round") as bar:
+        dag_test.run_periods(
+            WEEKLY_DAG, [w.isoformat() for w in weeks], env, log, lambda _run: bar.update()
         )
+    signer = cluster.signer("hub")
+    outcomes = []
+    for monday in weeks:
+        round_id = indicator_set("week").round_id(monday)
+        state = driver.get_round(client, cluster.hub.url, signer, round_id)
+        cells = driver.releases(client, cluster.hub.url, signer, round_id)
+        outcomes.append(driver.RoundOutcome(state, cells, {}))
     return outcomes
 
 
 def verdict(outcome: driver.RoundOutcome, expected: list[ExpectedCell]) -> tuple[int, int, int]:
-    """(released, suppressed, mismatches) of a round against the plaintext expectation."""
-    released = suppressed = wrong = 0
-    for cell, release in zip(expected, outcome.releases, strict=False):
+    """(released, suppressed, mismatches) of a round; mismatches against the plaintext
+    expectation of the cells the truth file can verify."""
+    by_name = {release["indicator"]: release for release in outcome.releases}
+    suppressed = sum(1 for release in outcome.releases if release["suppressed_reason"])
+    wrong = 0
+    for cell in expected:
+        release = by_name.get(cell.indicator)
+        if release is None:
+            wrong += 1
+            continue
         reason = release["suppressed_reason"] or ""
-        suppressed += bool(reason)
-        released += not reason
         wrong += reason != cell.reason or (not reason and release["value"] != cell.total)
-    wrong += len(expected) - len(outcome.releases)
-    return released, suppressed, wrong
+    return len(outcome.releases) - suppressed, suppressed, wrong
 
 
 def report(
@@ -135,14 +141,18 @@ def report(
         )
     lines += ["", f"week of {weeks[-1].isoformat()}, all {len(codes)} cities:"]
     lines.append(f"{'indicator':<38}{'released':>12}  {'plaintext truth (verification only)':<36}")
-    for cell, release in zip(last, outcomes[-1].releases, strict=False):
+    expected = {cell.indicator: cell for cell in last}
+    for release in outcomes[-1].releases:
+        value = release["value"]
         shown = (
-            f"{release['value']:.0f}"
-            if release["value"] is not None
-            else f"suppressed: {release['suppressed_reason']}"
+            f"{value:.0f}" if value is not None else f"suppressed: {release['suppressed_reason']}"
         )
-        truth_shown = f"{cell.total:.0f}" + (f" (rules: {cell.reason})" if cell.reason else "")
-        lines.append(f"{cell.indicator:<38}{shown:>12}  {truth_shown:<36}")
+        cell = expected.get(release["indicator"])
+        if cell is None:
+            truth_shown = "(not in the truth file)"
+        else:
+            truth_shown = f"{cell.total:.0f}" + (f" (rules: {cell.reason})" if cell.reason else "")
+        lines.append(f"{release['indicator']:<38}{shown:>12}  {truth_shown:<36}")
     return "\n".join(lines), mismatches
 
 
@@ -157,15 +167,16 @@ def run_demo(
 ) -> bool:
     """The whole demo; True when every released cell matched the truth file."""
     demo, cluster = build(Path(data_dir), cities, weeks, seed, postgres)
-    indicators = [i for i in load_catalog().indicators if verifiable(i)]
+    catalog = load_catalog()
+    indicators = [i for i in catalog.indicators if verifiable(i)]
     mondays = [dt.date.fromisoformat(w) for w in load_truth(demo.truth_path)["week_starts"]]
     mondays = mondays[-rounds:] if rounds else mondays
     with tqdm(total=len(cluster.services), desc="starting services", unit="process") as bar:
         cluster.start(on_ready=lambda _name: bar.update())
     try:
         with httpx.Client(timeout=600) as client:
-            opt_in(client, cluster, indicators)
-            outcomes = run_weeks(client, cluster, indicators, mondays)
+            opt_in(client, cluster, indicator_set("week", catalog).indicators)
+            outcomes = run_weeks(client, cluster, mondays)
     finally:
         cluster.stop()
     table, mismatches = report(demo, indicators, mondays, outcomes, (5, 0.6))

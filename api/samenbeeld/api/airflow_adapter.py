@@ -1,0 +1,60 @@
+"""The one module of the package that imports Airflow: Connections and Variables to a
+:class:`~samenbeeld.api.orchestration.Federation`.
+
+* Connection ``samenbeeld_hub``: the hub's base URL (``http://host:port``) with the
+  operator's key file in its extra, ``{"key_file": "/run/secrets/hub.pem"}``;
+* Variable ``samenbeeld_nodes``: JSON, CBS code -> node base URL.
+
+Both come from Airflow's secrets backends (locally: ``AIRFLOW_CONN_SAMENBEELD_HUB`` and
+``AIRFLOW_VAR_SAMENBEELD_NODES`` in the environment); DAG files never hold them.
+"""
+
+from __future__ import annotations
+
+import json
+
+from airflow.sdk import BaseHook, Variable
+
+from samenbeeld.api.orchestration import Federation
+
+HUB_CONNECTION = "samenbeeld_hub"
+NODES_VARIABLE = "samenbeeld_nodes"
+
+
+def federation() -> Federation:
+    """The federation as configured in Airflow (read at task run time, never at parse time)."""
+    connection = BaseHook.get_connection(HUB_CONNECTION)
+    scheme = connection.schema or "http"
+    hub_url = f"{scheme}://{connection.host}:{connection.port}"
+    nodes = json.loads(Variable.get(NODES_VARIABLE, default="{}"))
+    return Federation(hub_url, connection.extra_dejson["key_file"], nodes)
+
+
+def test_runs(dags_folder: str, dag_id: str, periods: list[str]) -> list[dict[str, str]]:
+    """``dag.test()`` once per period start (a manual run with that ``period_start``)."""
+    import datetime as dt
+
+    from airflow.dag_processing.dagbag import DagBag
+
+    dag = DagBag(dag_folder=dags_folder, safe_mode=False).get_dag(dag_id)
+    if dag is None:
+        raise SystemExit(f"no DAG {dag_id} in {dags_folder}")
+    outcomes = []
+    for period in periods:
+        start = dt.datetime.fromisoformat(period).replace(hour=3, tzinfo=dt.UTC)
+        run = dag.test(logical_date=start, run_conf={"period_start": period})
+        outcomes.append({"period_start": period, "state": str(run.state)})
+    return outcomes
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m samenbeeld.api.airflow_adapter DAGS DAG_ID PERIOD...``: dag.test runs."""
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    for outcome in test_runs(args[0], args[1], args[2:]):
+        print("SBDAG " + json.dumps(outcome), flush=True)
+
+
+if __name__ == "__main__":
+    main()

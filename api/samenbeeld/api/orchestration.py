@@ -1,0 +1,131 @@
+"""What the Airflow tasks do, without Airflow: indicator sets, round ids, idempotent steps.
+
+A schedule group (``week``, ``month``) is one round per period over the group's catalog
+indicators that can never be negative (sentiment scores in [-1, 1] are left out until they
+get an offset encoding); each cell is range-checked against its own indicator's ``max``.
+The round id is deterministic, ``<group>-<period start>``, so every step can be re-run
+safely:
+
+* opening an open round answers the existing round;
+* a node that contributes twice sends identical bytes, which the parties refuse (409);
+* computing a released round returns it unchanged (a batch is released once);
+* publishing only reads.
+
+Tasks hand each other round ids, never data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from samenbeeld.api import driver
+from samenbeeld.platform.catalog import Catalog, load_catalog
+from samenbeeld.platform.errors import SamenbeeldError
+from samenbeeld.platform.keys import read_private_key
+from samenbeeld.platform.tokens import Signer
+
+SIGNED_MEASURES = frozenset({"sentiment_score"})
+"""Measures whose values can be negative: not in a [0, max] range-checked round yet."""
+TIMEOUT = 600.0
+
+
+class RoundFailedError(SamenbeeldError):
+    """The hub could not release the round in this attempt (a retry may)."""
+
+
+@dataclass(frozen=True)
+class IndicatorSet:
+    """Indicators computed together in one round per period."""
+
+    period: str
+    indicators: tuple[str, ...]
+
+    @property
+    def key(self) -> str:
+        """A stable name: ``weekly``, ``monthly``."""
+        return f"{self.period}ly"
+
+    def round_id(self, period_start: dt.date) -> str:
+        """The round of this set for the period starting then."""
+        return f"{self.key}-{period_start.isoformat()}"
+
+
+@dataclass(frozen=True)
+class Federation:
+    """Where the hub and the nodes are, and the operator's signing key."""
+
+    hub_url: str
+    hub_key_file: str
+    nodes: Mapping[str, str] = field(default_factory=dict)
+    """CBS code -> node base URL."""
+
+    def signer(self) -> Signer:
+        """The operator's signer (the hub's key)."""
+        return Signer(read_private_key(Path(self.hub_key_file)), role="hub", member="hub")
+
+
+def indicator_set(period: str, catalog: Catalog | None = None) -> IndicatorSet:
+    """The schedule group's round: its non-negative catalog indicators, in catalog order."""
+    codes = tuple(
+        indicator.code
+        for indicator in (catalog or load_catalog()).indicators
+        if indicator.period == period and indicator.measure not in SIGNED_MEASURES
+    )
+    return IndicatorSet(period, codes)
+
+
+def open_round(federation: Federation, indicator_set: IndicatorSet, period_start: dt.date) -> str:
+    """Open (or find) the set's round for the period; its id."""
+    round_id = indicator_set.round_id(period_start)
+    with httpx.Client(timeout=60) as client:
+        driver.open_round(
+            client, federation.hub_url, federation.signer(), round_id,
+            list(indicator_set.indicators), period_start,
+        )  # fmt: skip
+    return round_id
+
+
+def contribute(
+    federation: Federation, indicator_set: IndicatorSet, period_start: dt.date, code: str
+) -> str:
+    """Ask one node to contribute; raise when it cannot be reached (the task retries)."""
+    url = federation.nodes[code]
+    with httpx.Client(timeout=120) as client:
+        outcome = driver.request_contributions(
+            client, federation.signer(), {code: url}, indicator_set.round_id(period_start),
+            list(indicator_set.indicators), period_start,
+        )[code]  # fmt: skip
+    if outcome.startswith(("unreachable", "failed")):
+        raise RoundFailedError(f"node {code}: {outcome}")
+    return outcome
+
+
+def cohort(federation: Federation, round_id: str) -> tuple[int, int]:
+    """(contributions every party holds, quorum): counts only, never names."""
+    with httpx.Client(timeout=60) as client:
+        body = driver.cohort(client, federation.hub_url, federation.signer(), round_id)
+    return int(body["size"]), int(body["quorum"])
+
+
+def compute(federation: Federation, round_id: str) -> str:
+    """Run an attempt (or find the round released); raise when it failed."""
+    with httpx.Client(timeout=TIMEOUT + 120) as client:
+        state = driver.compute(
+            client, federation.hub_url, federation.signer(), round_id, timeout=TIMEOUT
+        )
+    if state["state"] != "released":
+        raise RoundFailedError(f"round {round_id} {state['state']}: {state.get('failure')}")
+    return str(state["state"])
+
+
+def publish(federation: Federation, round_id: str) -> dict[str, int]:
+    """How many cells of the round were released and how many suppressed."""
+    with httpx.Client(timeout=60) as client:
+        cells = driver.releases(client, federation.hub_url, federation.signer(), round_id)
+    suppressed = sum(1 for cell in cells if cell["suppressed_reason"])
+    return {"released": len(cells) - suppressed, "suppressed": suppressed}
