@@ -73,10 +73,13 @@ def run_periods(
 
     command = [sys.executable, "-m", "samenbeeld.api.airflow_adapter", str(DAGS_FOLDER), dag_id]
     outcomes = []
-    with open(log, "ab") as errors:
-        child = subprocess.Popen(
-            [*command, *periods], env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=errors
-        )
+    full = {**os.environ, **env}
+    with (
+        open(log, "ab") as errors,
+        subprocess.Popen(
+            [*command, *periods], env=full, stdout=subprocess.PIPE, stderr=errors
+        ) as child,
+    ):
         assert child.stdout is not None
         for raw in child.stdout:
             line = raw.decode(errors="replace")

@@ -1,0 +1,238 @@
+"""The rounds DAGs: they import cleanly, and run rounds against the real services.
+
+DAG parsing and ``dag.test()`` run in child processes (Airflow configures itself and its
+logging when first imported); the scheduler tests use the real stack (LocalExecutor, its own
+PostgreSQL metadata database) from ``start_stack``, against a real federation of services.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import httpx
+import psutil
+import pytest
+
+from samenbeeld.api import dag_test, driver
+from samenbeeld.api.cluster import Cluster
+from samenbeeld.api.demo_run import opt_in
+from samenbeeld.api.orchestration import Federation, indicator_set
+from samenbeeld.platform.catalog import load_catalog
+from samenbeeld.platform.demo import init_federation
+from samenbeeld.platform.truth import expected_cells, load_truth, verifiable
+
+CITIES, WEEKS = 6, 15
+WEEKLY = "samenbeeld_weekly_rounds"
+PARSE = """
+import json, sys, time
+started = time.perf_counter()
+from airflow.dag_processing.dagbag import DagBag
+bag = DagBag(dag_folder=sys.argv[1], safe_mode=False)
+print(json.dumps({
+    "seconds": time.perf_counter() - started,
+    "errors": {k: str(v) for k, v in bag.import_errors.items()},
+    "heavy": sorted(m for m in ("torch", "crypten", "numpy.linalg") if m in sys.modules),
+    "dags": {
+        d.dag_id: {
+            "owner": d.default_args.get("owner"),
+            "retries": d.default_args.get("retries"),
+            "tags": sorted(d.tags),
+            "tasks": sorted(t.task_id for t in d.tasks),
+        }
+        for d in bag.dags.values()
+    },
+}))
+"""
+
+
+def test_the_dags_import_without_errors_or_heavy_work(tmp_path):
+    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", PARSE, str(dag_test.DAGS_FOLDER)],
+        env=env, capture_output=True, text=True, check=True, timeout=120,
+    )  # fmt: skip
+    report = json.loads(done.stdout.splitlines()[-1])
+    assert report["errors"] == {}
+    assert report["heavy"] == []  # torch and CrypTen load inside tasks only
+    assert set(report["dags"]) == {WEEKLY, "samenbeeld_monthly_rounds"}
+    for dag in report["dags"].values():
+        assert dag["owner"] == "samenbeeld" and dag["retries"] >= 1 and "samenbeeld" in dag["tags"]
+        assert {"open_round", "contribute", "quorum", "compute", "publish"} <= set(dag["tasks"])
+
+
+def imports_airflow(path) -> bool:
+    """Whether a module imports the ``airflow`` package (by its import statements)."""
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import) and any(
+            a.name.split(".")[0] == "airflow" for a in node.names
+        ):
+            return True
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "airflow":
+            return True
+    return False
+
+
+def test_no_package_module_but_the_adapter_imports_airflow():
+    """Only dags/ and samenbeeld.api.airflow_adapter may import Airflow."""
+    top = dag_test.DAGS_FOLDER.parent
+    importers = sorted(
+        str(path.relative_to(top))
+        for root in ("platform", "federation", "api")
+        for path in (top / root / "samenbeeld").rglob("*.py")
+        if imports_airflow(path)
+    )
+    assert importers == ["api/samenbeeld/api/airflow_adapter.py"]
+
+
+@pytest.fixture(scope="module")
+def federation(tmp_path_factory):
+    """Six cities with 15 weeks of data, the services running, every node opted in."""
+    folder = tmp_path_factory.mktemp("federation")
+    demo = init_federation(folder, cities=CITIES, weeks=WEEKS, seed=5)
+    cluster = Cluster(folder, [code for code, _, _ in demo.cities])
+    cluster.prepare()
+    cluster.start()
+    try:
+        with httpx.Client(timeout=60) as client:
+            opt_in(client, cluster, indicator_set("week").indicators)
+        yield cluster, load_truth(demo.truth_path)
+    finally:
+        cluster.stop()
+
+
+def operator(cluster: Cluster) -> Federation:
+    """The federation as the Airflow Connection and Variable describe it."""
+    nodes = {node.name: node.url for node in cluster.nodes()}
+    return Federation(cluster.hub.url, str(cluster.hub.settings.effective_key_file), nodes)
+
+
+def assert_released_as_truth(cluster: Cluster, truth, monday: dt.date) -> None:
+    """The week's round is released once, every verifiable cell as the rules demand."""
+    round_id = indicator_set("week").round_id(monday)
+    with httpx.Client(timeout=60) as client:
+        state = driver.get_round(client, cluster.hub.url, cluster.signer("hub"), round_id)
+        cells = driver.releases(client, cluster.hub.url, cluster.signer("hub"), round_id)
+    assert state["state"] == "released", state
+    codes = list(cluster.codes)
+    indicators = [i for i in load_catalog().indicators if verifiable(i)]
+    by_name = {cell["indicator"]: cell for cell in cells}
+    assert len(by_name) == len(cells) == len(indicator_set("week").indicators)
+    for expected in expected_cells(truth, codes, indicators, monday, 5, 0.6):
+        release = by_name[expected.indicator]
+        assert (release["suppressed_reason"] or "") == expected.reason
+        assert release["value"] == (None if expected.reason else expected.total)
+
+
+@pytest.mark.slow
+def test_dag_test_runs_a_weekly_round_against_the_real_services(federation, tmp_path):
+    cluster, truth = federation
+    monday = dt.date.fromisoformat(truth["week_starts"][0])
+    env = dag_test.airflow_environment(tmp_path / "airflow", operator(cluster))
+    dag_test.migrate(env, tmp_path / "airflow.log")
+    runs = dag_test.run_periods(WEEKLY, [monday.isoformat()], env, tmp_path / "airflow.log")
+    assert runs == [{"period_start": monday.isoformat(), "state": "success"}]
+    assert_released_as_truth(cluster, truth, monday)
+
+
+def airflow_env(cluster: Cluster) -> dict[str, str]:
+    """The Connection and Variable the real stack's tasks read."""
+    env = dag_test.airflow_environment(cluster.data_dir / "unused-home", operator(cluster))
+    return {
+        key: value
+        for key, value in env.items()
+        if key.startswith("AIRFLOW_CONN_") or key.startswith("AIRFLOW_VAR_")
+    }
+
+
+@pytest.fixture(scope="module")
+def stack(start_stack, federation):
+    """The real Airflow stack with our DAGs, pointed at the running federation."""
+    cluster, _ = federation
+    with start_stack(dag_test.DAGS_FOLDER, airflow_env(cluster)) as running:
+        running.wait_for_dag(WEEKLY, timeout=120)
+        yield running
+
+
+@pytest.mark.slow
+def test_the_real_scheduler_runs_a_triggered_round_to_success(stack, federation):
+    cluster, truth = federation
+    monday = dt.date.fromisoformat(truth["week_starts"][1])
+    logical = dt.datetime.combine(monday, dt.time(3), tzinfo=dt.UTC)
+    run_id = stack.trigger(WEEKLY, logical, conf={"period_start": monday.isoformat()})
+    assert stack.wait_for_run(WEEKLY, run_id, timeout=240) == "success"
+    assert_released_as_truth(cluster, truth, monday)
+
+
+def kill_compute_client_once(cluster: Cluster, hub_port: int, killed: list[int]) -> None:
+    """When a round computes, SIGKILL the Airflow task process waiting on the hub's answer."""
+    hub_pid = cluster.hub.process.pid
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not killed:
+        for conn in psutil.net_connections(kind="tcp"):
+            if conn.raddr and conn.raddr.port == hub_port and conn.pid and conn.pid != hub_pid:
+                process = psutil.Process(conn.pid)
+                if "airflow" in " ".join(process.cmdline()) and compute_is_running(cluster):
+                    os.kill(conn.pid, signal.SIGKILL)
+                    killed.append(conn.pid)
+                    return
+        time.sleep(0.05)
+
+
+def compute_is_running(cluster: Cluster) -> bool:
+    """Whether some round is in its computing state right now."""
+    from samenbeeld.platform.db import session_scope
+    from samenbeeld.platform.models.hub import Round
+
+    with session_scope(cluster.hub.settings.effective_database_url) as session:
+        return session.query(Round).filter(Round.state == "computing").count() > 0
+
+
+def backfill_runs(stack, count: int, timeout: float = 60.0) -> list[dict]:
+    """The DAG's backfill runs, once ``count`` of them are listed (created in batches)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        params = {"run_type": "backfill", "order_by": "logical_date", "limit": 100}
+        runs = stack.client.get(f"/dags/{WEEKLY}/dagRuns", params=params).json()["dag_runs"]
+        if len(runs) >= count or time.monotonic() > deadline:
+            return list(runs)
+        time.sleep(0.5)
+
+
+@pytest.mark.slow
+def test_a_backfill_of_12_weeks_releases_each_week_once_even_when_compute_is_killed(
+    stack, federation
+):
+    cluster, truth = federation
+    mondays = [dt.date.fromisoformat(week) for week in truth["week_starts"][2:14]]
+    start = dt.datetime.combine(mondays[0], dt.time(3), tzinfo=dt.UTC)
+    end = dt.datetime.combine(mondays[-1], dt.time(3), tzinfo=dt.UTC)
+    killed: list[int] = []
+    killer = threading.Thread(
+        target=kill_compute_client_once, args=(cluster, cluster.hub.port, killed)
+    )
+    killer.start()
+    stack.backfill(WEEKLY, start, end)
+    runs = backfill_runs(stack, 12)
+    assert [run["logical_date"][:10] for run in runs] == [m.isoformat() for m in mondays]
+    states = [stack.wait_for_run(WEEKLY, run["dag_run_id"], timeout=600) for run in runs]
+    killer.join()
+    assert states == ["success"] * 12
+    assert len(killed) == 1  # one compute task died mid-round and was retried
+    tries = [
+        ti
+        for run in runs
+        for ti in stack.task_instances(WEEKLY, run["dag_run_id"])
+        if ti["task_id"] == "compute"
+    ]
+    assert max(ti["try_number"] for ti in tries) >= 2
+    for monday in mondays:
+        assert_released_as_truth(cluster, truth, monday)
