@@ -211,3 +211,23 @@ def test_an_attempt_left_computing_by_a_dead_hub_is_reclaimed_only_when_stale(hu
     assert shown["state"] == "failed" and "interrupted" in shown["failure"]
     start(client, round_id)  # a new attempt
     assert state(client, hub_signer, round_id)["attempt"] == 2
+
+
+def test_bad_indicator_lists_are_refused_before_anything_is_stored(hub):
+    client, hub_signer, _, _ = hub
+    headers = hub_signer.headers
+    too_long = [f"indicator_number_{i:03d}_with_a_long_name" for i in range(60)]
+    for names in (["riot,drugs"], too_long, ["a", "a"]):
+        body = {
+            "id": f"r-{uuid.uuid4().hex[:8]}",
+            "indicators": names,
+            "period_start": "2026-03-02",
+        }
+        response = client.post("/api/v1/rounds", json=body, headers=headers("samenbeeld:hub:hub"))
+        assert response.status_code == 422, response.get_json()
+        assert (
+            client.get(
+                f"/api/v1/rounds/{body['id']}", headers=headers("samenbeeld:hub:hub")
+            ).status_code
+            == 404
+        )

@@ -37,6 +37,9 @@ from samenbeeld.platform.keys import KeySet
 from samenbeeld.platform.models.hub import Contribution, Release, Round, RoundReport
 
 ROUND_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+INDICATOR_NAME = re.compile(r"^[a-z0-9_]{1,64}$")
+MAX_INDICATOR_LIST = 2000
+"""The width of ``round.indicators``."""
 PARTIES = 3
 
 
@@ -92,6 +95,12 @@ def open_round(
         raise InvalidInputError("round id must be 1-64 letters, digits, '.', '_' or '-'")
     if not indicators or len(set(indicators)) != len(indicators):
         raise InvalidInputError("a round needs one or more distinct indicators")
+    if not all(INDICATOR_NAME.match(name) for name in indicators):
+        raise InvalidInputError("indicator names are 1-64 lower-case letters, digits or '_'")
+    if len(",".join(indicators)) > MAX_INDICATOR_LIST:
+        raise InvalidInputError(
+            f"the indicator list is longer than {MAX_INDICATOR_LIST} characters"
+        )
     if not 1 <= cells_per_indicator or len(indicators) * cells_per_indicator > MAX_CELLS:
         raise InvalidInputError(f"a round has 1 to {MAX_CELLS} cells in all")
     if session.get(Round, round_id) is not None:
