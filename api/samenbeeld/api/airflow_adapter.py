@@ -12,6 +12,7 @@ Both come from Airflow's secrets backends (locally: ``AIRFLOW_CONN_SAMENBEELD_HU
 from __future__ import annotations
 
 import json
+import os
 
 from airflow.sdk import BaseHook, Variable
 
@@ -31,7 +32,11 @@ def federation() -> Federation:
 
 
 def test_runs(dags_folder: str, dag_id: str, periods: list[str]) -> list[dict[str, str]]:
-    """``dag.test()`` once per period start (a manual run with that ``period_start``)."""
+    """``dag.test()`` once per period start (a manual run with that ``period_start``).
+
+    Each outcome is written to file descriptor 1 as soon as its run ends: Airflow wraps
+    ``sys.stdout`` while it runs, which would hold the lines back until the process exits.
+    """
     import datetime as dt
 
     from airflow.dag_processing.dagbag import DagBag
@@ -44,6 +49,7 @@ def test_runs(dags_folder: str, dag_id: str, periods: list[str]) -> list[dict[st
         start = dt.datetime.fromisoformat(period).replace(hour=3, tzinfo=dt.UTC)
         run = dag.test(logical_date=start, run_conf={"period_start": period})
         outcomes.append({"period_start": period, "state": str(run.state)})
+        os.write(1, f"SBDAG {json.dumps(outcomes[-1])}\n".encode())
     return outcomes
 
 
@@ -52,8 +58,7 @@ def main(argv: list[str] | None = None) -> None:
     import sys
 
     args = sys.argv[1:] if argv is None else argv
-    for outcome in test_runs(args[0], args[1], args[2:]):
-        print("SBDAG " + json.dumps(outcome), flush=True)
+    test_runs(args[0], args[1], args[2:])
 
 
 if __name__ == "__main__":
