@@ -231,3 +231,20 @@ def test_bad_indicator_lists_are_refused_before_anything_is_stored(hub):
             ).status_code
             == 404
         )
+
+
+def test_compute_refuses_cells_without_a_bound_before_starting_an_attempt(hub):
+    """An indicator outside the catalog has no max: 404, and the round stays open."""
+    client, hub_signer, _, _ = hub
+    headers = hub_signer.headers
+    round_id = f"r-{uuid.uuid4().hex[:8]}"
+    body = {"id": round_id, "indicators": ["no_such_indicator"], "period_start": "2026-04-06"}
+    assert (
+        client.post("/api/v1/rounds", json=body, headers=headers("samenbeeld:hub:hub")).status_code
+        == 201
+    )
+    url = f"/api/v1/rounds/{round_id}/compute"
+    response = client.post(url, json={}, headers=headers("samenbeeld:hub:hub"))
+    assert response.status_code == 404
+    shown = state(client, hub_signer, round_id)
+    assert shown["state"] == "open" and shown["attempt"] == 0

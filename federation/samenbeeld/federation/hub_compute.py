@@ -105,7 +105,8 @@ def compute_round(
     """
     with sessions.begin() as session:
         stale = dt.timedelta(seconds=timeout + STALE_MARGIN_S)
-        state = hub_rounds.reclaim_interrupted(session, round_id, stale).state
+        row = hub_rounds.reclaim_interrupted(session, round_id, stale)
+        state, bounds = row.state, round_bounds(row, max_value)  # bad bounds: nothing starts
     if state not in ("open", "failed"):
         with sessions.begin() as session:
             return hub_rounds.get_round(session, round_id)
@@ -117,14 +118,13 @@ def compute_round(
             )
             hub_rounds.fail_round(session, round_id, reason)
             return hub_rounds.get_round(session, round_id)
-    with sessions.begin() as session:
-        row = hub_rounds.start_attempt(session, round_id, cohort)
-        attempt, bounds = row.attempt, round_bounds(row, max_value)
     params = CheckedSumParams(
         max_value=bounds,
         min_contributors=settings.min_contributors,
         dominance=settings.dominance_threshold,
     )
+    with sessions.begin() as session:
+        attempt = hub_rounds.start_attempt(session, round_id, cohort).attempt
     port = find_free_port()
     body = {
         "attempt": attempt, "cohort": cohort, "program": "checked_sum",
