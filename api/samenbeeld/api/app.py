@@ -16,7 +16,7 @@ from flask import Flask, Response, request
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from samenbeeld.api import auth, common, config, db, errors, hub, node, party
+from samenbeeld.api import auth, common, config, db, errors, hub, node, party, users
 from samenbeeld.api.hub.keys import RegistryKeySource
 from samenbeeld.platform.errors import ConfigurationError
 from samenbeeld.platform.settings import SETTINGS_BY_ROLE, BaseSettings, HubSettings
@@ -72,6 +72,7 @@ def create_app(
     db.init_app(app, settings.effective_database_url)
     errors.init_app(app)
     auth.init_app(app, key_source or default_key_source(settings))
+    users.init_app(app, settings)
     app.before_request(_refuse_oversized_body)
     api = ServiceApi(app)
     common.register(api)

@@ -79,6 +79,8 @@ def write_private_key(path: Path, key: Ed25519PrivateKey) -> None:
 
 def read_private_key(path: Path) -> Ed25519PrivateKey:
     """Load an Ed25519 private key from a PEM file that only its owner can read."""
+    if not path.is_file():
+        raise ConfigurationError(f"key file {path} does not exist")
     if path.stat().st_mode & 0o077:
         raise ConfigurationError(f"{path} is readable by others; chmod 600 it")
     key = serialization.load_pem_private_key(path.read_bytes(), password=None)

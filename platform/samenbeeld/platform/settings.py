@@ -38,6 +38,13 @@ class BaseSettings:
     log_level: str = "INFO"
     key_file: str = ""
     """This service's Ed25519 private key (PEM); default ``<data_dir>/keys/<member>.pem``."""
+    oidc_issuer: str = ""
+    """An external OpenID Connect provider whose user tokens are accepted (empty: none)."""
+    oidc_audience: str = ""
+    oidc_jwks_url: str = ""
+    """The provider's JWKS; default ``<oidc_issuer>/.well-known/jwks.json``."""
+    oidc_role_claim: str = "samenbeeld_role"
+    oidc_municipality_claim: str = "samenbeeld_municipality"
 
     @classmethod
     def load(

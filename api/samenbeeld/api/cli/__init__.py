@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from samenbeeld.api.cli import airflow, db, demo, hub, node, party
+from samenbeeld.api.cli import airflow, db, demo, hub, node, party, token
 from samenbeeld.platform.errors import SamenbeeldError
 
 
@@ -39,3 +39,4 @@ main.add_command(party.party)
 main.add_command(hub.hub)
 main.add_command(demo.demo)
 main.add_command(airflow.airflow)
+main.add_command(token.token)

@@ -1,0 +1,78 @@
+"""People at the HTTP edge: ``@user_required(*roles)`` verifies a user token, sets ``g.user``.
+
+Service tokens (:mod:`samenbeeld.api.auth`) are for machines and are used once; user
+tokens (:mod:`samenbeeld.platform.users`) are for people and last a session. The hub
+verifies its own user tokens with its key file; a node with the hub's key from the JWKS
+it already fetches for service tokens. Both accept an OIDC provider's tokens when the
+settings name one (``oidc_issuer``, ``oidc_audience``, ``oidc_jwks_url``).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from flask import Flask, current_app, g
+
+from samenbeeld.api import auth
+from samenbeeld.platform.keys import key_id, read_private_key
+from samenbeeld.platform.settings import BaseSettings
+from samenbeeld.platform.users import User, UserTokenVerifier, oidc_config
+
+EXTENSION = "samenbeeld.users"
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def init_app(app: Flask, settings: BaseSettings, verifier: UserTokenVerifier | None = None) -> None:
+    """Give the app its user-token verifier (built from the settings unless given)."""
+    if verifier is None:
+        hub_keys = _own_key(settings) if settings.role == "hub" else _jwks_hub_keys(app)
+        verifier = UserTokenVerifier(hub_keys, oidc_config(settings))
+    app.extensions[EXTENSION] = verifier
+
+
+def _own_key(settings: BaseSettings) -> Callable[[], Mapping[str, Ed25519PublicKey]]:
+    """The hub's own public key, read from its key file once (on first use)."""
+
+    @functools.cache
+    def keys() -> Mapping[str, Ed25519PublicKey]:
+        public = read_private_key(settings.effective_key_file).public_key()
+        return {key_id(public): public}
+
+    return keys
+
+
+def _jwks_hub_keys(app: Flask) -> Callable[[], Mapping[str, Ed25519PublicKey]]:
+    """The hub's keys as the app's key source (the hub's JWKS) lists them."""
+
+    def keys() -> Mapping[str, Ed25519PublicKey]:
+        source: auth.KeySource = app.extensions[auth.EXTENSION]
+        return {k.kid: k.public_key for k in source.key_set() if k.owner.role == "hub"}
+
+    return keys
+
+
+def user_required(*roles: str) -> Callable[[View], View]:
+    """Require a valid user token of one of ``roles`` (all user roles when none given)."""
+
+    def decorate(view: View) -> View:
+        @functools.wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            verifier: UserTokenVerifier = current_app.extensions[EXTENSION]
+            user = verifier.verify(auth.bearer_token())
+            if roles:
+                user.require(*roles)
+            g.user = user
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorate
+
+
+def current_user() -> User:
+    """The user ``user_required`` verified for this request."""
+    user: User = g.user
+    return user
