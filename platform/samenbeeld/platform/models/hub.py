@@ -10,6 +10,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -21,6 +22,8 @@ from samenbeeld.platform.models.base import HubBase
 from samenbeeld.platform.models.mixins import SeenTokenMixin
 
 ROUND_STATES = ("open", "quorum", "computing", "verifying", "released", "failed")
+ROUND_PROGRAMS = ("checked_sum", "histogram", "spike_count")
+"""What a round computes: sums per cell, one-hot bucket counts, 0/1 spike-flag counts."""
 
 
 class Member(HubBase):
@@ -43,6 +46,9 @@ class Round(HubBase):
     __table_args__ = (
         UniqueConstraint("indicator_set", "period_start"),
         CheckConstraint(f"state IN ({', '.join(repr(s) for s in ROUND_STATES)})", name="state"),
+        CheckConstraint(
+            f"program IN ({', '.join(repr(p) for p in ROUND_PROGRAMS)})", name="program"
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -59,6 +65,8 @@ class Round(HubBase):
     """How often compute was started; reports belong to one attempt."""
     failure: Mapped[str | None] = mapped_column(String(200), nullable=True)
     """Why the last attempt failed (names and reasons only, never values)."""
+    program: Mapped[str] = mapped_column(String(16), default="checked_sum")
+    """One of ROUND_PROGRAMS."""
 
 
 class RoundReport(HubBase):
@@ -105,6 +113,7 @@ class Release(HubBase):
         UniqueConstraint("indicator", "period_start", "cell", "version"),
         CheckConstraint("cohort_size >= 0", name="cohort_size"),
         CheckConstraint("version >= 1", name="version"),
+        Index("ix_release_indicator_period_start", "indicator", "period_start"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
