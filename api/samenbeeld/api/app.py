@@ -2,8 +2,9 @@
 
 ``create_app(role)`` layers configuration as flaskr does: defaults (config.DEFAULTS),
 then what follows from the role settings, then the test configuration. Every role
-serves ``GET /health`` and its OpenAPI document at ``/api/v1/openapi.json``; a role's
-own blueprints come from its package's ``register(api)``.
+serves ``GET /health``, its OpenAPI document at ``/api/v1/openapi.json`` and interactive
+docs (Swagger UI, bundled, works offline) at ``/api/v1/docs/``; a role's own blueprints
+come from its package's ``register(api)``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from flask import Flask, Response, request
 from flask_smorest import Api
+from flask_swagger_ui import get_swaggerui_blueprint
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from samenbeeld.api import auth, common, config, db, errors, hub, node, party, users
@@ -75,9 +77,21 @@ def create_app(
     users.init_app(app, settings)
     app.before_request(_refuse_oversized_body)
     api = ServiceApi(app)
+    api.spec.components.security_scheme("bearerAuth", config.BEARER_SCHEME)
     common.register(api)
     REGISTER_BY_ROLE[role](api)
+    app.register_blueprint(_docs_blueprint(settings))
     return app
+
+
+def _docs_blueprint(settings: BaseSettings) -> Any:
+    """Swagger UI at /api/v1/docs/, served from the wheel's own files (no CDN)."""
+    return get_swaggerui_blueprint(
+        config.DOCS_PATH,
+        f"{config.DEFAULTS['OPENAPI_URL_PREFIX']}/{config.DEFAULTS['OPENAPI_JSON_PATH']}",
+        config={"app_name": f"Samenbeeld {settings.role} API", "persistAuthorization": True},
+        blueprint_name="api_docs",
+    )
 
 
 def default_key_source(settings: BaseSettings) -> auth.KeySource:

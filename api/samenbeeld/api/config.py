@@ -17,7 +17,17 @@ DEFAULTS: dict[str, Any] = {
     "OPENAPI_VERSION": "3.0.3",
     "OPENAPI_URL_PREFIX": "/api/v1",
     "OPENAPI_JSON_PATH": "openapi.json",
+    "API_SPEC_OPTIONS": {
+        "info": {
+            "description": "Samenbeeld: federated safety indicators of Dutch municipalities. "
+            "Send `Authorization: Bearer <token>`: a user token (`samenbeeld token create`) "
+            "or, between services, a service token."
+        },
+        "security": [{"bearerAuth": []}],
+    },
 }
+DOCS_PATH = "/api/v1/docs"
+BEARER_SCHEME = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
 
 SettingsT = TypeVar("SettingsT", bound=BaseSettings)
 
