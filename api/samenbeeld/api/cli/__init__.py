@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from samenbeeld.api.cli import airflow, db, demo, hub, node, party, token
+from samenbeeld.api.cli import airflow, db, demo, hub, keys, node, party, token
 from samenbeeld.platform.errors import SamenbeeldError
 
 
@@ -40,3 +40,4 @@ main.add_command(hub.hub)
 main.add_command(demo.demo)
 main.add_command(airflow.airflow)
 main.add_command(token.token)
+main.add_command(keys.keys)
