@@ -51,6 +51,14 @@ class ServiceApi(Api):  # type: ignore[misc]  # flask-smorest ships no type hint
         """Every HTTP error (404, 405, 413, 422, 500 ...) as a problem response."""
         return errors.handle_error(error)
 
+    def _register_responses(self) -> None:
+        """Document the error responses as application/problem+json, which they are."""
+        self.DEFAULT_RESPONSE_CONTENT_TYPE = errors.PROBLEM_JSON
+        try:
+            super()._register_responses()
+        finally:
+            del self.DEFAULT_RESPONSE_CONTENT_TYPE  # success responses stay application/json
+
 
 def create_app(
     role: str,

@@ -128,6 +128,7 @@ def token_required(*roles: str) -> Callable[[View], View]:
             g.identity = identity
             return view(*args, **kwargs)
 
+        wrapped.service_roles = roles  # type: ignore[attr-defined]  # read by API tests
         return wrapped  # type: ignore[return-value]
 
     return decorate

@@ -19,7 +19,7 @@ from flask import Flask, current_app, g
 from samenbeeld.api import auth
 from samenbeeld.platform.keys import key_id, read_private_key
 from samenbeeld.platform.settings import BaseSettings
-from samenbeeld.platform.users import User, UserTokenVerifier, oidc_config
+from samenbeeld.platform.users import USER_ROLES, User, UserTokenVerifier, oidc_config
 
 EXTENSION = "samenbeeld.users"
 View = TypeVar("View", bound=Callable[..., Any])
@@ -67,6 +67,7 @@ def user_required(*roles: str) -> Callable[[View], View]:
             g.user = user
             return view(*args, **kwargs)
 
+        wrapped.user_roles = roles or USER_ROLES  # type: ignore[attr-defined]  # read by API tests
         return wrapped  # type: ignore[return-value]
 
     return decorate
