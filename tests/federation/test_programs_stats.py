@@ -68,6 +68,20 @@ def test_count_params_refuse_bad_values():
     assert CountParams.from_json("{}") == CountParams(5)
 
 
+def test_count_params_segments_are_positive_lengths_that_cover_the_row():
+    for bad in ('{"segments": []}', '{"segments": [2, 0]}', '{"segments": [1.5]}',
+                '{"segments": [true]}', '{"segments": 3}'):  # fmt: skip
+        with pytest.raises(InvalidInputError):
+            CountParams.from_json(bad)
+    params = CountParams.from_json('{"min_contributors": 3, "segments": [5, 6]}')
+    assert params == CountParams(3, [5, 6])
+    assert CountParams.from_json(params.to_json()) == params
+    assert params.segment_lengths(11) == [5, 6]
+    assert CountParams().segment_lengths(7) == [7]
+    with pytest.raises(InvalidInputError, match="segments cover 11 cells"):
+        params.segment_lengths(12)
+
+
 @pytest.mark.slow
 def test_histogram_excludes_non_one_hot_cities_and_matches_plaintext(tmp_path):
     """10 cities x 6 buckets; cities 1, 3, 6, 8 are not one-hot and are named and excluded."""
@@ -88,6 +102,35 @@ def test_histogram_excludes_non_one_hot_cities_and_matches_plaintext(tmp_path):
     assert result.values.tolist() == expected.tolist()
     assert quartile_buckets(result.values) == reference_quartiles(expected)
     assert timings.total_s >= timings.compute_s > 0
+
+
+@pytest.mark.slow
+def test_histogram_checks_each_segment_of_a_concatenated_row(tmp_path):
+    """Two indicators' one-hot segments of 3 and 4 buckets side by side, 9 cities.
+
+    City 1 has two ones in its first segment, city 4 an empty second segment, city 6 both
+    errors at once (its row still sums to 2, as a valid row does); all three are excluded.
+    Without segments every valid row (row sum 2) is refused, and city 4 (row sum 1) passes.
+    """
+    first = np.eye(3, dtype=np.int64)[[0, 1, 2, 2, 1, 0, 1, 2, 2]]
+    second = np.eye(4, dtype=np.int64)[[3, 0, 1, 1, 2, 3, 0, 1, 0]]
+    plain = np.hstack([first, second])
+    plain[1, :3] = [1, 1, 0]
+    plain[4, 3:] = 0
+    plain[6] = [1, 1, 0, 0, 0, 0, 0]
+    shares = integer_shares(plain, tmp_path)
+    result, _ = run_count_program(
+        "histogram", shares, tmp_path / "run", TIMEOUT, CountParams(segments=[3, 4])
+    )
+    valid = np.ones(9, dtype=bool)
+    valid[[1, 4, 6]] = False
+    assert result.invalid_cities.tolist() == [1, 4, 6]
+    assert result.contributors == 6
+    assert result.values.tolist() == plain[valid].sum(axis=0).astype(np.float64).tolist()
+    assert result.values[:3].sum() == result.values[3:].sum() == 6
+    whole, _ = run_count_program("histogram", shares, tmp_path / "whole", TIMEOUT, CountParams())
+    assert whole.invalid_cities.tolist() == [0, 1, 2, 3, 5, 6, 7, 8]
+    assert whole.reasons.tolist() == [MIN_CONTRIBUTORS] * 7
 
 
 @pytest.mark.slow

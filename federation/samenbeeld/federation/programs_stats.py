@@ -8,10 +8,16 @@ have to be a multiple of ``2**64``).
 
 :func:`histogram` (rows are one-hot bucket vectors) reveals exactly:
 
-1. one validity bit per city: every entry in ``{0, 1}`` and the row sums to 1;
+1. one validity bit per city: every entry in ``{0, 1}`` and every *segment* of the row sums
+   to exactly 1 (``CountParams.segments`` gives the segments' lengths, in cell order; by
+   default the whole row is one segment). A round over several indicators concatenates one
+   one-hot segment per indicator. Once every entry is 0 or 1, a segment's sum is the number of
+   ones in it, an integer between 0 and the segment's length, far from any wrap-around of the
+   ring, so ``sum == 1`` holds exactly when the segment holds exactly one 1: a segment with two
+   ones, or none, makes the city invalid;
 2. nothing more when fewer than ``min_contributors`` cities are valid; otherwise
 3. the bucket counts over the valid cities. Quartile bucket indices are derived afterwards from
-   the released counts (public post-processing, :func:`quartile_buckets`).
+   the released counts of one segment (public post-processing, :func:`quartile_buckets`).
 
 :func:`spike_count` (rows are 0/1 flags per cell) reveals exactly one validity bit per city
 (every entry in ``{0, 1}``) and, with at least ``min_contributors`` valid cities, the number of
@@ -54,13 +60,33 @@ class CountParams(JsonParams):
     """Public parameters of the histogram and the spike count."""
 
     min_contributors: int = 5
+    segments: list[int] | None = None
+    """Histogram only: lengths of the one-hot segments, in cell order (None: one segment)."""
 
     def __post_init__(self) -> None:
-        """Refuse a minimum below one contributor."""
-        if isinstance(self.min_contributors, bool) or not isinstance(self.min_contributors, int):
+        """Refuse a minimum below one contributor and segments that are not positive lengths."""
+        if not _is_int(self.min_contributors):
             raise InvalidInputError("min_contributors must be an integer")
         if self.min_contributors < 1:
             raise InvalidInputError("min_contributors must be at least 1")
+        if self.segments is not None and (
+            not isinstance(self.segments, list)
+            or not self.segments
+            or not all(_is_int(length) and length >= 1 for length in self.segments)
+        ):
+            raise InvalidInputError("segments must be a non-empty list of positive integers")
+
+    def segment_lengths(self, cells: int) -> list[int]:
+        """The segments' lengths for a row of ``cells`` cells; they must add up to it."""
+        lengths = [cells] if self.segments is None else list(self.segments)
+        if sum(lengths) != cells:
+            raise InvalidInputError(f"segments cover {sum(lengths)} cells, the rows have {cells}")
+        return lengths
+
+
+def _is_int(value: object) -> bool:
+    """An int that is not a bool."""
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)
@@ -130,15 +156,28 @@ def _counts(matrix: Any, valid: np.ndarray, params: CountParams) -> CheckedSumRe
     return CheckedSumResult(values, reasons.astype(str), invalid, contributors)
 
 
+def _segment_sums(crypten: Any, matrix: Any, lengths: list[int]) -> Any:
+    """Per city and segment, inside MPC: the sum of the segment's cells (cities x segments)."""
+    ends = np.cumsum(lengths)
+    sums = [
+        matrix[:, int(end - length) : int(end)].sum(dim=1, keepdim=True)
+        for length, end in zip(lengths, ends, strict=True)
+    ]
+    return crypten.cat(sums, dim=1) if len(sums) > 1 else sums[0]
+
+
 def histogram(crypten: Any, shares: np.ndarray, params: CountParams) -> CheckedSumResult:
     """Run the one-hot checked histogram on this party's shares; see the module docstring."""
+    lengths = params.segment_lengths(shares.shape[1])
     matrix = _load_integers(crypten, shares)
-    violations = _bad_entries(matrix) + matrix.sum(dim=1).ne(1)
-    return _counts(matrix, _valid_bits(violations), params)
+    not_one = _segment_sums(crypten, matrix, lengths).ne(1).sum(dim=1)
+    return _counts(matrix, _valid_bits(_bad_entries(matrix) + not_one), params)
 
 
 def spike_count(crypten: Any, shares: np.ndarray, params: CountParams) -> CheckedSumResult:
     """Run the checked 0/1 flag count on this party's shares; see the module docstring."""
+    if params.segments is not None:
+        raise InvalidInputError("segments apply to the histogram only")
     matrix = _load_integers(crypten, shares)
     return _counts(matrix, _valid_bits(_bad_entries(matrix)), params)
 
