@@ -17,14 +17,6 @@ DEFAULTS: dict[str, Any] = {
     "OPENAPI_VERSION": "3.0.3",
     "OPENAPI_URL_PREFIX": "/api/v1",
     "OPENAPI_JSON_PATH": "openapi.json",
-    "API_SPEC_OPTIONS": {
-        "info": {
-            "description": "Samenbeeld: federated safety indicators of Dutch municipalities. "
-            "Send `Authorization: Bearer <token>`: a user token (`samenbeeld token create`) "
-            "or, between services, a service token."
-        },
-        "security": [{"bearerAuth": []}],
-    },
 }
 DOCS_PATH = "/api/v1/docs"
 BEARER_SCHEME = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
@@ -33,8 +25,23 @@ SettingsT = TypeVar("SettingsT", bound=BaseSettings)
 
 
 def role_config(settings: BaseSettings) -> dict[str, Any]:
-    """The Flask configuration that follows from the role settings."""
-    return {"API_TITLE": f"Samenbeeld {settings.role} API"}
+    """The Flask configuration that follows from the role settings.
+
+    A new API_SPEC_OPTIONS per app: flask-smorest writes into that dict.
+    """
+    return {"API_TITLE": f"Samenbeeld {settings.role} API", "API_SPEC_OPTIONS": spec_options()}
+
+
+def spec_options() -> dict[str, Any]:
+    """OpenAPI document options: the description and the bearer authentication."""
+    return {
+        "info": {
+            "description": "Samenbeeld: federated safety indicators of Dutch municipalities. "
+            "Send `Authorization: Bearer <token>`: a user token (`samenbeeld token create`) "
+            "or, between services, a service token."
+        },
+        "security": [{"bearerAuth": []}],
+    }
 
 
 def init_app(app: Flask, settings: BaseSettings) -> None:
