@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_smorest import Api
 
+from samenbeeld.api import dashboard
 from samenbeeld.api.hub import keys, rounds
 
 
@@ -11,3 +12,4 @@ def register(api: Api) -> None:
     """Register the hub blueprints on api; each new resource adds one line here."""
     api.register_blueprint(keys.blp)
     api.register_blueprint(rounds.blp)
+    dashboard.register(api)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_smorest import Api
 
+from samenbeeld.api import dashboard
 from samenbeeld.api.node import audit, opt_ins, rounds
 
 
@@ -12,3 +13,4 @@ def register(api: Api) -> None:
     api.register_blueprint(opt_ins.blp)
     api.register_blueprint(rounds.blp)
     api.register_blueprint(audit.blp)
+    dashboard.register(api)

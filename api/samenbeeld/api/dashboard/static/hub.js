@@ -1,0 +1,271 @@
+/* Samenbeeld dashboard, the hub's page: indicator picker, trend chart with the G40 band and
+ * moving average, early-warning panel, template catalog. Everything comes from the hub's
+ * JSON API with the user's token; nothing here ever sees a single city's figure.
+ */
+"use strict";
+
+(function () {
+  const SB = window.SB;
+  const PICK_KEY = "samenbeeld.indicator";
+  const WARNING_WEEKS = 8;
+  const COLORS = { value: "#005ca9", ma: "#a63c00" };
+  const state = { indicators: [], trend: null, warnings: null, templates: null };
+
+  function chosen() {
+    const code = document.getElementById("indicator").value;
+    return state.indicators.find(function (i) { return i.code === code; });
+  }
+
+  async function allPoints(code, params) {
+    const points = [];
+    let page = 1;
+    let body;
+    do {
+      body = await SB.get("/api/v1/indicators/" + code + "/series",
+        Object.assign({ page: page, page_size: 100 }, params));
+      points.push.apply(points, body.points);
+      page += 1;
+    } while (body.pagination && page <= body.pagination.pages);
+    return { window: body.window, points: points };
+  }
+
+  async function distribution(indicator, params) {
+    if (!indicator.buckets || !indicator.buckets.length) return null;
+    try {
+      return await SB.get("/api/v1/indicators/" + indicator.code + "/distribution", params);
+    } catch (error) {
+      if (error.status === 404) return null;
+      throw error;
+    }
+  }
+
+  /* The mean of the last `window` released values, as the hub computes its moving average. */
+  function movingAverage(values, window) {
+    const released = [];
+    return values.map(function (value) {
+      if (value === null) return null;
+      released.push(value);
+      if (released.length < window) return null;
+      const recent = released.slice(-window);
+      return recent.reduce(function (a, b) { return a + b; }, 0) / window;
+    });
+  }
+
+  function model(indicator, series, dist) {
+    const points = series.points;
+    const x = points.map(function (p) { return SB.epoch(p.period_start); });
+    const values = points.map(function (p) { return p.mean_per_city; });
+    const byPeriod = {};
+    ((dist && dist.periods) || []).forEach(function (p) { byPeriod[p.period_start] = p; });
+    const quart = function (name) {
+      return points.map(function (p) {
+        const d = byPeriod[p.period_start];
+        return d && d.quartiles ? d.quartiles[name] : null;
+      });
+    };
+    const band = dist ? {
+      q1: quart("q1"), median: quart("median"), q3: quart("q3"),
+      label: { q1: SB.t("series.q1"), median: SB.t("series.median"), q3: SB.t("series.q3") },
+    } : null;
+    const ma = movingAverage(values, series.window);
+    const suppressed = points.map(function (p) { return p.value === null ? p.suppressed_reason || "not_released" : null; });
+    return {
+      x: x,
+      lines: [
+        { key: "value", label: SB.t("series.value"), values: values, color: COLORS.value, width: 2.5 },
+        { key: "moving_average", label: SB.t("series.ma", { n: series.window }), values: ma,
+          color: COLORS.ma, width: 2, dash: [8, 4], points: false },
+      ],
+      band: band,
+      suppressed: suppressed,
+      describe: function (idx) { return describe(points[idx], band, ma, idx); },
+    };
+  }
+
+  function describe(point, band, ma, idx) {
+    const lines = [SB.t("point.period", { date: SB.date(point.period_start) })];
+    if (point.value === null) {
+      lines.push(SB.t("point.suppressed", { reason: SB.reason(point.suppressed_reason || "not_released") }));
+    } else {
+      lines.push(SB.t("point.value", { series: SB.t("series.value"), value: SB.number(point.mean_per_city) }));
+      if (ma[idx] !== null) lines.push(SB.t("point.value", { series: SB.t("table.ma"), value: SB.number(ma[idx]) }));
+    }
+    if (band && band.q1[idx] !== null) {
+      lines.push(SB.t("point.value", { series: SB.t("table.band"),
+        value: SB.number(band.q1[idx]) + " – " + SB.number(band.q3[idx]) }));
+    }
+    lines.push(SB.t("point.cohort", { n: point.cohort_size }));
+    return lines;
+  }
+
+  function renderTable(m, points) {
+    const rows = points.map(function (p, idx) {
+      const shown = p.value === null
+        ? SB.t("point.suppressed", { reason: SB.reason(p.suppressed_reason || "not_released") })
+        : SB.number(p.mean_per_city);
+      const band = m.band && m.band.q1[idx] !== null
+        ? SB.number(m.band.q1[idx]) + " – " + SB.number(m.band.q3[idx]) : "–";
+      return {
+        attributes: { "data-period": p.period_start, "data-suppressed": p.value === null ? "true" : "false" },
+        cells: [SB.date(p.period_start), shown, SB.number(m.lines[1].values[idx]), band,
+          String(p.cohort_size), String(p.version)],
+      };
+    });
+    SB.table(document.getElementById("trend-table"),
+      [SB.t("table.period"), SB.t("table.value"), SB.t("table.ma"), SB.t("table.band"),
+        SB.t("table.cohort"), SB.t("table.version")], rows);
+  }
+
+  function renderTrend() {
+    if (!state.trend) return;
+    const indicator = state.trend.indicator;
+    const m = model(indicator, state.trend.series, state.trend.dist);
+    document.getElementById("indicator-description").textContent = indicator.description || "";
+    const unit = SB.t(indicator.per_10000_residents ? "unit.per_10000" : "unit.per_city");
+    SB.draw(document.getElementById("trend-figure"), m, SB.title(indicator), unit);
+    renderTable(m, state.trend.series.points);
+    SB.notice(state.trend.dist || !m.x.length ? (m.x.length ? "" : SB.t("chart.empty")) : SB.t("chart.no_band"));
+  }
+
+  async function loadTrend() {
+    const indicator = chosen();
+    if (!indicator) return;
+    sessionStorage.setItem(PICK_KEY, indicator.code);
+    const figure = document.getElementById("trend-figure");
+    figure.dataset.state = "loading";
+    const params = { from: document.getElementById("from").value, to: document.getElementById("to").value };
+    const results = await Promise.all([allPoints(indicator.code, params), distribution(indicator, params)]);
+    if (chosen() !== indicator) return; /* the user picked another one meanwhile */
+    state.trend = { indicator: indicator, series: results[0], dist: results[1] };
+    renderTrend();
+  }
+
+  /* ---- early warnings ---- */
+
+  async function loadWarnings() {
+    const weekly = state.indicators.find(function (i) { return i.period === "week"; });
+    const target = document.getElementById("warning-weeks");
+    if (!weekly) {
+      state.warnings = [];
+      return renderWarnings();
+    }
+    const path = "/api/v1/indicators/" + weekly.code + "/series";
+    const first = await SB.get(path, { page_size: 100, page: 1 });
+    const pages = first.pagination ? first.pagination.pages : 1;
+    let points = first.points;
+    if (pages > 1) {
+      const tail = await Promise.all([pages - 1, pages].map(function (page) {
+        return SB.get(path, { page_size: 100, page: page });
+      }));
+      points = tail[0].points.concat(tail[1].points);
+    }
+    const weeks = points.map(function (p) { return p.period_start; }).slice(-WARNING_WEEKS).reverse();
+    state.warnings = await Promise.all(weeks.map(function (week) {
+      return SB.get("/api/v1/early-warnings", { period_start: week, period: "week" });
+    }));
+    target.dataset.state = "ready";
+    renderWarnings();
+  }
+
+  function renderWarnings() {
+    const target = document.getElementById("warning-weeks");
+    target.textContent = "";
+    if (!state.warnings) return;
+    if (!state.warnings.length) {
+      target.appendChild(SB.element("p", {}, SB.t("warnings.empty")));
+      return;
+    }
+    const list = SB.element("ol", { class: "weeks" });
+    state.warnings.forEach(function (week) {
+      const item = SB.element("li", { "data-week": week.period_start, "data-signals": String(week.signals.length) });
+      item.appendChild(SB.element("h3", {}, SB.t("warnings.week", { date: SB.date(week.period_start) })));
+      if (!week.signals.length) item.appendChild(SB.element("p", { class: "quiet" }, SB.t("warnings.none")));
+      const signals = SB.element("ul", { class: "signals" });
+      week.signals.forEach(function (signal) {
+        const cities = Array.isArray(signal.cities) ? signal.cities.length : signal.cities;
+        const line = SB.element("li", { "data-indicator": signal.indicator });
+        line.appendChild(SB.element("strong", {}, SB.title(signal)));
+        line.appendChild(document.createTextNode(" — " + SB.t("warnings.cities", { n: cities })));
+        signals.appendChild(line);
+      });
+      if (week.signals.length) item.appendChild(signals);
+      list.appendChild(item);
+    });
+    target.appendChild(list);
+  }
+
+  /* ---- templates ---- */
+
+  async function loadTemplates() {
+    const target = document.getElementById("template-catalog");
+    try {
+      const body = await SB.get("/api/v1/templates");
+      state.templates = body.items || body;
+    } catch (error) {
+      if (error.status === 401) throw error;
+      state.templates = { error: error.status === 404 ? SB.t("templates.unavailable") : error.message };
+    }
+    target.dataset.state = "ready";
+    renderTemplates();
+  }
+
+  function renderTemplates() {
+    const target = document.getElementById("template-catalog");
+    target.textContent = "";
+    if (!state.templates) return;
+    if (state.templates.error) {
+      target.appendChild(SB.element("p", { class: "notice" }, state.templates.error));
+      return;
+    }
+    if (!state.templates.length) {
+      target.appendChild(SB.element("p", {}, SB.t("templates.empty")));
+      return;
+    }
+    const table = SB.element("table", { class: "data", id: "template-table" });
+    const rows = state.templates.map(function (item) {
+      const versions = (item.versions || []).map(function (v) { return v.version || v; }).join(", ");
+      const adopted = item.adoption_count !== undefined ? item.adoption_count : (item.adoptions || []).length;
+      return {
+        attributes: { "data-slug": item.slug || "" },
+        cells: [SB.title(item), SB.t("state." + item.state), versions || item.version || "",
+          SB.t("templates.adoptions", { n: adopted })],
+      };
+    });
+    SB.table(table, [SB.t("templates.title"), SB.t("templates.state"), SB.t("templates.versions"),
+      SB.t("templates.adoption")], rows);
+    target.appendChild(table);
+  }
+
+  /* ---- wiring ---- */
+
+  async function run() {
+    const body = await SB.get("/api/v1/indicators");
+    state.indicators = body.items;
+    const stored = sessionStorage.getItem(PICK_KEY);
+    const first = state.indicators.find(function (i) { return i.buckets && i.buckets.length; }) || state.indicators[0];
+    const pick = state.indicators.some(function (i) { return i.code === stored; }) ? stored : first && first.code;
+    SB.fillPicker(document.getElementById("indicator"), state.indicators, pick);
+    await Promise.all([loadTrend(), loadWarnings(), loadTemplates()]);
+  }
+
+  function relabel() {
+    const select = document.getElementById("indicator");
+    if (state.indicators.length) SB.fillPicker(select, state.indicators, select.value);
+    renderTrend();
+    renderWarnings();
+    renderTemplates();
+  }
+
+  function reload() {
+    loadTrend().catch(function (error) {
+      SB.notice(SB.t("error.load", { reason: error.message }));
+      document.getElementById("trend-figure").dataset.state = "error";
+    });
+  }
+
+  document.getElementById("indicator").addEventListener("change", reload);
+  document.getElementById("from").addEventListener("change", reload);
+  document.getElementById("to").addEventListener("change", reload);
+  SB.onLanguage(relabel);
+  SB.start(run);
+})();

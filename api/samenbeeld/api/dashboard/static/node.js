@@ -1,0 +1,128 @@
+/* Samenbeeld dashboard, a node's page: the municipality's own line against the released G40
+ * band. The node computes its position itself (GET /api/v1/position/<code>) and serves it
+ * only to that municipality's own staff; anyone else sees the reason, never the line.
+ */
+"use strict";
+
+(function () {
+  const SB = window.SB;
+  const PICK_KEY = "samenbeeld.node-indicator";
+  const COLOR_OWN = "#8a1c5a";
+  const state = { position: null, forbidden: false };
+
+  function indicator() {
+    const code = document.getElementById("indicator").value;
+    return SB.config.indicators.find(function (i) { return i.code === code; });
+  }
+
+  function model(points) {
+    const name = SB.config.municipality_name;
+    const band = function (key) {
+      return points.map(function (p) { return p.band ? p.band[key] : null; });
+    };
+    const own = points.map(function (p) { return p.own_figure; });
+    const suppressed = points.map(function (p) {
+      return p.band ? null : p.suppressed_reason || "not_released";
+    });
+    const quartiles = { q1: band("q1"), median: band("median"), q3: band("q3"),
+      label: { q1: SB.t("series.q1"), median: SB.t("series.median"), q3: SB.t("series.q3") } };
+    return {
+      x: points.map(function (p) { return SB.epoch(p.period_start); }),
+      lines: [{ key: "own", label: SB.t("series.own", { name: name }), values: own, color: COLOR_OWN, width: 3 }],
+      band: quartiles,
+      suppressed: suppressed,
+      describe: function (idx) { return describe(points[idx], name); },
+    };
+  }
+
+  function describe(point, name) {
+    const lines = [SB.t("point.period", { date: SB.date(point.period_start) })];
+    lines.push(SB.t("point.value", { series: SB.t("series.own", { name: name }), value: SB.number(point.own_figure) }));
+    if (!point.band) {
+      lines.push(SB.t("point.suppressed", { reason: SB.reason(point.suppressed_reason || "not_released") }));
+      return lines;
+    }
+    lines.push(SB.t("point.value", { series: SB.t("table.band"),
+      value: SB.number(point.band.q1) + " – " + SB.number(point.band.q3) }));
+    if (point.quartile) lines.push(SB.t("point.quartile", { name: name, q: point.quartile }));
+    lines.push(SB.t("point.cohort", { n: point.cohort_size }));
+    return lines;
+  }
+
+  function renderTable(points) {
+    const rows = points.map(function (p) {
+      const band = p.band ? SB.number(p.band.q1) + " – " + SB.number(p.band.q3)
+        : SB.t("point.suppressed", { reason: SB.reason(p.suppressed_reason || "not_released") });
+      return {
+        attributes: { "data-period": p.period_start, "data-suppressed": p.band ? "false" : "true" },
+        cells: [SB.date(p.period_start), SB.number(p.own_figure), band, String(p.cohort_size)],
+      };
+    });
+    SB.table(document.getElementById("trend-table"),
+      [SB.t("table.period"), SB.t("table.own"), SB.t("table.band"), SB.t("table.cohort")], rows);
+  }
+
+  function render() {
+    const figure = document.getElementById("trend-figure");
+    const name = SB.config.municipality_name;
+    if (state.forbidden) {
+      window.SBCharts.clear(figure);
+      figure.dataset.state = "forbidden";
+      figure.dataset.series = "";
+      figure.dataset.points = "0";
+      document.getElementById("trend-summary").textContent = "";
+      document.getElementById("trend-table").textContent = "";
+      SB.notice(SB.t("chart.no_own", { name: name }));
+      return;
+    }
+    if (!state.position) return;
+    const m = model(state.position.points);
+    SB.draw(figure, m, SB.title(indicator()), SB.t("unit.figure"));
+    renderTable(state.position.points);
+    SB.notice(m.x.length ? "" : SB.t("chart.empty"));
+  }
+
+  async function load() {
+    const chosen = indicator();
+    if (!chosen) return;
+    sessionStorage.setItem(PICK_KEY, chosen.code);
+    document.getElementById("trend-figure").dataset.state = "loading";
+    const params = { from: document.getElementById("from").value, to: document.getElementById("to").value };
+    try {
+      state.position = await SB.get("/api/v1/position/" + chosen.code, params);
+      state.forbidden = false;
+    } catch (error) {
+      if (error.status !== 403) throw error;
+      state.position = null;
+      state.forbidden = true;
+    }
+    if (indicator() === chosen) render();
+  }
+
+  async function run() {
+    const stored = sessionStorage.getItem(PICK_KEY);
+    const items = SB.config.indicators;
+    const pick = items.some(function (i) { return i.code === stored; }) ? stored : items[0] && items[0].code;
+    SB.fillPicker(document.getElementById("indicator"), items, pick);
+    await load();
+  }
+
+  function reload() {
+    load().catch(function (error) {
+      SB.notice(SB.t("error.load", { reason: error.message }));
+      document.getElementById("trend-figure").dataset.state = "error";
+    });
+  }
+
+  function relabel() {
+    const select = document.getElementById("indicator");
+    SB.fillPicker(select, SB.config.indicators, select.value);
+    render();
+  }
+
+  document.getElementById("indicator").addEventListener("change", reload);
+  document.getElementById("from").addEventListener("change", reload);
+  document.getElementById("to").addEventListener("change", reload);
+  SB.onLanguage(relabel);
+  SB.start(run);
+})();

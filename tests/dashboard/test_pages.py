@@ -1,0 +1,71 @@
+"""The dashboard page and its assets, served by the hub and by a node (no browser needed)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from samenbeeld.api import dashboard, db
+from samenbeeld.api.app import create_app
+from samenbeeld.platform.settings import SETTINGS_BY_ROLE
+
+EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.IGNORECASE)
+ASSET = re.compile(r"""(?:src|href)="(/dashboard/static/[^"]+)""")
+
+
+@pytest.fixture(params=["hub", "node"])
+def client(request, tmp_path):
+    overrides = {"municipality": "GM0758"} if request.param == "node" else {}
+    settings = SETTINGS_BY_ROLE[request.param].load(environ={}, data_dir=tmp_path, **overrides)
+    app = create_app(request.param, settings)
+    yield app.test_client()
+    db.dispose(app)
+
+
+def test_page_and_every_asset_are_served_from_the_package(client):
+    page = client.get("/dashboard/")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert not EXTERNAL.search(html), "the page must load nothing from elsewhere (offline)"
+    assets = ASSET.findall(html)
+    assert any(a.endswith("vendor/uplot/uPlot.iife.min.js") for a in assets)
+    for asset in assets:
+        with client.get(asset) as response:
+            assert response.status_code == 200, asset
+            assert len(response.data) > 100, asset
+
+
+def test_page_is_locked_down_and_never_cached(client):
+    page = client.get("/dashboard/")
+    policy = page.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "script-src 'self'" in policy
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert page.headers["Cache-Control"] == "no-store"
+
+
+def test_page_is_not_part_of_the_openapi_document(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert not [path for path in spec["paths"] if "dashboard" in path]
+
+
+def test_node_page_names_its_municipality_and_offers_banded_indicators(tmp_path):
+    settings = SETTINGS_BY_ROLE["node"].load(environ={}, data_dir=tmp_path, municipality="GM0758")
+    app = create_app("node", settings)
+    try:
+        html = app.test_client().get("/dashboard/").get_data(as_text=True)
+    finally:
+        db.dispose(app)
+    assert 'data-role="node"' in html
+    assert '"municipality_name": "Breda"' in html
+    assert '"high_impact_crime_weekly"' in html
+    assert '"polarisation_radicalisation_weekly"' not in html  # no buckets, so no band
+
+
+def test_vendored_chart_library_keeps_its_licence_and_version():
+    assert dashboard.bp.static_folder is not None
+    vendor = Path(dashboard.bp.static_folder) / "vendor" / "uplot"
+    assert "MIT License" in (vendor / "LICENSE").read_text(encoding="utf-8")
+    bundle = (vendor / "uPlot.iife.min.js").read_text(encoding="utf-8")
+    assert bundle.startswith("/*! https://github.com/leeoniya/uPlot (v1.6.32) */")
