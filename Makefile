@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv demo test bench airflow lint typecheck format clean
+.PHONY: venv browser demo test bench airflow lint typecheck format clean
 
 venv: $(STAMP)
 
@@ -22,7 +22,18 @@ $(STAMP): pyproject.toml Makefile
 demo: $(STAMP)
 	$(BIN)/samenbeeld demo run $(DEMO_ARGS)
 
-test: $(STAMP)
+# Headless Chromium for the dashboard's browser tests: Debian's package, installed once (as
+# root) when /usr/bin/chromium is missing; apt's lists are refreshed only if that first try
+# cannot find it. Playwright drives this binary; its own browser download is never used.
+CHROMIUM := /usr/bin/chromium
+APT_GET  := DEBIAN_FRONTEND=noninteractive apt-get -y -q --no-install-recommends
+
+browser: $(CHROMIUM)
+
+$(CHROMIUM):
+	$(APT_GET) install chromium || { apt-get -q update && $(APT_GET) install chromium; }
+
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
