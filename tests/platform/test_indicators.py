@@ -14,9 +14,14 @@ from sqlalchemy.orm import Session
 from samenbeeld.platform import vocabulary as v
 from samenbeeld.platform.catalog import Catalog, Indicator, load_catalog
 from samenbeeld.platform.indicators import (
+    SPIKE_MIN_VALUE,
+    IndicatorResult,
     compile_indicators,
     compute_indicators,
     period_start,
+    previous_periods,
+    spike_flag,
+    spike_history,
     store_indicator_values,
     totals_table,
 )
@@ -329,3 +334,57 @@ def test_totals_table_lists_periods_and_totals(node_session):
     line = next(x for x in table.splitlines() if x.startswith("riot_online_weekly "))
     assert line.split() == ["riot_online_weekly", "2", "16.00"]
     assert table.splitlines()[0].split() == ["indicator", "periods", "total"]
+
+
+def test_spike_flag_needs_four_periods_of_history():
+    assert spike_flag([0.0, 0.0, 0.0], 50.0) == 0
+    assert spike_flag([], 50.0) == 0
+    assert spike_flag([0.0, 0.0, 0.0, 0.0], 50.0) == 1
+
+
+def test_spike_flag_is_above_mean_plus_two_standard_deviations():
+    history = [10.0, 12.0, 8.0, 10.0, 12.0, 8.0, 10.0, 10.0]  # mean 10, population sd sqrt(2)
+    threshold = 10.0 + 2 * 2**0.5
+    assert spike_flag(history, threshold + 0.01) == 1
+    assert spike_flag(history, threshold) == 0
+    assert spike_flag(history, 12.0) == 0
+
+
+def test_spike_flag_needs_an_absolute_minimum():
+    quiet = [0.0] * 8
+    assert spike_flag(quiet, SPIKE_MIN_VALUE - 1) == 0
+    assert spike_flag(quiet, SPIKE_MIN_VALUE) == 1
+
+
+def test_spike_flag_looks_at_the_last_eight_periods_only():
+    old_wave = [100.0, 100.0, 100.0]
+    recent = [2.0, 3.0, 2.0, 3.0, 2.0, 3.0, 2.0, 3.0]
+    assert spike_flag(old_wave + recent, 20.0) == 1
+    assert spike_flag(old_wave[-1:] + recent[1:], 20.0) == 0  # the wave is in the window
+
+
+def test_previous_periods_of_weeks_and_months():
+    assert previous_periods(dt.date(2026, 1, 12), "week", 3) == [
+        dt.date(2025, 12, 22),
+        dt.date(2025, 12, 29),
+        dt.date(2026, 1, 5),
+    ]
+    assert previous_periods(dt.date(2026, 2, 1), "month", 3) == [
+        dt.date(2025, 11, 1),
+        dt.date(2025, 12, 1),
+        dt.date(2026, 1, 1),
+    ]
+
+
+def test_spike_history_starts_with_the_nodes_data_and_fills_gaps_with_zero():
+    indicator = load_catalog().get("riot_online_weekly")
+    monday = dt.date(2026, 3, 2)
+    weeks = previous_periods(monday, "week", 10)
+    results = [
+        IndicatorResult("riot_online_weekly", weeks[4], 1.0, None, None),
+        IndicatorResult("riot_online_weekly", weeks[6], 2.0, None, None),
+        IndicatorResult("riot_online_weekly", monday, 9.0, None, None),
+        IndicatorResult("drugs_weekly", weeks[0], 5.0, None, None),
+    ]
+    assert spike_history(results, indicator, monday) == [1.0, 0.0, 2.0, 0.0, 0.0, 0.0]
+    assert spike_history(results[3:], indicator, monday) == []

@@ -15,11 +15,16 @@ Rate = value * 10000 / population (SUM of district.population), None when the in
 is not normalised or the population is 0. Bucket = number of histogram edges <= the rate
 (or the value when not normalised): 0 below the first edge, len(edges) at or above the
 last; None without edges or without a rate.
+
+Spikes (:func:`spike_flag`): a node-local 0/1 flag per indicator and period, "this period is
+unusually high for me", contributed to spike-count rounds; the value itself never leaves
+the node, only the flag's shares do.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import statistics
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -52,6 +57,14 @@ from samenbeeld.platform.models.node import WeeklyCount as WC
 
 PER = 10_000
 WEIGHT_SUFFIX = "__volume"
+SPIKE_WINDOW = 8
+"""How many periods before the current one form a spike's baseline."""
+SPIKE_MIN_HISTORY = 4
+"""With fewer periods of history there is no baseline, and so no spike."""
+SPIKE_SIGMAS = 2.0
+SPIKE_MIN_VALUE = 3.0
+"""A spike needs at least this value (e.g. three incidents): in a quiet series whose
+baseline is all zeros, one or two incidents are noise, not an early warning."""
 
 
 @dataclass(frozen=True)
@@ -204,14 +217,23 @@ def _results(
     for row in rows:
         value = _value(indicator, row)
         rate = value * PER / population if indicator.per_10000_residents and population else None
-        figure = rate if indicator.per_10000_residents else value
         yield IndicatorResult(
             indicator=indicator.code,
             period_start=_as_date(row["period_start"]),
             value=value,
             rate=rate,
-            bucket=bucket_of(indicator.buckets, figure),
+            bucket=bucket_of(indicator.buckets, figure_of(indicator, value, population)),
         )
+
+
+def figure_of(indicator: Indicator, value: float, population: int) -> float | None:
+    """What buckets and ``max`` apply to: the rate per 10,000 when normalised, else the value.
+
+    None for a normalised indicator without population (no rate).
+    """
+    if not indicator.per_10000_residents:
+        return value
+    return value * PER / population if population else None
 
 
 def _value(indicator: Indicator, row: Any) -> float:
@@ -233,6 +255,48 @@ def bucket_of(edges: tuple[float, ...] | None, figure: float | None) -> int | No
     if edges is None or figure is None:
         return None
     return bisect_right(edges, figure)
+
+
+def spike_flag(history: Sequence[float], value: float) -> int:
+    """1 when ``value`` is a spike against the periods before it, else 0.
+
+    ``history`` holds the values of the previous periods, oldest first; the baseline is its
+    last :data:`SPIKE_WINDOW` (8) values. A spike is ``value > mean + 2 sd`` of the baseline
+    (population standard deviation) and ``value >= SPIKE_MIN_VALUE``. With fewer than
+    :data:`SPIKE_MIN_HISTORY` (4) periods of history the flag is 0. On a node the value is
+    the indicator's own value (a count, not the rate: the population is the same in every
+    period, so the test is the same on either, and the minimum reads as a count).
+    """
+    baseline = [float(figure) for figure in history][-SPIKE_WINDOW:]
+    if len(baseline) < SPIKE_MIN_HISTORY:
+        return 0
+    threshold = statistics.fmean(baseline) + SPIKE_SIGMAS * statistics.pstdev(baseline)
+    return int(value >= SPIKE_MIN_VALUE and value > threshold)
+
+
+def previous_periods(period_start: dt.date, period: str, count: int) -> list[dt.date]:
+    """The starts of the ``count`` periods (week or month) before ``period_start``, oldest first."""
+    if period == "week":
+        return [period_start - dt.timedelta(weeks=n) for n in range(count, 0, -1)]
+    months = period_start.year * 12 + period_start.month - 1
+    return [dt.date((months - n) // 12, (months - n) % 12 + 1, 1) for n in range(count, 0, -1)]
+
+
+def spike_history(
+    results: Sequence[IndicatorResult], indicator: Indicator, period_start: dt.date
+) -> list[float]:
+    """The indicator's values in the :data:`SPIKE_WINDOW` periods before ``period_start``.
+
+    Oldest first. Periods before the node's first result of the indicator are no history
+    (the node had no data yet); a later period without a result counts as 0, as it does in
+    a round.
+    """
+    values = {r.period_start: r.value for r in results if r.indicator == indicator.code}
+    if not values:
+        return []
+    first = min(values)
+    before = previous_periods(period_start, indicator.period, SPIKE_WINDOW)
+    return [values.get(start, 0.0) for start in before if start >= first]
 
 
 def store_indicator_values(
