@@ -14,6 +14,7 @@ window.SBCharts = (function () {
   const GRID = "#d0d0d0";
   const BAND_FILL = "rgba(0, 92, 169, 0.16)";
   const BAND_EDGE = "#5b7fa6";
+  const BAND_AXIS = "#2b4c73";
   const GAP_FILL = "rgba(90, 90, 90, 0.12)";
   const GAP_MARK = "#595959";
 
@@ -22,13 +23,28 @@ window.SBCharts = (function () {
   }
 
   function bandSeries(band, format) {
-    const edge = { stroke: BAND_EDGE, width: 1, points: { show: false }, value: format };
+    const scale = band.scale || "y";
+    const edge = { stroke: BAND_EDGE, width: 1, points: { show: false }, value: format, scale: scale };
     return [
       Object.assign({ label: band.label.q1, key: "q1" }, edge),
       { label: band.label.median, key: "median", stroke: "#3d3d3d", width: 1.5, dash: [4, 4],
-        points: { show: false }, value: format },
+        points: { show: false }, value: format, scale: scale },
       Object.assign({ label: band.label.q3, key: "q3" }, edge),
     ];
+  }
+
+  function axes(model, text) {
+    const grid = { stroke: GRID, width: 1 };
+    const list = [
+      { stroke: AXIS, grid: grid, ticks: { stroke: GRID },
+        values: function (u, splits) { return splits.map(text.tick); } },
+      { stroke: AXIS, grid: grid, ticks: { stroke: GRID }, label: text.unit, labelSize: 24, size: 64 },
+    ];
+    if (model.band && model.band.scale === "band") {
+      list.push({ scale: "band", side: 1, stroke: BAND_AXIS, grid: { show: false },
+        ticks: { stroke: GRID }, label: text.bandUnit, labelSize: 24, size: 64 });
+    }
+    return list;
   }
 
   function lineSeries(line, format) {
@@ -149,13 +165,9 @@ window.SBCharts = (function () {
       bands: bands,
       legend: { live: true },
       cursor: { points: { size: 8 }, drag: { x: false, y: false } },
-      scales: { x: { time: true } },
-      axes: [
-        { stroke: AXIS, grid: { stroke: GRID, width: 1 }, ticks: { stroke: GRID },
-          values: function (u, splits) { return splits.map(text.tick); } },
-        { stroke: AXIS, grid: { stroke: GRID, width: 1 }, ticks: { stroke: GRID },
-          label: text.unit, labelSize: 24, size: 60 },
-      ],
+      scales: model.band && model.band.scale === "band"
+        ? { x: { time: true }, band: { auto: true } } : { x: { time: true } },
+      axes: axes(model, text),
       hooks: {
         draw: [gapMarkers(model)],
         setCursor: [function (u) { showTooltip(figure, model, u); }],

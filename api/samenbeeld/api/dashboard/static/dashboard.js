@@ -226,11 +226,12 @@ window.SB = (function () {
   }
 
   /* Draw a model with SBCharts and describe it on the figure for readers and tests. */
-  function draw(figure, model, indicatorTitle, unit) {
+  function draw(figure, model, indicatorTitle, units) {
     const suppressed = model.suppressed.filter(Boolean).length;
     const released = model.x.length - suppressed;
     const summary = t("chart.summary", { points: model.x.length, released: released, suppressed: suppressed });
     figure.dataset.state = model.x.length ? "drawn" : "empty";
+    figure.dataset.indicator = model.indicator;
     figure.dataset.points = String(model.x.length);
     figure.dataset.released = String(released);
     figure.dataset.suppressed = String(suppressed);
@@ -245,7 +246,8 @@ window.SB = (function () {
     }
     window.SBCharts.trend(figure, model, {
       period: t("table.period"),
-      unit: unit,
+      unit: units.unit,
+      bandUnit: units.band,
       number: number,
       date: function (ts) { return date(new Date(ts * 1000).toISOString().slice(0, 10)); },
       tick: function (ts) {

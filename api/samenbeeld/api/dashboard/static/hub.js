@@ -39,22 +39,11 @@
     }
   }
 
-  /* The mean of the last `window` released values, as the hub computes its moving average. */
-  function movingAverage(values, window) {
-    const released = [];
-    return values.map(function (value) {
-      if (value === null) return null;
-      released.push(value);
-      if (released.length < window) return null;
-      const recent = released.slice(-window);
-      return recent.reduce(function (a, b) { return a + b; }, 0) / window;
-    });
-  }
-
   function model(indicator, series, dist) {
     const points = series.points;
     const x = points.map(function (p) { return SB.epoch(p.period_start); });
-    const values = points.map(function (p) { return p.mean_per_city; });
+    const values = points.map(function (p) { return p.value; });
+    const ma = points.map(function (p) { return p.moving_average; });
     const byPeriod = {};
     ((dist && dist.periods) || []).forEach(function (p) { byPeriod[p.period_start] = p; });
     const quart = function (name) {
@@ -64,12 +53,12 @@
       });
     };
     const band = dist ? {
-      q1: quart("q1"), median: quart("median"), q3: quart("q3"),
+      q1: quart("q1"), median: quart("median"), q3: quart("q3"), scale: "band",
       label: { q1: SB.t("series.q1"), median: SB.t("series.median"), q3: SB.t("series.q3") },
     } : null;
-    const ma = movingAverage(values, series.window);
     const suppressed = points.map(function (p) { return p.value === null ? p.suppressed_reason || "not_released" : null; });
     return {
+      indicator: indicator.code,
       x: x,
       lines: [
         { key: "value", label: SB.t("series.value"), values: values, color: COLORS.value, width: 2.5 },
@@ -87,7 +76,7 @@
     if (point.value === null) {
       lines.push(SB.t("point.suppressed", { reason: SB.reason(point.suppressed_reason || "not_released") }));
     } else {
-      lines.push(SB.t("point.value", { series: SB.t("series.value"), value: SB.number(point.mean_per_city) }));
+      lines.push(SB.t("point.value", { series: SB.t("series.value"), value: SB.number(point.value) }));
       if (ma[idx] !== null) lines.push(SB.t("point.value", { series: SB.t("table.ma"), value: SB.number(ma[idx]) }));
     }
     if (band && band.q1[idx] !== null) {
@@ -102,7 +91,7 @@
     const rows = points.map(function (p, idx) {
       const shown = p.value === null
         ? SB.t("point.suppressed", { reason: SB.reason(p.suppressed_reason || "not_released") })
-        : SB.number(p.mean_per_city);
+        : SB.number(p.value);
       const band = m.band && m.band.q1[idx] !== null
         ? SB.number(m.band.q1[idx]) + " – " + SB.number(m.band.q3[idx]) : "–";
       return {
@@ -121,8 +110,9 @@
     const indicator = state.trend.indicator;
     const m = model(indicator, state.trend.series, state.trend.dist);
     document.getElementById("indicator-description").textContent = indicator.description || "";
-    const unit = SB.t(indicator.per_10000_residents ? "unit.per_10000" : "unit.per_city");
-    SB.draw(document.getElementById("trend-figure"), m, SB.title(indicator), unit);
+    const units = { unit: SB.t("unit.total"),
+      band: SB.t(indicator.per_10000_residents ? "unit.per_10000" : "unit.per_city") };
+    SB.draw(document.getElementById("trend-figure"), m, SB.title(indicator), units);
     renderTable(m, state.trend.series.points);
     SB.notice(state.trend.dist || !m.x.length ? (m.x.length ? "" : SB.t("chart.empty")) : SB.t("chart.no_band"));
   }

@@ -77,7 +77,8 @@
     }
     if (!state.position) return;
     const m = model(state.position.points);
-    SB.draw(figure, m, SB.title(indicator()), SB.t("unit.figure"));
+    m.indicator = indicator().code;
+    SB.draw(figure, m, SB.title(indicator()), { unit: SB.t("unit.figure") });
     renderTable(state.position.points);
     SB.notice(m.x.length ? "" : SB.t("chart.empty"));
   }
