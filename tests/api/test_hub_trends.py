@@ -1,0 +1,315 @@
+"""The hub's trend API over HTTP on both backends: catalog, series, distribution, warnings.
+
+Releases are inserted straight into the migrated hub database (the hub's own ``release``
+table, with their ``round`` rows), as the rounds store them.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import math
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import delete
+
+from samenbeeld.api import db
+from samenbeeld.api.app import create_app
+from samenbeeld.federation.hub_members import register_member
+from samenbeeld.platform import keys, migrate
+from samenbeeld.platform.db import session_scope
+from samenbeeld.platform.models.hub import Release, Round
+from samenbeeld.platform.settings import HubSettings, audience_for
+from samenbeeld.platform.tokens import Signer
+from samenbeeld.platform.users import USER_ROLES, issue_user_token
+
+GM = "GM0758"
+WEEK0 = dt.date(2024, 1, 1)
+WEEKLY = "riot_online_weekly"
+HISTOGRAM = "high_impact_crime_weekly"  # edges 0.5, 1, 2, 5, 10: six buckets
+STAMP = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+
+
+def week(n: int) -> dt.date:
+    """The Monday n weeks after WEEK0."""
+    return WEEK0 + dt.timedelta(weeks=n)
+
+
+@dataclass
+class Hub:
+    """A test client of the real hub app, its database and the keys that sign tokens."""
+
+    client: object
+    url: str
+    hub_key: keys.Ed25519PrivateKey
+    node_signer: Signer
+
+    def user(self, role: str = "national_partner", town: str = "GM0363") -> dict[str, str]:
+        """Headers with a hub-signed user token of role."""
+        token = issue_user_token(
+            self.hub_key,
+            keys.key_id(self.hub_key.public_key()),
+            subject=f"test-{role}",
+            role=role,
+            municipality=town if role == "municipality" else None,
+        )
+        return {"Authorization": f"Bearer {token}"}
+
+    def node(self) -> dict[str, str]:
+        """Headers with a fresh service token of the node GM0758 for the hub."""
+        return self.node_signer.headers(audience_for("hub", "hub"))
+
+    def get(self, path: str, headers: dict[str, str] | None = None, **query: object):
+        """GET as a national partner unless headers are given."""
+        return self.client.get(path, query_string=query, headers=headers or self.user())
+
+    def release(self, indicator, period, cell, value, reason=None, version=1, cohort=6) -> None:
+        """Store one release cell (and its round) as the hub does."""
+        round_id = f"t-{indicator[:30]}-{period}-{cell}-v{version}"
+        with session_scope(self.url) as session:
+            session.add(Round(id=round_id, indicator_set=round_id, period_start=period,
+                              state="released", opened_at=STAMP, updated_at=STAMP))  # fmt: skip
+            session.flush()
+            session.add(Release(round_id=round_id, indicator=indicator, period_start=period,
+                                cell=cell, value=value, suppressed_reason=reason, version=version,
+                                cohort_size=cohort, released_at=STAMP))  # fmt: skip
+
+    def histogram(self, indicator, period, counts, version=1, reasons=None) -> None:
+        """Store one released histogram: a bucket:i cell per count."""
+        cohort = sum(c or 0 for c in counts)
+        for index, count in enumerate(counts):
+            reason = (reasons or {}).get(index)
+            self.release(indicator, period, f"bucket:{index}", count, reason, version, cohort)
+
+
+@pytest.fixture(scope="module")
+def hub_setup(databases, tmp_path_factory):
+    """A migrated hub database, the hub's key file and a registered node key."""
+    url = databases.create()
+    migrate.upgrade("hub", url)
+    folder = tmp_path_factory.mktemp("keys")
+    hub_key, node_key = keys.generate_private_key(), keys.generate_private_key()
+    keys.write_private_key(folder / "hub.pem", hub_key)
+    with session_scope(url) as session:
+        register_member(session, "node", GM, "Breda", node_key.public_key())
+    settings = HubSettings.load(environ={}, database_url=url, key_file=str(folder / "hub.pem"))
+    return settings, hub_key, Signer(node_key, role="node", member=GM)
+
+
+@pytest.fixture
+def hub(hub_setup):
+    """A fresh hub app on an emptied release table."""
+    settings, hub_key, node_signer = hub_setup
+    with session_scope(settings.database_url) as session:
+        session.execute(delete(Release))
+        session.execute(delete(Round))
+    app = create_app("hub", settings)
+    yield Hub(app.test_client(), settings.database_url, hub_key, node_signer)
+    db.dispose(app)
+
+
+def series_data(hub: Hub) -> None:
+    """54 weeks of totals 10 + w; week 3 corrected from 999 to 13; week 5 suppressed; 500 last."""
+    for n in range(54):
+        value = 500.0 if n == 53 else 10.0 + n
+        if n == 5:
+            hub.release(WEEKLY, week(n), "total", None, "dominance")
+        elif n == 3:
+            hub.release(WEEKLY, week(n), "total", 999.0, version=1)
+            hub.release(WEEKLY, week(n), "total", value, version=2)
+        else:
+            hub.release(WEEKLY, week(n), "total", value)
+
+
+def test_the_catalog_lists_every_indicator_for_every_role(hub):
+    for role in USER_ROLES:
+        response = hub.get("/api/v1/indicators", hub.user(role))
+        assert response.status_code == 200, role
+        items = {item["code"]: item for item in response.get_json()["items"]}
+        assert items[HISTOGRAM]["buckets"] == [0.5, 1, 2, 5, 10]
+        assert items[HISTOGRAM]["per_10000_residents"] is True
+        assert items["polarisation_radicalisation_weekly"]["buckets"] is None
+        assert items["event_visitors_monthly"]["period"] == "month"
+        assert set(items[WEEKLY]) == {"code", "title", "title_nl", "description", "period",
+                                      "measure", "per_10000_residents", "buckets"}  # fmt: skip
+
+
+def test_every_endpoint_needs_a_user_token(hub):
+    paths = ["/api/v1/indicators", f"/api/v1/indicators/{WEEKLY}/series",
+             f"/api/v1/indicators/{HISTOGRAM}/distribution", "/api/v1/early-warnings"]  # fmt: skip
+    for path in paths:
+        response = hub.client.get(path)
+        assert response.status_code == 401, path
+        assert response.mimetype == "application/problem+json"
+        assert hub.client.get(path, headers={"Authorization": "Bearer x.y.z"}).status_code == 401
+
+
+def test_the_series_serves_the_latest_versions_with_trends(hub):
+    series_data(hub)
+    body = hub.get(f"/api/v1/indicators/{WEEKLY}/series", window=4).get_json()
+    assert (body["indicator"], body["period"], body["window"]) == (WEEKLY, "week", 4)
+    assert body["pagination"] == {"page": 1, "page_size": 100, "total": 54, "pages": 1}
+    points = body["points"]
+    assert [p["period_start"] for p in points] == [week(n).isoformat() for n in range(54)]
+    assert points[3]["value"] == 13.0 and points[3]["version"] == 2
+    assert points[5] == {"period_start": week(5).isoformat(), "value": None,
+                         "suppressed_reason": "dominance", "version": 1, "cohort_size": 6,
+                         "mean_per_city": None, "moving_average": None, "yoy_change": None,
+                         "anomaly": False}  # fmt: skip
+    assert points[2]["moving_average"] is None  # three released values so far
+    assert points[4]["moving_average"] == (11 + 12 + 13 + 14) / 4
+    assert points[6]["moving_average"] == (12 + 13 + 14 + 16) / 4  # week 5 skipped
+    assert points[4]["mean_per_city"] == 14 / 6
+    assert points[52]["yoy_change"] == pytest.approx((62 - 10) / 10)
+    assert points[53]["yoy_change"] == pytest.approx((500 - 11) / 11)
+    assert points[51]["yoy_change"] is None  # nothing 52 weeks earlier
+    assert [n for n, p in enumerate(points) if p["anomaly"]] == [53]
+
+
+def test_the_series_is_computed_over_the_whole_history_then_cut_and_paginated(hub):
+    series_data(hub)
+    path = f"/api/v1/indicators/{WEEKLY}/series"
+    cut = hub.get(path, **{"from": week(51).isoformat(), "to": week(53).isoformat()}).get_json()
+    assert [p["value"] for p in cut["points"]] == [61.0, 62.0, 500.0]
+    assert cut["points"][0]["moving_average"] == (58 + 59 + 60 + 61) / 4
+    assert cut["points"][1]["yoy_change"] == pytest.approx(5.2)
+    page = hub.get(path, page=3, page_size=20)
+    assert page.get_json()["pagination"] == {"page": 3, "page_size": 20, "total": 54, "pages": 3}
+    assert [p["period_start"] for p in page.get_json()["points"]] == [
+        week(n).isoformat() for n in range(40, 54)
+    ]
+    assert hub.get(path, page=4, page_size=20).get_json()["points"] == []
+
+
+def test_the_series_as_csv_has_the_same_columns_and_empty_suppressed_values(hub):
+    series_data(hub)
+    response = hub.get(f"/api/v1/indicators/{WEEKLY}/series", format="csv", page_size=10)
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert list(rows[0]) == ["period_start", "value", "suppressed_reason", "version",
+                             "cohort_size", "mean_per_city", "moving_average", "yoy_change",
+                             "anomaly"]  # fmt: skip
+    assert len(rows) == 10
+    assert rows[5]["value"] == "" and rows[5]["suppressed_reason"] == "dominance"
+    assert rows[3]["value"] == "13.0" and rows[3]["version"] == "2"
+    assert rows[4]["moving_average"] == "12.5" and rows[4]["anomaly"] == "false"
+
+
+def test_etag_cache_headers_and_304(hub):
+    series_data(hub)
+    path = f"/api/v1/indicators/{WEEKLY}/series"
+    first = hub.get(path)
+    etag = first.headers["ETag"]
+    assert first.headers["Cache-Control"] == "private, max-age=60"
+    again = hub.client.get(path, headers={**hub.user("vng"), "If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    assert again.headers["ETag"] == etag
+    assert hub.get(path, window=8).headers["ETag"] != etag  # another query, another tag
+    hub.release(WEEKLY, week(53), "total", 480.0, version=2)  # a correction
+    changed = hub.client.get(path, headers={**hub.user(), "If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert changed.get_json()["points"][53]["value"] == 480.0
+    for other in ("/api/v1/indicators", f"/api/v1/indicators/{HISTOGRAM}/distribution",
+                  "/api/v1/early-warnings"):  # fmt: skip
+        tag = hub.get(other).headers["ETag"]
+        assert (
+            hub.client.get(other, headers={**hub.user(), "If-None-Match": tag}).status_code == 304
+        )
+
+
+def test_errors_are_problems_with_clear_messages(hub):
+    unknown = hub.get("/api/v1/indicators/no_such_thing/series")
+    assert unknown.status_code == 404 and unknown.mimetype == "application/problem+json"
+    assert "no_such_thing" in unknown.get_json()["detail"]
+    no_buckets = hub.get("/api/v1/indicators/polarisation_radicalisation_weekly/distribution")
+    assert no_buckets.status_code == 404
+    assert "no distribution" in no_buckets.get_json()["detail"]
+    series = f"/api/v1/indicators/{WEEKLY}/series"
+    for query, field in (({"from": "2024-13-01"}, "from"), ({"to": "yesterday"}, "to"),
+                         ({"page": 0}, "page"), ({"page_size": 5000}, "page_size"),
+                         ({"window": 0}, "window"), ({"format": "xml"}, "format"),
+                         ({"from": "2024-02-01", "to": "2024-01-01"}, "from")):  # fmt: skip
+        response = hub.get(series, **query)
+        assert response.status_code == 422, query
+        assert field in response.get_json()["errors"]["query"], response.get_json()
+    for query in ({"k": 0}, {"k": "many"}, {"period_start": "2024-02-30"}, {"period": "day"}):
+        assert hub.get("/api/v1/early-warnings", **query).status_code == 422, query
+
+
+def test_the_distribution_serves_counts_and_grouped_quartiles(hub):
+    hub.histogram(HISTOGRAM, week(0), [2, 3, 4, 1, 0, 0])
+    hub.histogram(HISTOGRAM, week(1), [2, 3, None, 1, 0, 0], reasons={2: "min_contributors"})
+    hub.histogram(HISTOGRAM, week(2), [0, 0, 6, 0, 0, 0])  # every city in one bucket
+    hub.histogram(HISTOGRAM, week(3), [1, 1, 1, 1, 1, 0])  # v1, corrected below
+    hub.histogram(HISTOGRAM, week(3), [0, 2, 2, 1, 1, 0], version=2)
+    body = hub.get(f"/api/v1/indicators/{HISTOGRAM}/distribution").get_json()
+    assert body["indicator"] == HISTOGRAM and body["edges"] == [0.5, 1, 2, 5, 10]
+    first, suppressed, concentrated, corrected = body["periods"]
+    assert first["counts"] == [2, 3, 4, 1, 0, 0] and first["cohort_size"] == 10
+    # N = 10: Q1 at 2.5 in bucket 1 [0.5, 1): 0.5 + 0.5/3 * 0.5; median at 5: end of bucket 1;
+    # Q3 at 7.5 in bucket 2 [1, 2): 1 + 2.5/4 * 1.
+    assert first["quartiles"] == pytest.approx({"q1": 0.5 + 0.5 / 6, "median": 1.0, "q3": 1.625})
+    assert first["quartile_buckets"] == [1, 1, 2]
+    assert suppressed["counts"] is None and suppressed["quartiles"] is None
+    assert suppressed["suppressed_reason"] == "min_contributors"
+    assert concentrated["counts"] is None and concentrated["suppressed_reason"] == "concentrated"
+    assert corrected["counts"] == [0, 2, 2, 1, 1, 0] and corrected["version"] == 2
+    ranged = hub.get(f"/api/v1/indicators/{HISTOGRAM}/distribution", to=week(0).isoformat())
+    assert [p["period_start"] for p in ranged.get_json()["periods"]] == [week(0).isoformat()]
+
+
+def test_the_distribution_as_csv_has_a_column_per_bucket(hub):
+    hub.histogram(HISTOGRAM, week(0), [2, 3, 4, 1, 0, 0])
+    hub.histogram(HISTOGRAM, week(2), [0, 0, 6, 0, 0, 0])
+    response = hub.get(f"/api/v1/indicators/{HISTOGRAM}/distribution", format="csv")
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert [rows[0][f"bucket_{i}"] for i in range(6)] == ["2", "3", "4", "1", "0", "0"]
+    assert rows[0]["median"] == "1.0" and rows[0]["q3_bucket"] == "2"
+    assert rows[1]["bucket_2"] == "" and rows[1]["suppressed_reason"] == "concentrated"
+
+
+def test_nodes_may_read_distributions_with_their_service_token_but_nothing_else(hub):
+    hub.histogram(HISTOGRAM, week(0), [2, 3, 4, 1, 0, 0])
+    path = f"/api/v1/indicators/{HISTOGRAM}/distribution"
+    response = hub.get(path, hub.node())
+    assert response.status_code == 200 and response.get_json()["periods"][0]["counts"]
+    headers = hub.node()
+    assert hub.get(path, headers).status_code == 200
+    assert hub.get(path, headers).status_code == 401  # a service token is used once
+    assert hub.get(f"/api/v1/indicators/{HISTOGRAM}/series", hub.node()).status_code == 401
+    assert hub.get("/api/v1/early-warnings", hub.node()).status_code == 401
+
+
+def test_early_warnings_count_cities_and_never_name_them(hub):
+    latest, earlier = week(10), week(9)
+    for indicator, value, reason in (
+        ("riot_online_weekly", 4.0, None),
+        ("demonstration_online_weekly", 3.0, None),
+        ("youth_safety_weekly", 2.0, None),
+        ("high_impact_crime_weekly", None, "min_contributors"),
+    ):
+        hub.release(indicator, latest, "spikes", value, reason)
+    hub.release("riot_online_weekly", earlier, "spikes", 6.0)
+    hub.release("illegal_event_online_weekly", earlier, "spikes", 5.0)
+    body = hub.get("/api/v1/early-warnings", k=3).get_json()
+    assert body["period_start"] == latest.isoformat() and body["k"] == 3
+    assert [(s["indicator"], s["cities"]) for s in body["signals"]] == [
+        ("riot_online_weekly", 4), ("demonstration_online_weekly", 3)]  # fmt: skip
+    assert set(body["signals"][0]) == {"indicator", "title", "title_nl", "cities"}
+    assert hub.get("/api/v1/early-warnings", k=5).get_json()["signals"] == []
+    chosen = hub.get("/api/v1/early-warnings", period_start=earlier.isoformat()).get_json()
+    assert [(s["indicator"], s["cities"]) for s in chosen["signals"]] == [
+        ("riot_online_weekly", 6), ("illegal_event_online_weekly", 5)]  # fmt: skip
+    monthly = hub.get("/api/v1/early-warnings", period="month").get_json()
+    assert monthly == {"period_start": None, "k": 3, "signals": []}
+
+
+def test_a_cached_response_follows_new_releases(hub):
+    path = f"/api/v1/indicators/{HISTOGRAM}/distribution"
+    assert hub.get(path).get_json()["periods"] == []
+    hub.histogram(HISTOGRAM, week(0), [2, 3, 4, 1, 0, 0])
+    periods = hub.get(path).get_json()["periods"]
+    assert len(periods) == 1 and math.isclose(periods[0]["quartiles"]["q3"], 1.625)
