@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_smorest import Api
 
 from samenbeeld.api import dashboard
-from samenbeeld.api.node import audit, opt_ins, rounds
+from samenbeeld.api.node import audit, opt_ins, position, rounds
 
 
 def register(api: Api) -> None:
@@ -13,4 +13,5 @@ def register(api: Api) -> None:
     api.register_blueprint(opt_ins.blp)
     api.register_blueprint(rounds.blp)
     api.register_blueprint(audit.blp)
+    api.register_blueprint(position.blp)
     dashboard.register(api)

@@ -1,0 +1,252 @@
+"""A municipality's own position, computed on its node from the hub's released distribution.
+
+In-process, the node's outbound client talks to the real hub app through a recording
+``httpx.WSGITransport``, so the tests assert on exactly what the hub receives. One test runs
+the hub and the node as real ``samenbeeld <role> serve`` processes (``Cluster``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+import httpx
+import jwt
+import pytest
+from sqlalchemy import delete
+
+from samenbeeld.api import db
+from samenbeeld.api.app import create_app
+from samenbeeld.api.auth import StaticKeySource
+from samenbeeld.api.cluster import Cluster
+from samenbeeld.federation.hub_members import register_member
+from samenbeeld.platform import keys, migrate
+from samenbeeld.platform.db import session_scope
+from samenbeeld.platform.models.hub import Release, Round
+from samenbeeld.platform.models.node import District, WeeklyCount
+from samenbeeld.platform.settings import HubSettings, NodeSettings
+from samenbeeld.platform.users import issue_user_token
+
+GM, OTHER_GM = "GM0758", "GM0363"
+INDICATOR = "high_impact_crime_weekly"  # per 10,000 residents; edges 0.5, 1, 2, 5, 10
+WEEK0 = dt.date(2025, 3, 3)
+POPULATION = 100_000  # so the rate per 10,000 residents is the count / 10
+OWN_COUNTS = (37, 8, 15, 5)
+"""The node's weekly HIC counts: rates 3.7, 0.8, 1.5 and 0.5."""
+SECRETS = ("37", "3.7", "0.8", "15", "1.5")
+STAMP = dt.datetime(2025, 6, 1, tzinfo=dt.UTC)
+
+
+def week(n: int) -> dt.date:
+    """The Monday n weeks after WEEK0."""
+    return WEEK0 + dt.timedelta(weeks=n)
+
+
+def put_node_data(url: str) -> None:
+    """One district of 100,000 residents and four weeks of HIC counts."""
+    with session_scope(url) as session:
+        session.execute(delete(WeeklyCount))
+        session.execute(delete(District))
+        session.add(District(code="WK075801", population=POPULATION))
+        session.flush()
+        for n, count in enumerate(OWN_COUNTS):
+            session.add(WeeklyCount(week_start=week(n), district_code="WK075801",
+                                    category="high_impact_crime", online_driven=False,
+                                    source_type="police", count=count))  # fmt: skip
+
+
+def put_hub_releases(url: str) -> None:
+    """Released histograms: week 0 and 1 released, week 2 suppressed, week 3 none."""
+    histograms = {0: [2, 3, 4, 1, 0, 0], 1: [3, 3, 2, 1, 1, 0], 2: [2, 3, None, 1, 2, 0]}
+    with session_scope(url) as session:
+        session.execute(delete(Release))
+        session.execute(delete(Round))
+        for n, counts in histograms.items():
+            round_id = f"hist-{week(n)}"
+            session.add(Round(id=round_id, indicator_set=round_id, period_start=week(n),
+                              state="released", opened_at=STAMP, updated_at=STAMP))  # fmt: skip
+            session.flush()
+            for index, count in enumerate(counts):
+                reason = "min_contributors" if count is None else None
+                session.add(Release(round_id=round_id, indicator=INDICATOR, period_start=week(n),
+                                    cell=f"bucket:{index}", value=count, suppressed_reason=reason,
+                                    version=1, cohort_size=10, released_at=STAMP))  # fmt: skip
+
+
+def assert_expected_points(points: list[dict]) -> None:
+    """The positions, computed by hand from OWN_COUNTS and the released histograms."""
+    assert [p["period_start"] for p in points] == [week(n).isoformat() for n in range(4)]
+    assert [p["own_figure"] for p in points] == pytest.approx([3.7, 0.8, 1.5, 0.5])
+    assert [p["own_bucket"] for p in points] == [3, 1, 2, 1]
+    first, second, suppressed, unreleased = points
+    # [2, 3, 4, 1, 0, 0]: band 0.5 + 0.5/6, 1.0, 1.625; grouped mean 1.225, variance 0.805625
+    assert first["band"] == pytest.approx({"q1": 0.5 + 0.5 / 6, "median": 1.0, "q3": 1.625})
+    assert first["quartile"] == 4 and first["cohort_size"] == 10
+    assert first["z_score"] == pytest.approx((3.7 - 1.225) / math.sqrt(0.805625))
+    # [3, 3, 2, 1, 1, 0]: band 2.5/6, 0.5 + 2/6, 1.75; grouped mean 1.7, variance 4.5975
+    assert second["band"] == pytest.approx({"q1": 2.5 / 6, "median": 0.5 + 2 / 6, "q3": 1.75})
+    assert second["quartile"] == 2
+    assert second["z_score"] == pytest.approx((0.8 - 1.7) / math.sqrt(4.5975))
+    assert suppressed["suppressed_reason"] == "min_contributors"
+    assert (suppressed["band"], suppressed["quartile"], suppressed["z_score"]) == (None,) * 3
+    assert unreleased["cohort_size"] is None and unreleased["band"] is None
+
+
+@dataclass
+class RecordingHub(httpx.BaseTransport):
+    """The real hub app behind a transport that keeps every request it is sent."""
+
+    app: object
+    requests: list[httpx.Request] = field(default_factory=list)
+    down: bool = False
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.read()
+        self.requests.append(request)
+        if self.down:
+            raise httpx.ConnectError("connection refused", request=request)
+        return httpx.WSGITransport(app=self.app).handle_request(request)
+
+
+@dataclass
+class Federation:
+    """The node's test client, the recording hub and the hub's key for user tokens."""
+
+    node: object
+    hub: RecordingHub
+    hub_key: keys.Ed25519PrivateKey
+
+    def user(self, role: str = "municipality", town: str = GM) -> dict[str, str]:
+        """Headers with a hub-signed user token."""
+        token = issue_user_token(
+            self.hub_key,
+            keys.key_id(self.hub_key.public_key()),
+            subject=f"test-{role}",
+            role=role,
+            municipality=town if role == "municipality" else None,
+        )
+        return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture(scope="module")
+def urls(databases, tmp_path_factory):
+    """Migrated hub and node databases, key files, the node registered at the hub."""
+    hub_url, node_url = databases.create(), databases.create()
+    migrate.upgrade("hub", hub_url)
+    migrate.upgrade("node", node_url)
+    folder = tmp_path_factory.mktemp("keys")
+    hub_key, node_key = keys.generate_private_key(), keys.generate_private_key()
+    keys.write_private_key(folder / "hub.pem", hub_key)
+    keys.write_private_key(folder / "node.pem", node_key)
+    with session_scope(hub_url) as session:
+        register_member(session, "node", GM, "Breda", node_key.public_key())
+    return hub_url, node_url, folder, hub_key
+
+
+@pytest.fixture
+def federation(urls):
+    """The real node app whose hub is the real hub app (in process), data in both."""
+    hub_url, node_url, folder, hub_key = urls
+    put_hub_releases(hub_url)
+    put_node_data(node_url)
+    hub_settings = HubSettings.load(environ={}, database_url=hub_url,
+                                    key_file=str(folder / "hub.pem"))  # fmt: skip
+    node_settings = NodeSettings.load(environ={}, database_url=node_url, municipality=GM,
+                                      key_file=str(folder / "node.pem"),
+                                      hub_url="http://hub.test")  # fmt: skip
+    hub_app = create_app("hub", hub_settings)
+    owner = keys.KeyOwner("hub", "hub")
+    hub_public = keys.RegisteredKey(keys.key_id(hub_key.public_key()), hub_key.public_key(), owner)
+    node_app = create_app(
+        "node", node_settings, key_source=StaticKeySource(keys.KeySet([hub_public]))
+    )
+    hub = RecordingHub(hub_app)
+    node_app.extensions["samenbeeld.http"] = httpx.Client(transport=hub)
+    yield Federation(node_app.test_client(), hub, hub_key)
+    db.dispose(node_app)
+    db.dispose(hub_app)
+
+
+def test_the_own_position_per_period(federation):
+    response = federation.node.get(f"/api/v1/position/{INDICATOR}", headers=federation.user())
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert (body["indicator"], body["municipality"]) == (INDICATOR, GM)
+    assert_expected_points(body["points"])
+
+
+def test_the_hub_receives_the_range_and_never_a_value(federation, reveals):
+    query = {"from": week(1).isoformat(), "to": week(2).isoformat()}
+    response = federation.node.get(
+        f"/api/v1/position/{INDICATOR}", query_string=query, headers=federation.user()
+    )
+    assert [p["own_figure"] for p in response.get_json()["points"]] == pytest.approx([0.8, 1.5])
+    (sent,) = federation.hub.requests
+    assert sent.method == "GET" and sent.content == b""
+    assert sent.url.path == f"/api/v1/indicators/{INDICATOR}/distribution"
+    assert dict(sent.url.params) == {**query, "format": "json"}
+    token = sent.headers["Authorization"].removeprefix("Bearer ")
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert set(claims) == {"role", "sub", "aud", "iat", "exp", "jti", "municipality"}
+    assert (claims["role"], claims["sub"]) == ("node", GM)
+    headers = {k: v for k, v in sent.headers.items() if k.lower() != "authorization"}
+    assert not reveals(f"{sent.url} {headers}", SECRETS)
+
+
+def test_only_this_municipality_may_ask_and_the_hub_is_not_even_asked_otherwise(federation):
+    path = f"/api/v1/position/{INDICATOR}"
+    others = [federation.user("municipality", OTHER_GM), federation.user("national_partner"),
+              federation.user("vng"), federation.user("admin")]  # fmt: skip
+    for headers in others:
+        response = federation.node.get(path, headers=headers)
+        assert response.status_code == 403
+        assert response.get_json()["detail"] == "only this municipality's own users may see this"
+    assert federation.node.get(path).status_code == 401
+    assert federation.hub.requests == []
+
+
+def test_unknown_indicators_and_indicators_without_buckets_are_404(federation):
+    for code in ("no_such_indicator", "polarisation_radicalisation_weekly"):
+        response = federation.node.get(f"/api/v1/position/{code}", headers=federation.user())
+        assert response.status_code == 404, code
+    bad = federation.node.get(
+        f"/api/v1/position/{INDICATOR}", query_string={"from": "2025-02-30"},
+        headers=federation.user(),
+    )  # fmt: skip
+    assert bad.status_code == 422
+
+
+def test_a_hub_that_does_not_answer_is_a_502_without_values(federation, reveals):
+    federation.hub.down = True
+    response = federation.node.get(f"/api/v1/position/{INDICATOR}", headers=federation.user())
+    assert response.status_code == 502
+    assert response.get_json()["detail"] == "the hub did not answer: ConnectError"
+    assert not reveals(response.get_data(as_text=True), SECRETS)
+
+
+@pytest.mark.slow
+def test_the_position_through_real_hub_and_node_processes(databases, tmp_path):
+    hub_url, node_url = databases.create(), databases.create()
+    cluster = Cluster(tmp_path, [GM], database_urls={"hub": hub_url, GM: node_url})
+    cluster.prepare()
+    put_hub_releases(hub_url)
+    put_node_data(node_url)
+    hub_key = keys.read_private_key(cluster.hub.settings.effective_key_file)
+    token = issue_user_token(hub_key, keys.key_id(hub_key.public_key()), subject="staff",
+                             role="municipality", municipality=GM)  # fmt: skip
+    (tmp_path / "logs").mkdir()  # start_service alone does not create it
+    try:
+        cluster.start_service("hub")
+        cluster.start_service(GM)
+        url = f"{cluster.services[GM].url}/api/v1/position/{INDICATOR}"
+        with httpx.Client(timeout=30) as client:
+            response = client.get(url, headers={"Authorization": f"Bearer {token}"})
+            assert response.status_code == 200, response.text
+            assert_expected_points(response.json()["points"])
+            partner = issue_user_token(hub_key, keys.key_id(hub_key.public_key()),
+                                       subject="partner", role="national_partner")  # fmt: skip
+            refused = client.get(url, headers={"Authorization": f"Bearer {partner}"})
+            assert refused.status_code == 403
+    finally:
+        cluster.stop()
