@@ -248,3 +248,96 @@ def test_compute_refuses_cells_without_a_bound_before_starting_an_attempt(hub):
     assert response.status_code == 404
     shown = state(client, hub_signer, round_id)
     assert shown["state"] == "open" and shown["attempt"] == 0
+
+
+def open_program_round(client, hub_signer, program, indicators, monday=None, **extra):
+    """POST a round of ``program``; the response."""
+    monday = monday or dt.date(2020, 1, 6) + dt.timedelta(weeks=uuid.uuid4().int % 2000)
+    body = {"id": f"r-{uuid.uuid4().hex[:10]}", "indicators": indicators,
+            "period_start": monday.isoformat(), "program": program, **extra}  # fmt: skip
+    return client.post(
+        "/api/v1/rounds", json=body, headers=hub_signer.headers("samenbeeld:hub:hub")
+    )
+
+
+def released(client, hub_signer, round_id) -> list[dict]:
+    """GET the round's released cells."""
+    headers = hub_signer.headers("samenbeeld:hub:hub")
+    return client.get(f"/api/v1/rounds/{round_id}/releases", headers=headers).get_json()
+
+
+def test_a_distribution_round_releases_one_count_per_catalog_bucket(hub):
+    """demonstration_online_weekly has 4 edges (5 buckets), youth_safety_weekly 5 (6)."""
+    client, hub_signer, signers, party_keys = hub
+    indicators = ["demonstration_online_weekly", "youth_safety_weekly"]
+    opened = open_program_round(client, hub_signer, "histogram", indicators)
+    assert opened.status_code == 201, opened.get_json()
+    assert opened.get_json()["program"] == "histogram"
+    round_id = opened.get_json()["id"]
+    start(client, round_id)
+    short = {"values": [1.0] * 10, "reasons": [""] * 10, "invalid": [], "contributors": 6}
+    assert report(client, signers[0], party_keys[0], round_id, short).status_code == 422
+    counts = [3.0, 2.0, 1.0, 0.0, 0.0, 0.0, 1.0, 1.0, 2.0, 1.0, 1.0]
+    result = {"values": counts, "reasons": [""] * 11, "invalid": ["GM0106"], "contributors": 6}
+    for index in range(3):
+        assert (
+            report(client, signers[index], party_keys[index], round_id, result).status_code == 201
+        )
+    cells = released(client, hub_signer, round_id)
+    assert [(c["indicator"], c["cell"]) for c in cells] == [
+        *(("demonstration_online_weekly", f"bucket:{i}") for i in range(5)),
+        *(("youth_safety_weekly", f"bucket:{i}") for i in range(6)),
+    ]
+    assert [c["value"] for c in cells] == counts
+    assert {c["cohort_size"] for c in cells} == {6}
+
+
+def test_a_spike_round_beside_the_sum_round_of_the_same_period(hub):
+    """Same indicators and week as a sum round: its own batch, released once, cell 'spikes'."""
+    client, hub_signer, signers, party_keys = hub
+    monday = dt.date(2021, 1, 4) + dt.timedelta(weeks=uuid.uuid4().int % 1000)
+    assert (
+        open_program_round(client, hub_signer, "checked_sum", INDICATORS, monday).status_code == 201
+    )
+    opened = open_program_round(client, hub_signer, "spike_count", INDICATORS, monday)
+    assert opened.status_code == 201, opened.get_json()
+    again = open_program_round(client, hub_signer, "spike_count", INDICATORS, monday)
+    assert again.status_code == 409
+    round_id = opened.get_json()["id"]
+    start(client, round_id)
+    suppressed = {"values": [None, None], "reasons": ["min_contributors"] * 2,
+                  "invalid": ["GM0758", "GM0363"], "contributors": 4}  # fmt: skip
+    for index in range(3):
+        report(client, signers[index], party_keys[index], round_id, suppressed)
+    cells = released(client, hub_signer, round_id)
+    assert [(c["indicator"], c["cell"], c["value"], c["suppressed_reason"]) for c in cells] == [
+        ("riot_online_weekly", "spikes", None, "min_contributors"),
+        ("youth_safety_weekly", "spikes", None, "min_contributors"),
+    ]
+    assert {c["cohort_size"] for c in cells} == {4}
+
+
+def test_bad_program_rounds_are_refused(hub):
+    client, hub_signer, _, _ = hub
+    no_buckets = open_program_round(client, hub_signer, "histogram", ["drugs_weekly"])
+    assert no_buckets.status_code == 422
+    assert "no buckets" in no_buckets.get_json()["detail"]
+    assert open_program_round(client, hub_signer, "moments", INDICATORS).status_code == 422
+    several = open_program_round(client, hub_signer, "spike_count", INDICATORS,
+                                 cells_per_indicator=3)  # fmt: skip
+    assert several.status_code == 422
+    unknown = open_program_round(client, hub_signer, "histogram", ["no_such_indicator"])
+    assert unknown.status_code == 404
+    plain = open_program_round(client, hub_signer, "checked_sum", ["drugs_weekly"])
+    assert plain.get_json()["program"] == "checked_sum"
+
+
+def test_compute_refuses_a_max_value_for_a_counting_round_before_an_attempt(hub):
+    client, hub_signer, _, _ = hub
+    round_id = open_program_round(client, hub_signer, "spike_count", INDICATORS).get_json()["id"]
+    url = f"/api/v1/rounds/{round_id}/compute"
+    headers = hub_signer.headers("samenbeeld:hub:hub")
+    response = client.post(url, json={"max_value": 10.0}, headers=headers)
+    assert response.status_code == 422
+    shown = state(client, hub_signer, round_id)
+    assert shown["state"] == "open" and shown["attempt"] == 0

@@ -112,10 +112,11 @@ def make_party(databases, tmp_path):
         client.close()
 
 
-def upload(app, round_id: str, code: str, row) -> httpx.Response:
+def upload(app, round_id: str, code: str, row, precision_bits: int = 16) -> httpx.Response:
     """City code splits row and PUTs its share for app's party index to app."""
     index = app.extensions["samenbeeld"].index
-    shares = sharing.split(sharing.encode_vector(row), round_id=round_id)
+    ring = sharing.encode_vector(row, precision_bits)
+    shares = sharing.split(ring, round_id=round_id, precision_bits=precision_bits)
     signer = Signer(PRIVATE["node", code], role="node", member=code)
     return app.test_client().put(
         f"/api/v1/rounds/{round_id}/shares",
@@ -378,3 +379,28 @@ def test_a_crashing_party_is_502_and_its_stderr_logged_by_exception_type(
     (logged,) = [r.getMessage() for r in caplog.records if "MPC failed" in r.getMessage()]
     assert logged.endswith("(stderr's last line: KeyError)")
     assert "1234" not in caplog.text and "details" not in caplog.text
+
+
+def test_a_counting_round_runs_its_program_on_integer_uploads_only(make_party, monkeypatch):
+    """A one-hot round: fixed-point uploads are refused (409); integer ones run histogram."""
+    seen = []
+
+    def capture(job, party, matrix):
+        seen.append((job.program, job.params.to_json(), matrix.shape))
+        return fake_result()
+
+    monkeypatch.setattr(party_service, "run_party_process", capture)
+    app = make_party(2, Hub())
+    params = {"min_contributors": 5, "segments": [2, 2]}
+    fixed, integer = (f"weekly-{kind}-{uuid.uuid4().hex[:8]}" for kind in ("f", "i"))
+    one_hot = [1, 0, 0, 1]
+    for code in CITIES:
+        assert upload(app, fixed, code, one_hot).status_code == 201
+        assert upload(app, integer, code, one_hot, precision_bits=0).status_code == 201
+    refused = compute(app, fixed, program="histogram", params=params)
+    assert refused.status_code == 409
+    assert refused.get_json()["detail"].endswith("is not at 0 bits")
+    assert compute(app, integer, program="histogram", params=params).status_code == 200
+    assert seen == [("histogram", json.dumps(params), (len(CITIES), 4))]
+    bad = compute(app, integer, attempt=2, program="spike_count", params=params)
+    assert bad.status_code == 422  # segments are the histogram's

@@ -8,6 +8,17 @@
    compute; each party posts its signed report to the hub's API before it answers.
 4. The verdict is :func:`hub_rounds.verify_and_release` on the stored reports: identical and
    signed → released; anything else → failed, with the reason (names, never values).
+
+The round's program decides what the parties run (:func:`program_params`): the checked sum
+with each cell's catalog ``max``, the minimum of contributors, the dominance rule (and DP
+noise where configured), or a count of cities (``histogram`` over one one-hot segment per
+indicator, ``spike_count`` over 0/1 flags) with the minimum of contributors only. Counts of
+cities get no dominance rule: it guards a *sum* against one large contributor, while here
+every valid city adds exactly 0 or 1 to a cell, so no city outweighs another; a count can
+still show that all (or all but one) counted cities share a bucket, which is for the
+serving side to withhold. Counts get no DP noise either: the release contract is an exact
+number of cities, and the yearly ε ledger covers the sums; noisy counts would need their
+own budget.
 """
 
 from __future__ import annotations
@@ -24,9 +35,11 @@ import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
 from samenbeeld.federation import hub_rounds
-from samenbeeld.federation.programs import CheckedSumParams
+from samenbeeld.federation.programs import CheckedSumParams, JsonParams
+from samenbeeld.federation.programs_stats import CountParams
 from samenbeeld.federation.supervisor import find_free_port, kill_all, start_member
 from samenbeeld.platform.catalog import load_catalog
+from samenbeeld.platform.errors import InvalidInputError
 from samenbeeld.platform.models.hub import Round
 from samenbeeld.platform.settings import HubSettings, audience_for
 from samenbeeld.platform.tokens import Signer
@@ -58,6 +71,21 @@ def round_bounds(row: Round, max_value: float | None) -> float | list[float]:
     catalog = load_catalog()
     names = row.indicators.split(",")
     return [catalog.get(name).max for name in names for _ in range(row.cells_per_indicator)]
+
+
+def program_params(row: Round, settings: HubSettings, max_value: float | None) -> JsonParams:
+    """The public parameters of the round's program (bad bounds raise before any attempt)."""
+    if row.program == "checked_sum":
+        return CheckedSumParams(
+            max_value=round_bounds(row, max_value),
+            min_contributors=settings.min_contributors,
+            dominance=settings.dominance_threshold,
+        )
+    if max_value is not None:
+        raise InvalidInputError("max_value applies to checked_sum rounds only")
+    if row.program == "histogram":
+        return CountParams(settings.min_contributors, hub_rounds.segments(row))
+    return CountParams(settings.min_contributors)
 
 
 def _dealer(port: int, timeout: float, workdir: Path) -> Any:
@@ -100,13 +128,15 @@ def compute_round(
 ) -> Round:
     """Run one attempt of ``round_id``; returns the round in its final state of the attempt.
 
-    Each cell's valid range is ``[0, max]`` of its catalog indicator, unless ``max_value``
-    gives one bound for every cell (indicators outside the catalog, such as the benchmark's).
+    In a checked sum each cell's valid range is ``[0, max]`` of its catalog indicator, unless
+    ``max_value`` gives one bound for every cell (indicators outside the catalog, such as the
+    benchmark's); counting rounds refuse ``max_value``.
     """
     with sessions.begin() as session:
         stale = dt.timedelta(seconds=timeout + STALE_MARGIN_S)
         row = hub_rounds.reclaim_interrupted(session, round_id, stale)
-        state, bounds = row.state, round_bounds(row, max_value)  # bad bounds: nothing starts
+        state, program = row.state, row.program
+        params = program_params(row, settings, max_value)  # bad bounds: nothing starts
     if state not in ("open", "failed"):
         with sessions.begin() as session:
             return hub_rounds.get_round(session, round_id)
@@ -118,16 +148,11 @@ def compute_round(
             )
             hub_rounds.fail_round(session, round_id, reason)
             return hub_rounds.get_round(session, round_id)
-    params = CheckedSumParams(
-        max_value=bounds,
-        min_contributors=settings.min_contributors,
-        dominance=settings.dominance_threshold,
-    )
     with sessions.begin() as session:
         attempt = hub_rounds.start_attempt(session, round_id, cohort).attempt
     port = find_free_port()
     body = {
-        "attempt": attempt, "cohort": cohort, "program": "checked_sum",
+        "attempt": attempt, "cohort": cohort, "program": program,
         "params": vars(params), "master_addr": MPC_HOST, "master_port": port,
         "timeout": timeout,
     }  # fmt: skip

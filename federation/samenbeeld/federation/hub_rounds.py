@@ -9,12 +9,19 @@ and the three results are identical; then one :class:`Release` row per cell is w
 the round is ``released``. Differing results fail the attempt; nothing is released. A
 released round is never released again: corrections are a new round (a new version).
 
+A round runs one program (:data:`ROUND_PROGRAMS`), which fixes its cells: ``checked_sum``
+has ``cells_per_indicator`` cells per indicator ("total" when one), ``histogram`` one cell
+per catalog bucket of each indicator ("bucket:0" .. "bucket:n", n the number of edges) and
+``spike_count`` one cell per indicator ("spikes"). Histogram cells are derived from the
+catalog when needed; a report whose length does not fit them is refused.
+
 Every function takes the caller's Session; the caller owns the transaction.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import re
@@ -27,6 +34,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from samenbeeld.federation.sharing import MAX_CELLS
+from samenbeeld.platform.catalog import Catalog, Indicator, load_catalog
 from samenbeeld.platform.errors import (
     ConflictError,
     InvalidInputError,
@@ -34,7 +42,13 @@ from samenbeeld.platform.errors import (
     PermissionDeniedError,
 )
 from samenbeeld.platform.keys import KeySet
-from samenbeeld.platform.models.hub import Contribution, Release, Round, RoundReport
+from samenbeeld.platform.models.hub import (
+    ROUND_PROGRAMS,
+    Contribution,
+    Release,
+    Round,
+    RoundReport,
+)
 
 ROUND_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 INDICATOR_NAME = re.compile(r"^[a-z0-9_]{1,64}$")
@@ -79,17 +93,25 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+@functools.cache
+def default_catalog() -> Catalog:
+    """The shipped indicator catalog, loaded once per process."""
+    return load_catalog()
+
+
 def open_round(
     session: Session,
     round_id: str,
     indicators: Sequence[str],
     period_start: dt.date,
     cells_per_indicator: int = 1,
+    program: str = "checked_sum",
 ) -> Round:
-    """Open a round for ``indicators`` over the period starting then.
+    """Open a round of ``program`` for ``indicators`` over the period starting then.
 
-    The round's vector has ``cells_per_indicator`` cells per indicator, indicator by
-    indicator (1: one total each).
+    A ``checked_sum`` vector has ``cells_per_indicator`` cells per indicator, indicator by
+    indicator (1: one total each); the other programs' cells follow from the program (see
+    the module docstring), so they take ``cells_per_indicator`` 1.
     """
     if not ROUND_ID.match(round_id):
         raise InvalidInputError("round id must be 1-64 letters, digits, '.', '_' or '-'")
@@ -103,21 +125,22 @@ def open_round(
         )
     if not 1 <= cells_per_indicator or len(indicators) * cells_per_indicator > MAX_CELLS:
         raise InvalidInputError(f"a round has 1 to {MAX_CELLS} cells in all")
+    _check_program(program, indicators, cells_per_indicator)
     if session.get(Round, round_id) is not None:
         raise ConflictError(f"round {round_id} exists already")
     names = ",".join(indicators)
+    key = _set_key(names, program)
     duplicate = session.scalar(
-        select(Round).where(
-            Round.indicator_set == _set_key(names), Round.period_start == period_start
-        )
+        select(Round).where(Round.indicator_set == key, Round.period_start == period_start)
     )
     if duplicate is not None:
         raise ConflictError(f"round {duplicate.id} covers these indicators and period already")
     now = _now()
     row = Round(
         id=round_id,
-        indicator_set=_set_key(names),
+        indicator_set=key,
         indicators=names,
+        program=program,
         period_start=period_start,
         state="open",
         cells_per_indicator=cells_per_indicator,
@@ -130,9 +153,32 @@ def open_round(
     return row
 
 
-def _set_key(names: str) -> str:
-    """A fixed-size key of the indicator list (a batch is released at most once)."""
-    return sha256_hex(names)[:32]
+def _check_program(program: str, indicators: Sequence[str], cells_per_indicator: int) -> None:
+    """A known program; only sums take several cells; histogram indicators have buckets."""
+    if program not in ROUND_PROGRAMS:
+        raise InvalidInputError(f"program must be one of {', '.join(ROUND_PROGRAMS)}")
+    if program != "checked_sum" and cells_per_indicator != 1:
+        raise InvalidInputError("cells_per_indicator applies to checked_sum rounds only")
+    if program == "histogram":
+        catalog = default_catalog()
+        if sum(bucket_cells(catalog.get(name)) for name in indicators) > MAX_CELLS:
+            raise InvalidInputError(f"a round has 1 to {MAX_CELLS} cells in all")
+
+
+def bucket_cells(indicator: Indicator) -> int:
+    """How many histogram cells an indicator has: its bucket edges + 1."""
+    if indicator.buckets is None:
+        raise InvalidInputError(f"indicator {indicator.code} has no buckets")
+    return len(indicator.buckets) + 1
+
+
+def _set_key(names: str, program: str = "checked_sum") -> str:
+    """A fixed-size key of program and indicator list (a batch is released at most once).
+
+    Sums keep the key of the bare list, as before rounds named a program.
+    """
+    text = names if program == "checked_sum" else f"{program}:{names}"
+    return sha256_hex(text)[:32]
 
 
 def get_round(session: Session, round_id: str) -> Round:
@@ -277,14 +323,33 @@ def verify_and_release(session: Session, round_id: str) -> Round:
 
 def cell_count(row: Round) -> int:
     """How many cells the round's vector has."""
-    return len(row.indicators.split(",")) * row.cells_per_indicator
+    return len(cell_labels(row))
+
+
+def segments(row: Round) -> list[int]:
+    """A histogram round's one-hot segment lengths, one per indicator, from the catalog."""
+    catalog = default_catalog()
+    return [bucket_cells(catalog.get(name)) for name in row.indicators.split(",")]
 
 
 def cell_labels(row: Round) -> list[tuple[str, str]]:
-    """(indicator, cell) per cell in vector order; the cell is "total" or its index."""
+    """(indicator, cell) per cell in vector order.
+
+    Sums: "total", or the index with several cells per indicator; histograms: "bucket:i";
+    spike counts: "spikes".
+    """
+    names = row.indicators.split(",")
+    if row.program == "histogram":
+        return [
+            (name, f"bucket:{index}")
+            for name, length in zip(names, segments(row), strict=True)
+            for index in range(length)
+        ]
+    if row.program == "spike_count":
+        return [(name, "spikes") for name in names]
     per = row.cells_per_indicator
     cells = ["total"] if per == 1 else [str(index) for index in range(per)]
-    return [(name, cell) for name in row.indicators.split(",") for cell in cells]
+    return [(name, cell) for name in names for cell in cells]
 
 
 def _write_release(session: Session, row: Round, result: dict[str, Any]) -> None:

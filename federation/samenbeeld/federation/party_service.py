@@ -32,10 +32,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from samenbeeld.federation import sharing
+from samenbeeld.federation import jobs, sharing
 from samenbeeld.federation.crypten_compat import PRECISION_BITS
 from samenbeeld.federation.party import DEV_ENV, PROVIDER_ENV
-from samenbeeld.federation.programs import CheckedSumParams, CheckedSumResult, load_result
+from samenbeeld.federation.programs import CheckedSumResult, JsonParams, load_result
+from samenbeeld.federation.programs_stats import input_precision
 from samenbeeld.federation.supervisor import (
     PartyFailedError,
     kill_all,
@@ -49,7 +50,8 @@ from samenbeeld.platform.settings import PartySettings, audience_for
 from samenbeeld.platform.tokens import Signer
 
 ROUND_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-PROGRAMS = ("checked_sum",)
+PROGRAMS = ("checked_sum", "histogram", "spike_count")
+"""What a round can run here; the counting programs take integer shares (precision 0)."""
 HUB_AUDIENCE = audience_for("hub", "hub")
 _EXCEPTION_TYPE = re.compile(r"^([A-Za-z_][\w.]*)(?::|$)")
 logger = logging.getLogger(__name__)
@@ -66,7 +68,7 @@ class ComputeJob:
     round_id: str
     attempt: int
     cohort: tuple[str, ...]
-    params: CheckedSumParams
+    params: JsonParams
     master_addr: str
     master_port: int
     timeout: float
@@ -136,11 +138,17 @@ def uploaded_municipalities(session: Session, round_id: str) -> list[str]:
     return sorted(session.scalars(query))
 
 
-def parse_params(program: str, params: Mapping[str, Any]) -> CheckedSumParams:
+def parse_params(program: str, params: Mapping[str, Any]) -> JsonParams:
     """The program's public parameters, checked (InvalidInputError names the problem)."""
     if program not in PROGRAMS:
         raise InvalidInputError(f"program must be one of {PROGRAMS}, got {program!r}")
-    return CheckedSumParams.from_json(json.dumps(dict(params)))
+    params_class = jobs.PARAMS[program]
+    if params_class is None:
+        raise InvalidInputError(f"program {program!r} takes no parameters")
+    parsed = params_class.from_json(json.dumps(dict(params)))
+    if program == "spike_count" and getattr(parsed, "segments", None) is not None:
+        raise InvalidInputError("segments apply to the histogram only")
+    return parsed
 
 
 def close_round(
@@ -163,8 +171,19 @@ def close_round(
     row.last_attempt = attempt
 
 
-def share_matrix(session: Session, round_id: str, cohort: Sequence[str], party: int) -> np.ndarray:
-    """This party's cities x cells share matrix, rows in cohort order."""
+def share_matrix(
+    session: Session,
+    round_id: str,
+    cohort: Sequence[str],
+    party: int,
+    precision_bits: int = PRECISION_BITS,
+) -> np.ndarray:
+    """This party's cities x cells share matrix, rows in cohort order.
+
+    Every upload must be encoded at ``precision_bits`` (the program's,
+    :func:`programs_stats.input_precision`): a fixed-point vector in a counting round would
+    fail its one-hot check only by accident.
+    """
     query = select(ShareUpload).where(
         ShareUpload.round_id == round_id, ShareUpload.municipality.in_(cohort)
     )
@@ -176,8 +195,8 @@ def share_matrix(session: Session, round_id: str, cohort: Sequence[str], party: 
     rows = []
     for code in cohort:
         header, _ = sharing.decode_payload(uploads[code])
-        if header.precision_bits != PRECISION_BITS:
-            raise ConflictError(f"the upload of {code} is not at {PRECISION_BITS} bits")
+        if header.precision_bits != precision_bits:
+            raise ConflictError(f"the upload of {code} is not at {precision_bits} bits")
         rows.append(sharing.expand_share(uploads[code], context))
     if len({row.size for row in rows}) != 1:
         raise ConflictError("the cohort's uploads have different numbers of cells")
@@ -187,11 +206,12 @@ def share_matrix(session: Session, round_id: str, cohort: Sequence[str], party: 
 def prepare_round(session: Session, job: ComputeJob, party: int) -> np.ndarray:
     """Close the round for uploads and build the share matrix (commit before running)."""
     close_round(session, job.round_id, job.attempt)
-    return share_matrix(session, job.round_id, job.cohort, party)
+    precision = input_precision(job.program)
+    return share_matrix(session, job.round_id, job.cohort, party, precision)
 
 
 def party_command(job: ComputeJob, party: int, shares: Path, out: Path) -> list[str]:
-    """The one-shot party process of job: rank ``party`` of the checked sum."""
+    """The one-shot party process of job: rank ``party`` of the job's program."""
     return [
         sys.executable,
         "-m",

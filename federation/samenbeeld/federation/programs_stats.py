@@ -243,6 +243,11 @@ COUNT_PROGRAMS = {"histogram": histogram, "spike_count": spike_count}
 """Party-side functions by program name, for ``party_main``."""
 
 
+def input_precision(program: str) -> int:
+    """Fractional bits of a program's input shares: 0 (integers) for the counts, else 16."""
+    return 0 if program in COUNT_PROGRAMS else crypten_compat.PRECISION_BITS
+
+
 def quartile_buckets(counts: np.ndarray) -> tuple[int, ...] | None:
     """Bucket index of each quartile from a released histogram (None if suppressed or empty).
 

@@ -18,7 +18,7 @@ from samenbeeld.api.db import get_session
 from samenbeeld.api.hub.keys import registry_keys
 from samenbeeld.federation import hub_compute, hub_rounds
 from samenbeeld.platform.keys import read_private_key
-from samenbeeld.platform.models.hub import Round
+from samenbeeld.platform.models.hub import ROUND_PROGRAMS, Round
 from samenbeeld.platform.settings import HubSettings
 from samenbeeld.platform.tokens import Signer
 
@@ -38,6 +38,11 @@ class RoundOpenSchema(ma.Schema):
     cells_per_indicator = ma.fields.Integer(
         load_default=1, validate=ma.validate.Range(1, hub_rounds.MAX_CELLS)
     )
+    program = ma.fields.String(
+        load_default="checked_sum",
+        validate=ma.validate.OneOf(ROUND_PROGRAMS),
+        metadata={"description": "sums per cell, one-hot bucket counts, or spike-flag counts"},
+    )
 
 
 class RoundSchema(ma.Schema):
@@ -47,6 +52,7 @@ class RoundSchema(ma.Schema):
     indicators = ma.fields.Function(lambda row: row.indicators.split(","))
     period_start = ma.fields.Date()
     cells_per_indicator = ma.fields.Integer()
+    program = ma.fields.String()
     state = ma.fields.String()
     attempt = ma.fields.Integer()
     failure = ma.fields.String(allow_none=True)
@@ -89,11 +95,12 @@ class Rounds(MethodView):
     @blp.arguments(RoundOpenSchema)
     @blp.response(201, RoundSchema)
     def post(self, body: dict[str, Any]) -> Round:
-        """Open a round for a list of indicators and a period."""
+        """Open a round of a program for a list of indicators and a period."""
         period: dt.date = body["period_start"]
         return hub_rounds.open_round(
-            get_session(), body["id"], body["indicators"], period, body["cells_per_indicator"]
-        )
+            get_session(), body["id"], body["indicators"], period,
+            body["cells_per_indicator"], body["program"],
+        )  # fmt: skip
 
 
 @blp.route("/<round_id>")

@@ -45,7 +45,9 @@ class ComputeRequestSchema(ma.Schema):
         metadata={"description": "municipality codes, in the order of the matrix rows"},
     )
     program = ma.fields.String(required=True, validate=ma.validate.OneOf(party_service.PROGRAMS))
-    params = ma.fields.Dict(required=True, metadata={"description": "CheckedSumParams"})
+    params = ma.fields.Dict(
+        required=True, metadata={"description": "CheckedSumParams, or CountParams when counting"}
+    )
     master_addr = ma.fields.String(
         load_default="127.0.0.1", validate=ma.validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9.:-]{0,252}$")
     )
@@ -100,11 +102,15 @@ class Compute(MethodView):
         description="The MPC failed or timed out, or the hub refused the report.",
     )
     def post(self, args: dict[str, Any], round_id: str) -> dict[str, str]:
-        """Close the round, run the checked sum with the other parties, report it to the hub."""
+        """Close the round, run its program with the other parties, report it to the hub."""
         settings = current_settings(PartySettings)
-        params = party_service.parse_params(args.pop("program"), args.pop("params"))
+        program = args.pop("program")
+        params = party_service.parse_params(program, args.pop("params"))
         job = party_service.ComputeJob(
-            round_id=round_id, params=params, **{**args, "cohort": tuple(args["cohort"])}
+            round_id=round_id,
+            params=params,
+            program=program,
+            **{**args, "cohort": tuple(args["cohort"])},
         )
         session = get_session()
         matrix = party_service.prepare_round(session, job, settings.index)
