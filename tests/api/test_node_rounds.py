@@ -332,3 +332,80 @@ def test_bad_contribute_requests_are_refused_without_sending(node):
                          json={"indicators": INDICATORS, "period_start": "2026-01-05"})  # fmt: skip
     assert response.status_code == 422
     assert node.parties.received == []
+
+
+def reconstruct(node: Node, round_id: str) -> tuple[np.ndarray, int]:
+    """The vector the three received shares add up to, and their precision bits."""
+    received = sorted(node.parties.received, key=index_of)
+    shares, precisions = [], set()
+    for party, request in enumerate(received):
+        header, _ = sharing.decode_payload(request.content)
+        precisions.add(header.precision_bits)
+        shares.append(sharing.expand_share(request.content, sharing.ShareContext(round_id, party)))
+    assert len(shares) == 3 and len(precisions) == 1
+    with np.errstate(over="ignore"):
+        return shares[0] + shares[1] + shares[2], precisions.pop()
+
+
+def contribute_as(node: Node, program: str, round_id: str, indicators=INDICATORS):
+    """POST contribute for a round of ``program``."""
+    body = {"indicators": indicators, "period_start": MONDAY.isoformat(), "program": program}
+    return node.call("post", f"/api/v1/rounds/{round_id}/contribute", "hub", json=body)
+
+
+def test_a_distribution_round_gets_one_hot_buckets_as_integers(node):
+    """HIC 791.9 per 10,000 is above the last edge (10): bucket 5 of 6; riot 600.7: bucket 4
+    of 5; no sentiment rows: the score 0 lies in bucket 2 of [-0.5, -0.2, 0.2, 0.5]."""
+    node.opt_in(*INDICATORS)
+    response = contribute_as(node, "histogram", "weekly-distribution-2026-01-05")
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["contributed"] is True
+    vector, precision = reconstruct(node, "weekly-distribution-2026-01-05")
+    assert precision == 0
+    expected = [0, 0, 0, 0, 0, 1] + [0, 0, 0, 0, 1] + [0, 0, 1, 0, 0]
+    assert vector.tolist() == expected
+
+
+def put_riot_history(url: str, weekly: int, weeks: int = 6) -> None:
+    """Online riots and the same HIC count in each of the weeks before MONDAY."""
+    with session_scope(url) as session:
+        for back in range(1, weeks + 1):
+            week = MONDAY - dt.timedelta(weeks=back)
+            for category, count, online in (("riot", weekly, True),
+                                             ("high_impact_crime", 7919, False)):  # fmt: skip
+                session.add(WeeklyCount(week_start=week, district_code="WK075801",
+                                        category=category, online_driven=online,
+                                        source_type="police", count=count))  # fmt: skip
+
+
+def test_a_spike_round_gets_the_nodes_own_spike_flags(node):
+    """Six quiet weeks of riots (2 a week), then 6007: a spike; HIC stays level: none."""
+    node.opt_in(*INDICATORS)
+    assert contribute_as(node, "spike_count", "weekly-spikes-a").get_json()["contributed"]
+    vector, _ = reconstruct(node, "weekly-spikes-a")
+    assert vector.tolist() == [0, 0, 0]  # no history yet: no spike
+    put_riot_history(node.url, weekly=2)
+    node.parties.received.clear()
+    assert contribute_as(node, "spike_count", "weekly-spikes-b").get_json()["contributed"]
+    vector, precision = reconstruct(node, "weekly-spikes-b")
+    assert (vector.tolist(), precision) == ([0, 1, 0], 0)
+
+
+def test_a_distribution_round_needs_indicators_with_buckets(node):
+    node.opt_in("undermining_weekly")
+    response = contribute_as(node, "histogram", "r-nobuckets", ["undermining_weekly"])
+    assert response.status_code == 422
+    assert contribute_as(node, "moments", "r-moments").status_code == 422
+    assert node.parties.received == []
+
+
+def test_without_population_a_node_has_no_bucket_and_sends_nothing(node):
+    with session_scope(node.url) as session:
+        session.get(District, "WK075801").population = 0
+    node.opt_in(*INDICATORS)
+    report = contribute_as(node, "histogram", "weekly-distribution-x").get_json()
+    assert (report["contributed"], report["reason"]) == (
+        False,
+        "no bucket: a rate needs the districts' population",
+    )
+    assert node.parties.received == []

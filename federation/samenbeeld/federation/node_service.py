@@ -1,7 +1,10 @@
 """A node's side of a round: opt-ins, its local vector, the share uploads and their audit log.
 
 The node contributes to a round only when it opted in to every indicator of the round.
-It then computes its vector locally (:func:`local_vector`), encodes and splits it
+It then computes its vector locally for the round's program (:func:`round_vector`): its
+values (``checked_sum``, fixed point), one one-hot segment per indicator marking its bucket
+(``histogram``), or one 0/1 spike flag per indicator (``spike_count``), the last two as
+integers (precision 0, as :mod:`programs_stats` checks them). It encodes and splits it
 (:mod:`samenbeeld.federation.sharing`) and PUTs payload i to compute party i with a fresh
 node token. Every attempt leaves one ``node_audit_log`` row per party: round, indicator
 names, party index, SHA-256 and size of the bytes sent, and the status code (NULL when the
@@ -35,10 +38,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from samenbeeld.federation import sharing
+from samenbeeld.federation.programs_stats import input_precision
 from samenbeeld.platform.catalog import Catalog, load_catalog
 from samenbeeld.platform.errors import InvalidInputError
-from samenbeeld.platform.indicators import compute_indicators
+from samenbeeld.platform.indicators import (
+    bucket_of,
+    compute_indicators,
+    spike_flag,
+    spike_history,
+)
 from samenbeeld.platform.keys import read_private_key
+from samenbeeld.platform.models.hub import ROUND_PROGRAMS
 from samenbeeld.platform.models.node import AuditEntry, OptIn
 from samenbeeld.platform.settings import NodeSettings, audience_for
 from samenbeeld.platform.tokens import Signer
@@ -49,6 +59,7 @@ OCTET_STREAM = "application/octet-stream"
 NOT_OPTED_IN = "not opted in"
 UPLOAD_FAILED = "upload failed"
 DATA_CHANGED = "data changed since an earlier accepted upload"
+NO_BUCKET = "no bucket: a rate needs the districts' population"
 KEPT = (201, 409)
 """Status codes after which a party holds this node's share of the round."""
 _SEED_LABEL = b"samenbeeld-round-seed-v1"
@@ -121,6 +132,65 @@ def local_vector(
     return np.array([values.get(code, 0.0) for code in indicators], dtype=np.float64)
 
 
+def local_buckets(
+    session: Session, catalog: Catalog, indicators: Sequence[str], period_start: dt.date
+) -> np.ndarray | None:
+    """One one-hot segment per indicator (its buckets + 1 cells) marking the node's bucket.
+
+    A period without data is bucketed as the value 0, as a sum round counts it; None when
+    a normalised indicator has no rate (no district population), so no bucket.
+    """
+    chosen = _check_indicators(catalog, indicators, period_start)
+    found = {
+        result.indicator: result
+        for result in compute_indicators(session, chosen)
+        if result.period_start == period_start
+    }
+    segments = []
+    for indicator in chosen.indicators:
+        if indicator.buckets is None:
+            raise InvalidInputError(f"indicator {indicator.code} has no buckets")
+        result = found.get(indicator.code)
+        bucket = result.bucket if result else bucket_of(indicator.buckets, 0.0)
+        if bucket is None:
+            return None
+        segment = np.zeros(len(indicator.buckets) + 1, dtype=np.int64)
+        segment[bucket] = 1
+        segments.append(segment)
+    return np.concatenate(segments)
+
+
+def local_spike_flags(
+    session: Session, catalog: Catalog, indicators: Sequence[str], period_start: dt.date
+) -> np.ndarray:
+    """One 0/1 flag per indicator: is the period a spike against the node's own history."""
+    chosen = _check_indicators(catalog, indicators, period_start)
+    results = compute_indicators(session, chosen)
+    current = {r.indicator: r.value for r in results if r.period_start == period_start}
+    flags = [
+        spike_flag(spike_history(results, indicator, period_start), current.get(code, 0.0))
+        for code, indicator in zip(indicators, chosen.indicators, strict=True)
+    ]
+    return np.array(flags, dtype=np.int64)
+
+
+def round_vector(
+    session: Session,
+    catalog: Catalog,
+    program: str,
+    indicators: Sequence[str],
+    period_start: dt.date,
+) -> np.ndarray | None:
+    """The node's vector for a round of ``program`` (None: it has no bucket to give)."""
+    if program == "histogram":
+        return local_buckets(session, catalog, indicators, period_start)
+    if program == "spike_count":
+        return local_spike_flags(session, catalog, indicators, period_start)
+    if program != "checked_sum":
+        raise InvalidInputError(f"program must be one of {', '.join(ROUND_PROGRAMS)}")
+    return local_vector(session, catalog, indicators, period_start)
+
+
 def _check_indicators(
     catalog: Catalog, indicators: Sequence[str], period_start: dt.date
 ) -> Catalog:
@@ -158,6 +228,7 @@ def contribute(
     indicators: Sequence[str],
     period_start: dt.date,
     *,
+    program: str = "checked_sum",
     catalog: Catalog | None = None,
 ) -> ContributionReport:
     """Upload this node's shares of a round to the three parties, auditing every attempt."""
@@ -165,8 +236,11 @@ def contribute(
         raise InvalidInputError("round_id must be 1 to 64 letters, digits, '.', '_' or '-'")
     if not set(indicators) <= set(opted_in(session)):
         return ContributionReport(round_id, False, NOT_OPTED_IN)
-    vector = local_vector(session, catalog or default_catalog(), indicators, period_start)
-    payloads = _payloads(settings, round_id, vector)
+    chosen = catalog or default_catalog()
+    vector = round_vector(session, chosen, program, indicators, period_start)
+    if vector is None:
+        return ContributionReport(round_id, False, NO_BUCKET)
+    payloads = _payloads(settings, round_id, vector, input_precision(program))
     if _conflicts_with_earlier(session, round_id, payloads[0]):
         return ContributionReport(round_id, False, DATA_CHANGED)
     uploads = tuple(
@@ -177,11 +251,14 @@ def contribute(
     return ContributionReport(round_id, done, None if done else UPLOAD_FAILED, uploads)
 
 
-def _payloads(settings: NodeSettings, round_id: str, vector: np.ndarray) -> list[bytes]:
-    """The three wire payloads of the vector's shares for the round."""
+def _payloads(
+    settings: NodeSettings, round_id: str, vector: np.ndarray, precision_bits: int
+) -> list[bytes]:
+    """The three wire payloads of the vector's shares for the round, at ``precision_bits``."""
     secret = read_private_key(settings.effective_key_file).private_bytes_raw()
-    ring = sharing.encode_vector(vector)
-    shares = sharing.split(ring, round_seeds(secret, round_id), round_id=round_id)
+    ring = sharing.encode_vector(vector, precision_bits)
+    seeds = round_seeds(secret, round_id)
+    shares = sharing.split(ring, seeds, round_id=round_id, precision_bits=precision_bits)
     return [sharing.encode_payload(shares, party) for party in range(sharing.PARTIES)]
 
 

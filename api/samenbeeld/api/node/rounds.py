@@ -21,6 +21,7 @@ from samenbeeld.api.db import get_session
 from samenbeeld.federation import node_service
 from samenbeeld.platform.catalog import CODE_PATTERN
 from samenbeeld.platform.keys import read_private_key
+from samenbeeld.platform.models.hub import ROUND_PROGRAMS
 from samenbeeld.platform.settings import NodeSettings
 from samenbeeld.platform.tokens import Signer
 
@@ -36,7 +37,7 @@ blp = Blueprint(
 
 
 class ContributeRequestSchema(ma.Schema):
-    """The round's indicators (catalog names, in vector order) and its period."""
+    """The round's indicators (catalog names, in vector order), its period and program."""
 
     indicators = ma.fields.List(
         ma.fields.String(validate=ma.validate.Regexp(CODE_PATTERN)),
@@ -44,6 +45,11 @@ class ContributeRequestSchema(ma.Schema):
         validate=ma.validate.Length(min=1, max=MAX_INDICATORS),
     )
     period_start = ma.fields.Date(required=True, metadata={"example": "2026-01-05"})
+    program = ma.fields.String(
+        load_default="checked_sum",
+        validate=ma.validate.OneOf(ROUND_PROGRAMS),
+        metadata={"description": "values, one-hot buckets, or 0/1 spike flags"},
+    )
 
 
 class PartyUploadSchema(ma.Schema):
@@ -102,4 +108,5 @@ class Contribute(MethodView):
             round_id,
             body["indicators"],
             body["period_start"],
+            program=body["program"],
         )
