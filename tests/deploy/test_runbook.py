@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import click
 import helm_python as helm
+import kubernetes_validate
 import pytest
 import yaml
 from helm_render import HELM, KUBE_VERSION, ROLES, ROOT, Case, render, values_for
@@ -97,12 +98,14 @@ def test_the_runbook_installs_every_role_and_airflow() -> None:
 
 
 @pytest.mark.parametrize("command", OURS, ids=[c.line[:90] for c in OURS])
-def test_every_runbook_command_renders_and_lints(command: HelmCommand) -> None:
+def test_every_runbook_command_renders_lints_and_validates(command: HelmCommand) -> None:
     for name in command.values_files:
         assert (ROOT / name).is_file(), name
     case = as_case(command)
     objects = render(case)
     assert {"Deployment", "NetworkPolicy"} <= {obj["kind"] for obj in objects}
+    for obj in objects:
+        kubernetes_validate.validate(obj, KUBE_VERSION, strict=True)
     if command.release:
         assert all(obj["metadata"]["name"].startswith(command.release) for obj in objects)
     report = helm.lint(
