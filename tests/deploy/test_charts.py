@@ -21,6 +21,9 @@ from helm_render import (
     values_for,
 )
 
+from samenbeeld.federation.hub_compute import rendezvous
+from samenbeeld.platform.settings import HubSettings
+
 WARNING = 2  # helm lint severities: 1 info, 2 warning, 3 error
 
 
@@ -156,6 +159,16 @@ def test_the_hub_runs_the_dealer_on_the_mpc_ports() -> None:
     peers = values["mpc"]["peers"]
     assert [ports([r]) for r in policy["ingress"] if r["from"] == peers] == [MPC]
     assert [ports([r]) for r in policy["egress"] if r["to"] == peers] == [MPC]
+
+
+def test_the_hub_names_party_0_as_the_mpc_rendezvous() -> None:
+    case = Case("hub", values_files=("helm/hub/values-production.example.yaml",))
+    values = effective_values(case)
+    data = of_kind(render(case), "ConfigMap")[0]["data"]
+    assert data["SAMENBEELD_MPC_MASTER_ADDR"] == values["hub"]["mpcMasterAddr"]
+    assert data["SAMENBEELD_MPC_MASTER_PORT"] == str(values["mpc"]["port"])
+    settings = HubSettings.load(environ=data)
+    assert rendezvous(settings) == (values["hub"]["mpcMasterAddr"], values["mpc"]["port"])
 
 
 @pytest.mark.parametrize("role", ["party", "hub"])

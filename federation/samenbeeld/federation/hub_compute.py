@@ -44,7 +44,6 @@ from samenbeeld.platform.models.hub import Round
 from samenbeeld.platform.settings import HubSettings, audience_for
 from samenbeeld.platform.tokens import Signer
 
-MPC_HOST = "127.0.0.1"
 STALE_MARGIN_S = 60.0
 """An attempt still ``computing`` this long after its timeout was interrupted."""
 
@@ -88,11 +87,19 @@ def program_params(row: Round, settings: HubSettings, max_value: float | None) -
     return CountParams(settings.min_contributors)
 
 
-def _dealer(port: int, timeout: float, workdir: Path) -> Any:
+def rendezvous(settings: HubSettings) -> tuple[str, int]:
+    """Where the session's members meet: the configured address and port (party 0 on the
+    parties' private network), or, by default, a free port on this host (all on one host)."""
+    if settings.mpc_master_port:
+        return settings.mpc_master_addr, settings.mpc_master_port
+    return settings.mpc_master_addr, find_free_port(settings.mpc_master_addr)
+
+
+def _dealer(host: str, port: int, timeout: float, workdir: Path) -> Any:
     """Start the triple dealer for one session (rank 3 of the parties' rendezvous)."""
     command = [
         sys.executable, "-m", "samenbeeld.federation.dealer",
-        "--world-size", "3", "--master-addr", MPC_HOST,
+        "--world-size", "3", "--master-addr", host,
         "--master-port", str(port), "--timeout", str(timeout),
     ]  # fmt: skip
     return start_member(3, "triple dealer", command, workdir, "dealer")
@@ -150,14 +157,14 @@ def compute_round(
             return hub_rounds.get_round(session, round_id)
     with sessions.begin() as session:
         attempt = hub_rounds.start_attempt(session, round_id, cohort).attempt
-    port = find_free_port()
+    host, port = rendezvous(settings)
     body = {
         "attempt": attempt, "cohort": cohort, "program": program,
-        "params": vars(params), "master_addr": MPC_HOST, "master_port": port,
+        "params": vars(params), "master_addr": host, "master_port": port,
         "timeout": timeout,
     }  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="samenbeeld-dealer-") as folder:
-        dealer = _dealer(port, timeout, Path(folder))
+        dealer = _dealer(host, port, timeout, Path(folder))
         try:
             with ThreadPoolExecutor(max_workers=3) as pool:
                 asks = [

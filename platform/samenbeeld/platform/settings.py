@@ -148,7 +148,6 @@ class PartySettings(BaseSettings):
 
     role: ClassVar[str] = "party"
     index: int = 0
-    mpc_port: int = 29500
     hub_url: str = "http://127.0.0.1:8700"
 
     @property
@@ -176,6 +175,11 @@ class HubSettings(BaseSettings):
     dominance_threshold: float = 0.6
     party_urls: str = "http://127.0.0.1:8701,http://127.0.0.1:8702,http://127.0.0.1:8703"
     """The three compute parties' URLs, comma-separated, in index order."""
+    mpc_master_addr: str = "127.0.0.1"
+    """Where an MPC session's members (three parties, the hub's dealer) meet: party 0's
+    address on the parties' private network; the default serves a single host."""
+    mpc_master_port: int = 0
+    """The rendezvous port at mpc_master_addr; 0 picks a free port on this host."""
 
     @property
     def parties(self) -> tuple[str, ...]:
@@ -184,6 +188,8 @@ class HubSettings(BaseSettings):
 
     def validate(self) -> None:
         """Disclosure-control defaults must be sane."""
+        if not 0 <= self.mpc_master_port <= 65535:
+            raise ConfigurationError("hub setting 'mpc_master_port' must be 0 to 65535")
         if self.min_contributors < 2:
             raise ConfigurationError("hub setting 'min_contributors' must be at least 2")
         if not 0.0 < self.dominance_threshold <= 1.0:
