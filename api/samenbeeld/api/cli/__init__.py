@@ -1,4 +1,5 @@
-"""The `samenbeeld` command line: one click group per area (db, node, party, hub, demo, airflow)."""
+"""The `samenbeeld` command line: one click group per area (db, node, party, hub, keys, token,
+demo, airflow)."""
 
 from __future__ import annotations
 
