@@ -38,6 +38,7 @@ def test_year_over_year_against_52_weeks_or_12_months_earlier():
     assert trends.yoy_changes([monday, later], [0.0, 15.0], "week") == [None, None]
     months = [dt.date(2023, 3, 1), dt.date(2024, 2, 1), dt.date(2024, 3, 1)]
     assert trends.yoy_changes(months, [8.0, 1.0, 6.0], "month") == [None, None, -0.25]
+    assert trends.yoy_changes([dt.date(1, 1, 1)], [1.0], "month") == [None]
 
 
 def test_anomaly_is_a_hampel_outlier_against_the_previous_eight_released_values():

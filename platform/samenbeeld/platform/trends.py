@@ -150,7 +150,10 @@ def yoy_changes(
     by_period = dict(zip(periods, values, strict=True))
     changes: list[float | None] = []
     for start, value in zip(periods, values, strict=True):
-        earlier = by_period.get(year_earlier(start, period))
+        try:
+            earlier = by_period.get(year_earlier(start, period))
+        except (ValueError, OverflowError):  # the first year of the calendar
+            earlier = None
         if value is None or earlier is None or earlier == 0:
             changes.append(None)
         else:
