@@ -10,13 +10,14 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from samenbeeld.platform.models.base import HubBase
 from samenbeeld.platform.models.mixins import SeenTokenMixin
@@ -148,3 +149,79 @@ class SeenToken(SeenTokenMixin, HubBase):
     """A service token id this hub has accepted (replay protection)."""
 
     __tablename__ = "hub_seen_token"
+
+
+TEMPLATE_STATES = ("draft", "in_review", "published", "deprecated")
+"""The workflow states of a template version (samenbeeld.platform.templates)."""
+TEMPLATE_AUTHOR_ROLES = ("municipality", "vng", "national_partner", "admin")
+
+
+def _one_of(column: str, codes: tuple[str, ...]) -> str:
+    """SQL for 'column is one of codes'."""
+    return f"{column} IN ({', '.join(repr(c) for c in codes)})"
+
+
+class Template(HubBase):
+    """A pilot template (sjabloon): who owns it and what it was forked from.
+
+    ``owner_municipality`` is the CBS code of the municipality that proposed or forked it;
+    NULL means the curators (VNG) own it, as they own the built-in templates.
+    """
+
+    __tablename__ = "template"
+    __table_args__ = (
+        CheckConstraint(
+            "(forked_from_slug IS NULL) = (forked_from_version IS NULL)", name="forked_from"
+        ),
+    )
+
+    slug: Mapped[str] = mapped_column(String(48), primary_key=True)
+    owner_municipality: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    forked_from_slug: Mapped[str | None] = mapped_column(String(48), nullable=True)
+    forked_from_version: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TemplateVersion(HubBase):
+    """One version of a template; rows are never deleted, published ones never change."""
+
+    __tablename__ = "template_version"
+    __table_args__ = (
+        CheckConstraint(_one_of("state", TEMPLATE_STATES), name="state"),
+        CheckConstraint(_one_of("author_role", TEMPLATE_AUTHOR_ROLES), name="author_role"),
+    )
+
+    template_slug: Mapped[str] = mapped_column(ForeignKey("template.slug"), primary_key=True)
+    version: Mapped[str] = mapped_column(String(16), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))
+    document: Mapped[str] = mapped_column(Text)
+    """The validated document as JSON (samenbeeld.platform.templates.TemplateDocumentSchema)."""
+    indicators: Mapped[str] = mapped_column(String(2000))
+    """The document's catalog codes, comma-separated (what adoption opts a node in to)."""
+    author_role: Mapped[str] = mapped_column(String(16))
+    author_municipality: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    published_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    deprecated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    template: Mapped[Template] = relationship(lazy="joined")
+
+
+class TemplateAdoption(HubBase):
+    """That a municipality adopted a template version on its node (visible to all members)."""
+
+    __tablename__ = "template_adoption"
+    __table_args__ = (
+        UniqueConstraint("municipality", "template_slug", "version"),
+        ForeignKeyConstraint(
+            ["template_slug", "version"],
+            ["template_version.template_slug", "template_version.version"],
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    municipality: Mapped[str] = mapped_column(ForeignKey("member.code"))
+    template_slug: Mapped[str] = mapped_column(String(48), index=True)
+    version: Mapped[str] = mapped_column(String(16))
+    adopted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
