@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_smorest import Api
 
 from samenbeeld.api import dashboard
-from samenbeeld.api.node import audit, opt_ins, position, rounds
+from samenbeeld.api.node import audit, opt_ins, position, rounds, templates
 
 
 def register(api: Api) -> None:
@@ -14,4 +14,5 @@ def register(api: Api) -> None:
     api.register_blueprint(rounds.blp)
     api.register_blueprint(audit.blp)
     api.register_blueprint(position.blp)
+    api.register_blueprint(templates.blp)
     dashboard.register(api)

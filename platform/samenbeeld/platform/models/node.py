@@ -184,3 +184,27 @@ class AuditEntry(NodeBase):
     byte_count: Mapped[int] = mapped_column(Integer)
     status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     sent_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+SLUG_CHARACTERS = "abcdefghijklmnopqrstuvwxyz0123456789-"
+"""The characters of a template slug (templates.SLUG_PATTERN)."""
+VERSION_CHARACTERS = "0123456789."
+
+
+class TemplateAdoption(NodeBase):
+    """A pilot template version this node's municipality adopted, and the indicators it enabled.
+
+    Codes only: the template's slug, its semantic version and catalog indicator names.
+    """
+
+    __tablename__ = "node_template_adoption"
+    __table_args__ = (
+        CheckConstraint(_only("template", SLUG_CHARACTERS), name="template"),
+        CheckConstraint(_only("version", VERSION_CHARACTERS), name="version"),
+        CheckConstraint(_only("indicators", NAME_CHARACTERS + ","), name="indicators"),
+    )
+
+    template: Mapped[str] = mapped_column(String(48), primary_key=True)
+    version: Mapped[str] = mapped_column(String(16), primary_key=True)
+    indicators: Mapped[str] = mapped_column(String(2000))
+    adopted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
