@@ -342,12 +342,12 @@ def test_spike_flag_needs_four_periods_of_history():
     assert spike_flag([0.0, 0.0, 0.0, 0.0], 50.0) == 1
 
 
-def test_spike_flag_is_above_mean_plus_two_standard_deviations():
-    history = [10.0, 12.0, 8.0, 10.0, 12.0, 8.0, 10.0, 10.0]  # mean 10, population sd sqrt(2)
-    threshold = 10.0 + 2 * 2**0.5
+def test_spike_flag_is_above_mean_plus_three_sample_standard_deviations():
+    history = [10.0, 12.0, 8.0, 10.0, 12.0, 8.0, 10.0, 10.0]  # mean 10, sample sd sqrt(16/7)
+    threshold = 10.0 + 3 * (16 / 7) ** 0.5
     assert spike_flag(history, threshold + 0.01) == 1
     assert spike_flag(history, threshold) == 0
-    assert spike_flag(history, 12.0) == 0
+    assert spike_flag(history, 10.0 + 2 * (16 / 7) ** 0.5 + 0.01) == 0  # 2 sd is not enough
 
 
 def test_spike_flag_needs_an_absolute_minimum():

@@ -61,7 +61,11 @@ SPIKE_WINDOW = 8
 """How many periods before the current one form a spike's baseline."""
 SPIKE_MIN_HISTORY = 4
 """With fewer periods of history there is no baseline, and so no spike."""
-SPIKE_SIGMAS = 2.0
+SPIKE_SIGMAS = 3.0
+"""Three, not two, standard deviations: with a baseline of 8 periods, 2 sd flags about one
+quiet city-week in twenty, i.e. several false alarms a week across a dozen cities and ten
+IVP indicators (seen in the synthetic federation); 3 sd keeps quiet weeks quiet, while an
+online-driven wave (many times its baseline) still stands out."""
 SPIKE_MIN_VALUE = 3.0
 """A spike needs at least this value (e.g. three incidents): in a quiet series whose
 baseline is all zeros, one or two incidents are noise, not an early warning."""
@@ -261,16 +265,17 @@ def spike_flag(history: Sequence[float], value: float) -> int:
     """1 when ``value`` is a spike against the periods before it, else 0.
 
     ``history`` holds the values of the previous periods, oldest first; the baseline is its
-    last :data:`SPIKE_WINDOW` (8) values. A spike is ``value > mean + 2 sd`` of the baseline
-    (population standard deviation) and ``value >= SPIKE_MIN_VALUE``. With fewer than
-    :data:`SPIKE_MIN_HISTORY` (4) periods of history the flag is 0. On a node the value is
-    the indicator's own value (a count, not the rate: the population is the same in every
-    period, so the test is the same on either, and the minimum reads as a count).
+    last :data:`SPIKE_WINDOW` (8) values. A spike is ``value > mean + 3 sd`` of the baseline
+    (sample standard deviation, :data:`SPIKE_SIGMAS`) and ``value >= SPIKE_MIN_VALUE`` (3).
+    With fewer than :data:`SPIKE_MIN_HISTORY` (4) periods of history the flag is 0. On a
+    node the value is the indicator's own value (a count, not the rate: the population is
+    the same in every period, so the test is the same on either, and the minimum reads as
+    a count).
     """
     baseline = [float(figure) for figure in history][-SPIKE_WINDOW:]
     if len(baseline) < SPIKE_MIN_HISTORY:
         return 0
-    threshold = statistics.fmean(baseline) + SPIKE_SIGMAS * statistics.pstdev(baseline)
+    threshold = statistics.fmean(baseline) + SPIKE_SIGMAS * statistics.stdev(baseline)
     return int(value >= SPIKE_MIN_VALUE and value > threshold)
 
 

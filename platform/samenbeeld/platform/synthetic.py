@@ -96,17 +96,21 @@ def holiday_weeks(starts: list[dt.date], days: list[dt.date]) -> list[int]:
 
 
 def plan_wave(rng: np.random.Generator, codes: list[str], weeks: int) -> list[tuple[str, int]]:
-    """(code, start week index) of the cities the wave reaches, in the order it spreads."""
+    """(code, start week index) of the cities the wave reaches, in the order it spreads.
+
+    An online call travels fast: the wave starts in the second-to-last week and reaches
+    each next city in the same week or the week after, so it is running in every reached
+    city in the last week (ANCHOR_WEEK), which is what an early-warning panel must catch.
+    The period ends inside the wave: its later weeks are cut off.
+    """
     if not codes or weeks < len(WAVE_PROFILE) + 1:
         return []
     reach = min(len(codes), max(2, len(codes) // 3))
     order = rng.permutation(len(codes))[:reach]
-    lags = rng.integers(1, 3, size=reach)
+    lags = rng.integers(0, 2, size=reach)
     lags[0] = 0
-    first = int(rng.integers(weeks // 4, max(weeks // 4 + 1, weeks // 2)))
-    starts = first + np.cumsum(lags)
-    plan = [(codes[i], int(s)) for i, s in zip(order, starts, strict=True)]
-    return [(code, s) for code, s in plan if s + len(WAVE_PROFILE) <= weeks]
+    starts = np.minimum(weeks - 2 + np.cumsum(lags), weeks - 1)
+    return [(codes[i], int(s)) for i, s in zip(order, starts, strict=True)]
 
 
 def make_districts(rng: np.random.Generator, city: Municipality) -> list[tuple[str, int]]:
@@ -163,9 +167,12 @@ def _means(
 
 
 def _add_wave(means: np.ndarray, districts: list[tuple[str, int]], start: int) -> None:
-    """Add the online-driven wave, starting in week ``start``, to the means in place."""
+    """Add the online-driven wave, starting in week ``start``, to the means in place.
+
+    Weeks of the wave after the period's last week are cut off.
+    """
     population = np.array([p for _, p in districts], dtype=float) / PER
-    for offset, extra in enumerate(WAVE_PROFILE):
+    for offset, extra in enumerate(WAVE_PROFILE[: means.shape[0] - start]):
         for category in WAVE_CATEGORIES:
             c = v.CATEGORIES.index(category)
             means[start + offset, :, c, 1, :] += extra * population[:, None] * SOURCE_MIX[1]

@@ -4,6 +4,9 @@ For the weekly ``count_sum`` indicators without a source filter, truth.json hold
 city counted (per week, category and online flag), so the expected release of a round can be
 computed here without touching a node database or the MPC: each city's value, the sum over a
 cohort, and the disclosure rules (minimum contributors, dominance) applied in plaintext.
+The same holds for the counting rounds: how many cities fall in each catalog bucket (their
+rate per 10,000 from the city's population, as a node computes it) and how many cities'
+own week is a spike against their previous weeks (:func:`indicators.spike_flag`).
 """
 
 from __future__ import annotations
@@ -16,6 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from samenbeeld.platform.catalog import Indicator
+from samenbeeld.platform.indicators import (
+    SPIKE_WINDOW,
+    bucket_of,
+    figure_of,
+    previous_periods,
+    spike_flag,
+)
 
 
 @dataclass(frozen=True)
@@ -24,8 +34,11 @@ class ExpectedCell:
 
     indicator: str
     total: float
+    """The sum, or the number of cities (bucket and spike cells)."""
     reason: str
     """"" when released, else "min_contributors" or "dominance"."""
+    cell: str = "total"
+    """"total", "bucket:<i>" or "spikes", as the hub labels released cells."""
 
 
 def load_truth(path: Path) -> dict[str, Any]:
@@ -55,6 +68,26 @@ def city_value(truth: Mapping[str, Any], code: str, indicator: Indicator, week: 
     return float(sum(counts[category][flag] for category in categories for flag in chosen))
 
 
+def city_bucket(
+    truth: Mapping[str, Any], code: str, indicator: Indicator, week: dt.date
+) -> int | None:
+    """One city's histogram bucket of the indicator in the week (None without buckets)."""
+    city = next(c for c in truth["cities"] if c["code"] == code)
+    figure = figure_of(indicator, city_value(truth, code, indicator, week), city["population"])
+    return bucket_of(indicator.buckets, figure)
+
+
+def city_spike(truth: Mapping[str, Any], code: str, indicator: Indicator, week: dt.date) -> int:
+    """One city's spike flag of the indicator in the week, against its weeks before it."""
+    first = dt.date.fromisoformat(truth["week_starts"][0])
+    history = [
+        city_value(truth, code, indicator, before)
+        for before in previous_periods(week, "week", SPIKE_WINDOW)
+        if before >= first
+    ]
+    return spike_flag(history, city_value(truth, code, indicator, week))
+
+
 def expected_cells(
     truth: Mapping[str, Any],
     codes: Sequence[str],
@@ -62,8 +95,16 @@ def expected_cells(
     week: dt.date,
     min_contributors: int,
     dominance: float,
+    program: str = "checked_sum",
 ) -> list[ExpectedCell]:
-    """The release the rules demand for ``codes`` (all valid) in cell order."""
+    """The release the rules demand for ``codes`` (all valid) in cell order.
+
+    ``program`` ``histogram`` gives one count per bucket of each indicator that has buckets,
+    ``spike_count`` one count of spiking cities per indicator; both are suppressed only
+    below ``min_contributors`` (no dominance rule on counts of cities).
+    """
+    if program in ("histogram", "spike_count"):
+        return _expected_counts(truth, codes, indicators, week, min_contributors, program)
     cells = []
     for indicator in indicators:
         values = [city_value(truth, code, indicator, week) for code in codes]
@@ -75,4 +116,29 @@ def expected_cells(
         else:
             reason = ""
         cells.append(ExpectedCell(indicator.code, total, reason))
+    return cells
+
+
+def _expected_counts(
+    truth: Mapping[str, Any],
+    codes: Sequence[str],
+    indicators: Sequence[Indicator],
+    week: dt.date,
+    min_contributors: int,
+    program: str,
+) -> list[ExpectedCell]:
+    """Counts of cities per bucket, or of cities flagging a spike, per indicator."""
+    reason = "min_contributors" if len(codes) < min_contributors else ""
+    cells = []
+    for indicator in indicators:
+        if program == "spike_count":
+            spikes = sum(city_spike(truth, code, indicator, week) for code in codes)
+            cells.append(ExpectedCell(indicator.code, float(spikes), reason, "spikes"))
+            continue
+        if indicator.buckets is None:
+            continue
+        found = [city_bucket(truth, code, indicator, week) for code in codes]
+        for index in range(len(indicator.buckets) + 1):
+            count = float(found.count(index))
+            cells.append(ExpectedCell(indicator.code, count, reason, f"bucket:{index}"))
     return cells
