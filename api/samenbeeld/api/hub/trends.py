@@ -16,6 +16,7 @@ per (indicator, data version) in the app, rendered bodies per ETag.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import functools
 import hashlib
 import io
@@ -272,11 +273,9 @@ def cache() -> TrendCache:
     return found
 
 
-def data_version(code: str, cells: ColumnElement[bool]) -> str:
+def data_version(where: ColumnElement[bool]) -> str:
     """Number of matching release rows and their highest id: changes with every release."""
-    query = select(func.count(Release.id), func.max(Release.id)).where(
-        Release.indicator == code, cells
-    )
+    query = select(func.count(Release.id), func.max(Release.id)).where(where)
     count, highest = get_session().execute(query).one()
     return f"{count}-{highest or 0}"
 
@@ -291,9 +290,9 @@ CELL_COLUMNS = (
 )
 
 
-def load_cells(code: str, cells: ColumnElement[bool]) -> tuple[str, list[trends.Cell]]:
+def load_cells(where: ColumnElement[bool]) -> tuple[str, list[trends.Cell]]:
     """The data version and the servable latest cells (guards applied), in period order."""
-    query = select(Release.id, *CELL_COLUMNS).where(Release.indicator == code, cells)
+    query = select(Release.id, *CELL_COLUMNS).where(where)
     rows = get_session().execute(query).all()
     version = f"{len(rows)}-{max((r.id for r in rows), default=0)}"
     minimum = current_settings(HubSettings).min_contributors
@@ -328,34 +327,45 @@ def finish(body: Body | Response, etag: str) -> Response:
 
 
 def serve(
-    indicator: Indicator,
-    cells: ColumnElement[bool],
-    variant: tuple[str, ...],
+    scope: tuple[str, ...],
+    where: ColumnElement[bool],
     query: tuple[str, ...],
-    compute: Callable[[list[trends.Cell]], Any],
+    compute: Callable[[], tuple[str, Any]],
     render: Callable[[Any], Body],
 ) -> Response:
-    """304, or the rendered answer to query: results cached per data version and variant.
+    """304, or the rendered answer to query: results cached per scope and data version.
 
-    One indexed query finds the data version; the computed result (per indicator, version
-    and variant) and the rendered body (per ETag) come from the cache when they can.
+    One indexed query finds the version of the rows ``where`` selects; the computed result
+    (per scope and version) and the rendered body (per ETag) come from the cache when they
+    can. ``compute`` returns the version it saw with its result.
     """
-    version = data_version(indicator.code, cells)
-    etag = etag_of(indicator.code, version, variant, query)
+    version = data_version(where)
+    etag = etag_of(scope, version, query)
     if (hit := not_modified(etag)) is not None:
         return hit
     body: Body | None = cache().get(("body", etag))
     if body is None:
-        key = ("result", indicator.code, version, *variant)
+        key = ("result", *scope, version)
         result = cache().get(key)
         if result is None:
-            actual, loaded = load_cells(indicator.code, cells)
-            result = compute(loaded)
+            actual, result = compute()
             if actual != version:  # a release landed in between: answer it, cache nothing
-                return finish(render(result), etag_of(indicator.code, actual, variant, query))
+                return finish(render(result), etag_of(scope, actual, query))
             cache().put(key, result)
         body = cache().put(("body", etag), render(result))
     return finish(body, etag)
+
+
+def computed(
+    where: ColumnElement[bool], compute: Callable[[list[trends.Cell]], Any]
+) -> Callable[[], tuple[str, Any]]:
+    """A ``serve`` computation over the servable latest cells that ``where`` selects."""
+
+    def run() -> tuple[str, Any]:
+        version, cells = load_cells(where)
+        return version, compute(cells)
+
+    return run
 
 
 def as_json(schema: ma.Schema, data: Any, headers: dict[str, str] | None = None) -> Body:
@@ -433,13 +443,12 @@ class Series(MethodView):
         """
         indicator = indicator_of(code)
         window = args["window"]
-        query = tuple(str(args[k]) for k in ("start", "end", "page", "page_size", "format"))
+        where = (Release.indicator == code) & TOTALS
         return serve(
-            indicator,
-            TOTALS,
-            ("series", str(window)),
-            query,
-            lambda cells: trends.series_points(cells, indicator.period, window),
+            ("series", code, str(window)),
+            where,
+            tuple(str(args[k]) for k in ("start", "end", "page", "page_size", "format")),
+            computed(where, lambda cells: trends.series_points(cells, indicator.period, window)),
             lambda points: render_series(indicator, points, args),
         )
 
@@ -485,12 +494,12 @@ class Distribution(MethodView):
         assert indicator.buckets is not None
         bounds = trends.bucket_bounds(indicator.buckets, *trends.figure_range(indicator))
         minimum = current_settings(HubSettings).min_contributors
+        where = (Release.indicator == code) & BUCKETS
         return serve(
-            indicator,
-            BUCKETS,
-            ("distribution",),
+            ("distribution", code),
+            where,
             tuple(str(args[k]) for k in ("start", "end", "format")),
-            lambda cells: trends.distributions(cells, bounds, minimum),
+            computed(where, lambda cells: trends.distributions(cells, bounds, minimum)),
             lambda periods: render_distribution(indicator, periods, args),
         )
 
@@ -542,15 +551,23 @@ class EarlyWarnings(MethodView):
     @documented
     def get(self, args: dict[str, Any]) -> Response:
         """Indicators where at least k cities flag a spike in the period: counts, never names."""
-        body = as_json(EarlyWarningsSchema(), early_warnings(**args))
-        etag = etag_of("early-warnings", hashlib.sha256(body[0]).hexdigest())
-        return not_modified(etag) or finish(body, etag)
+        codes = [i.code for i in catalog().indicators if i.period == args["period"]]
+        where = Release.indicator.in_(codes) & SPIKES
+        scope = ("early-warnings", *(str(args[k]) for k in ("period", "period_start", "k")))
+        return serve(
+            scope,
+            where,
+            (),
+            lambda: (data_version(where), early_warnings(where, **args)),
+            lambda found: as_json(EarlyWarningsSchema(), found),
+        )
 
 
-def early_warnings(period_start: Any, k: int, period: str) -> dict[str, Any]:
+def early_warnings(
+    spikes: ColumnElement[bool], period_start: dt.date | None, k: int, period: str
+) -> dict[str, Any]:
     """The released spike counts of the period (default: the latest) that reach k."""
     indicators = {i.code: i for i in catalog().indicators if i.period == period}
-    spikes = Release.indicator.in_(list(indicators)) & SPIKES
     session = get_session()
     if period_start is None:
         period_start = session.scalar(select(func.max(Release.period_start)).where(spikes))
