@@ -104,6 +104,7 @@ class Position(MethodView):
     @own_users_only
     @blp.arguments(PositionQueryArgsSchema, location="query")
     @blp.response(200, PositionSchema)
+    @blp.alt_response(401, schema=ProblemSchema, content_type=PROBLEM_JSON)
     @blp.alt_response(403, schema=ProblemSchema, content_type=PROBLEM_JSON)
     @blp.alt_response(404, schema=ProblemSchema, content_type=PROBLEM_JSON)
     @blp.alt_response(502, schema=ProblemSchema, content_type=PROBLEM_JSON)
