@@ -233,3 +233,15 @@ def test_token_create_refuses_a_municipality_token_without_a_code(tmp_path, hub_
     result = CliRunner().invoke(main, ["token", "create", "--role", "municipality"], env=env)
     assert result.exit_code == 2
     assert "municipality" in result.output
+
+
+def test_a_retired_hub_key_stops_working_within_a_minute(hub_key):
+    public = hub_key.public_key()
+    current = {keys.key_id(public): public}
+    verifier = UserTokenVerifier(lambda: current)
+    token = hub_token(hub_key, subject="p", role="national_partner")
+    assert verifier.verify(token, now=NOW).role == "national_partner"
+    current.clear()  # the hub's key is retired
+    assert verifier.verify(token, now=NOW + dt.timedelta(seconds=30)).subject == "p"
+    with pytest.raises(AuthenticationError, match="unknown key"):
+        verifier.verify(token, now=NOW + dt.timedelta(seconds=61))

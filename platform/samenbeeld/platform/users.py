@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -48,6 +49,9 @@ OIDC_ALGORITHMS = ("RS256", "ES256", "PS256", "EdDSA")
 DEFAULT_TTL_SECONDS = 8 * 3600
 MAX_TTL_SECONDS = 30 * 24 * 3600
 LEEWAY_SECONDS = 30
+RECHECK_SECONDS = 60
+"""How long a verified token is trusted without checking its signature again."""
+VERIFIED_TOKENS = 10_000
 MAX_SUBJECT = 128
 
 
@@ -162,19 +166,40 @@ class UserTokenVerifier:
         self._hub_keys = hub_keys
         self._oidc = oidc
         self._jwk_client = jwk_client
+        self._lock = threading.Lock()
+        self._verified: dict[str, tuple[User, float, float]] = {}
+        """token -> (user, valid from, valid until), epoch seconds."""
         if oidc is not None and jwk_client is None:
             self._jwk_client = jwt.PyJWKClient(oidc.jwks_url, cache_keys=True, lifespan=300)
 
     def verify(self, token: str, *, now: dt.datetime | None = None) -> User:
-        """The user behind token; AuthenticationError says why it is refused."""
+        """The user behind token; AuthenticationError says why it is refused.
+
+        A verified token is remembered (the same browser session sends it with every
+        request) until it expires, for at most :data:`RECHECK_SECONDS`, so that a retired
+        signing key stops working within that time.
+        """
+        moment = (now or dt.datetime.now(dt.UTC)).timestamp()
+        with self._lock:
+            known = self._verified.get(token)
+        if known is not None and known[1] <= moment < known[2]:
+            return known[0]
         issuer = _unverified_issuer(token)
         if issuer == HUB_ISSUER:
-            return self._verify_hub(token, now)
-        if self._oidc is not None and issuer == self._oidc.issuer:
-            return self._verify_oidc(token, self._oidc, now)
-        raise AuthenticationError("token issuer is not trusted")
+            user, claims = self._verify_hub(token, now)
+        elif self._oidc is not None and issuer == self._oidc.issuer:
+            user, claims = self._verify_oidc(token, self._oidc, now)
+        else:
+            raise AuthenticationError("token issuer is not trusted")
+        valid_from = max(claims["iat"], claims.get("nbf", 0)) - LEEWAY_SECONDS
+        valid_until = min(claims["exp"] + LEEWAY_SECONDS, moment + RECHECK_SECONDS)
+        with self._lock:
+            if len(self._verified) >= VERIFIED_TOKENS:
+                self._verified.clear()
+            self._verified[token] = (user, valid_from, valid_until)
+        return user
 
-    def _verify_hub(self, token: str, now: dt.datetime | None) -> User:
+    def _verify_hub(self, token: str, now: dt.datetime | None) -> tuple[User, dict[str, Any]]:
         """A token the hub signed with one of its keys."""
         kid = jwt.get_unverified_header(token).get("kid")
         key = self._hub_keys().get(kid) if isinstance(kid, str) else None
@@ -183,9 +208,11 @@ class UserTokenVerifier:
         claims = _decode(token, key, (HUB_ALGORITHM,), HUB_ISSUER, USER_AUDIENCE, now)
         if claims["exp"] - claims["iat"] > MAX_TTL_SECONDS:
             raise AuthenticationError("token lifetime is too long")
-        return _user(claims, "role", "municipality", HUB_ISSUER)
+        return _user(claims, "role", "municipality", HUB_ISSUER), claims
 
-    def _verify_oidc(self, token: str, oidc: OidcConfig, now: dt.datetime | None) -> User:
+    def _verify_oidc(
+        self, token: str, oidc: OidcConfig, now: dt.datetime | None
+    ) -> tuple[User, dict[str, Any]]:
         """A token of the configured OIDC provider, verified against its JWKS."""
         assert self._jwk_client is not None
         try:
@@ -197,7 +224,7 @@ class UserTokenVerifier:
         except jwt.InvalidTokenError:
             raise AuthenticationError("token is malformed") from None
         claims = _decode(token, key, oidc.algorithms, oidc.issuer, oidc.audience, now)
-        return _user(claims, oidc.role_claim, oidc.municipality_claim, oidc.issuer)
+        return _user(claims, oidc.role_claim, oidc.municipality_claim, oidc.issuer), claims
 
 
 def _unverified_issuer(token: str) -> object:
