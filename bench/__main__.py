@@ -15,7 +15,14 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-BENCHMARKS = ("node_indicators", "secure_sum", "mpyc_sum", "round_national", "airflow_round")
+BENCHMARKS = (
+    "node_indicators",
+    "secure_sum",
+    "mpyc_sum",
+    "round_national",
+    "airflow_round",
+    "trend_api",
+)
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
 

@@ -159,7 +159,9 @@ class Cluster:
         service = self.services[name]
         if service.process is not None:
             self.stop([service])
-        service.process = _spawn(service, self.data_dir / "logs")
+        logs = self.data_dir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        service.process = _spawn(service, logs)
         self._wait_healthy(service)
 
     def stop_service(self, name: str) -> None:
