@@ -88,9 +88,8 @@ window.SBCharts = (function () {
     };
   }
 
-  function showTooltip(figure, model, u) {
+  function showTooltip(figure, model, u, idx) {
     const tip = figure.querySelector(".tooltip");
-    const idx = u.cursor.idx;
     if (idx == null) {
       tip.hidden = true;
       return;
@@ -104,7 +103,8 @@ window.SBCharts = (function () {
     });
     tip.dataset.idx = String(idx);
     tip.dataset.suppressed = model.suppressed[idx] ? "true" : "false";
-    const left = u.valToPos(model.x[idx], "x") + u.over.offsetLeft;
+    const at = u.valToPos(model.x[idx], "x");
+    const left = (Number.isFinite(at) ? at : u.over.clientWidth / 2) + u.over.offsetLeft;
     const room = figure.clientWidth - tip.offsetWidth - 8;
     tip.style.left = Math.max(0, Math.min(left + 12, room)) + "px";
   }
@@ -121,7 +121,9 @@ window.SBCharts = (function () {
       if (!(event.key in moves) || last < 0) return;
       event.preventDefault();
       const idx = Math.max(0, Math.min(last, now < 0 && event.key === "ArrowLeft" ? last : moves[event.key]));
-      u.setCursor({ left: u.valToPos(model.x[idx], "x"), top: u.bbox.height / devicePixelRatio / 2 });
+      const at = u.valToPos(model.x[idx], "x");
+      u.setCursor({ left: Number.isFinite(at) ? at : u.over.clientWidth / 2, top: u.over.clientHeight / 2 });
+      showTooltip(figure, model, u, idx);
     });
     canvas.addEventListener("blur", function () {
       if (figure.sbChart) figure.sbChart.setCursor({ left: -10, top: -10 });
@@ -170,7 +172,7 @@ window.SBCharts = (function () {
       axes: axes(model, text),
       hooks: {
         draw: [gapMarkers(model)],
-        setCursor: [function (u) { showTooltip(figure, model, u); }],
+        setCursor: [function (u) { showTooltip(figure, model, u, u.cursor.idx); }],
       },
     };
     figure.sbModel = model;

@@ -266,6 +266,9 @@ window.SB = (function () {
   function start(run) {
     applyLanguage();
     wireSession(run);
+    window.addEventListener("hashchange", function () {
+      if (/(?:^#|&)token=/.test(location.hash) && takeToken()) begin(run);
+    });
     if (takeToken()) begin(run);
     else signIn("");
   }

@@ -132,27 +132,24 @@
 
   /* ---- early warnings ---- */
 
+  /* The latest week with released spike counts (the API's default), and the weeks before. */
   async function loadWarnings() {
-    const weekly = state.indicators.find(function (i) { return i.period === "week"; });
     const target = document.getElementById("warning-weeks");
-    if (!weekly) {
+    const latest = await SB.get("/api/v1/early-warnings", { period: "week" });
+    if (!latest.period_start) {
       state.warnings = [];
-      return renderWarnings();
-    }
-    const path = "/api/v1/indicators/" + weekly.code + "/series";
-    const first = await SB.get(path, { page_size: 100, page: 1 });
-    const pages = first.pagination ? first.pagination.pages : 1;
-    let points = first.points;
-    if (pages > 1) {
-      const tail = await Promise.all([pages - 1, pages].map(function (page) {
-        return SB.get(path, { page_size: 100, page: page });
+    } else {
+      const day = 24 * 3600 * 1000;
+      const start = Date.parse(latest.period_start + "T00:00:00Z");
+      const earlier = [];
+      for (let k = 1; k < WARNING_WEEKS; k += 1) {
+        earlier.push(new Date(start - 7 * k * day).toISOString().slice(0, 10));
+      }
+      const more = await Promise.all(earlier.map(function (week) {
+        return SB.get("/api/v1/early-warnings", { period_start: week, period: "week" });
       }));
-      points = tail[0].points.concat(tail[1].points);
+      state.warnings = [latest].concat(more);
     }
-    const weeks = points.map(function (p) { return p.period_start; }).slice(-WARNING_WEEKS).reverse();
-    state.warnings = await Promise.all(weeks.map(function (week) {
-      return SB.get("/api/v1/early-warnings", { period_start: week, period: "week" });
-    }));
     target.dataset.state = "ready";
     renderWarnings();
   }
@@ -189,14 +186,20 @@
   async function loadTemplates() {
     const target = document.getElementById("template-catalog");
     try {
-      const body = await SB.get("/api/v1/templates");
-      state.templates = body.items || body;
+      const found = await Promise.all([SB.get("/api/v1/templates"), SB.get("/api/v1/templates/adoptions")]);
+      state.templates = { items: found[0], adoptions: found[1] };
     } catch (error) {
       if (error.status === 401) throw error;
-      state.templates = { error: error.status === 404 ? SB.t("templates.unavailable") : error.message };
+      const reason = error.status === 403 ? SB.t("error.forbidden")
+        : error.status === 404 ? SB.t("templates.unavailable") : SB.t("error.load", { reason: error.message });
+      state.templates = { error: reason };
     }
     target.dataset.state = "ready";
     renderTemplates();
+  }
+
+  function versionText(v) {
+    return v.version + " (" + SB.t("state." + v.state) + ")";
   }
 
   function renderTemplates() {
@@ -207,18 +210,21 @@
       target.appendChild(SB.element("p", { class: "notice" }, state.templates.error));
       return;
     }
-    if (!state.templates.length) {
+    if (!state.templates.items.length) {
       target.appendChild(SB.element("p", {}, SB.t("templates.empty")));
       return;
     }
     const table = SB.element("table", { class: "data", id: "template-table" });
-    const rows = state.templates.map(function (item) {
-      const versions = (item.versions || []).map(function (v) { return v.version || v; }).join(", ");
-      const adopted = item.adoption_count !== undefined ? item.adoption_count : (item.adoptions || []).length;
+    const rows = state.templates.items.map(function (item) {
+      const versions = item.versions || [];
+      const latest = versions.length ? versions[versions.length - 1] : null;
+      const adopters = state.templates.adoptions.filter(function (a) { return a.template === item.slug; });
+      const cities = adopters.map(function (a) { return a.municipality + " (" + a.version + ")"; });
+      const adoption = SB.t("templates.adoptions", { n: adopters.length }) + (cities.length ? ": " + cities.join(", ") : "");
       return {
-        attributes: { "data-slug": item.slug || "" },
-        cells: [SB.title(item), SB.t("state." + item.state), versions || item.version || "",
-          SB.t("templates.adoptions", { n: adopted })],
+        attributes: { "data-slug": item.slug, "data-adoptions": String(adopters.length) },
+        cells: [item.title, latest ? SB.t("state." + latest.state) : "–",
+          versions.map(versionText).join(", "), adoption],
       };
     });
     SB.table(table, [SB.t("templates.title"), SB.t("templates.state"), SB.t("templates.versions"),
@@ -232,7 +238,8 @@
     const body = await SB.get("/api/v1/indicators");
     state.indicators = body.items;
     const stored = sessionStorage.getItem(PICK_KEY);
-    const first = state.indicators.find(function (i) { return i.buckets && i.buckets.length; }) || state.indicators[0];
+    const banded = function (i) { return i.period === "week" && i.buckets && i.buckets.length; };
+    const first = state.indicators.find(banded) || state.indicators[0];
     const pick = state.indicators.some(function (i) { return i.code === stored; }) ? stored : first && first.code;
     SB.fillPicker(document.getElementById("indicator"), state.indicators, pick);
     await Promise.all([loadTrend(), loadWarnings(), loadTemplates()]);
