@@ -216,6 +216,37 @@ def test_killing_a_party_mid_round_leaves_no_release_and_a_rerun_releases_once(f
     assert len(driver.releases(recorder.client, hub, signer, "e2e-week5")) == len(indicators)
 
 
+def test_distribution_and_spike_rounds_release_city_counts_as_the_truth_demands(federation):
+    """The last demo week (the wave is running): one-hot buckets and spike flags from every
+    node, through the three parties, to counts of cities equal to the plaintext truth."""
+    cluster, truth, indicators, codes, recorder = federation
+    monday = week(truth, WEEKS - 1)
+    bucketed = [i for i in indicators if i.buckets is not None]
+    nodes = {s.name: s.url for s in cluster.nodes()}
+    released = {}
+    for program, chosen in (("histogram", bucketed), ("spike_count", indicators)):
+        outcome = driver.run_round(
+            recorder.client, cluster.hub.url, cluster.signer("hub"), nodes, f"e2e-{program}",
+            [i.code for i in chosen], monday, program=program,
+        )  # fmt: skip
+        assert outcome.round["state"] == "released", outcome.round
+        assert outcome.round["program"] == program
+        assert set(outcome.contributions.values()) == {"contributed"}
+        expected = expected_cells(
+            truth, codes, chosen, monday, MIN_CONTRIBUTORS, DOMINANCE, program=program
+        )
+        cells = [(r["indicator"], r["cell"], r["value"]) for r in outcome.releases]
+        assert cells == [(e.indicator, e.cell, e.total) for e in expected]
+        assert {(r["suppressed_reason"], r["cohort_size"]) for r in outcome.releases} == {
+            (None, len(codes))
+        }
+        released[program] = outcome.releases
+    for indicator in bucketed:
+        counts = [r["value"] for r in released["histogram"] if r["indicator"] == indicator.code]
+        assert len(counts) == len(indicator.buckets) + 1 and sum(counts) == len(codes)
+    assert max(r["value"] for r in released["spike_count"]) >= 3  # the wave shows
+
+
 DISTINCT = [9871, 9743, 9619, 9497, 9371, 9239, 9109, 8971, 8837, 8713, 8597, 8467]
 
 

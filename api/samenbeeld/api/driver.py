@@ -49,7 +49,7 @@ def _check(response: httpx.Response, allowed: Sequence[int] = (200, 201)) -> dic
 
 def open_round(
     client: httpx.Client, hub: str, signer: Signer, round_id: str, indicators: Sequence[str],
-    period_start: dt.date, cells_per_indicator: int = 1,
+    period_start: dt.date, cells_per_indicator: int = 1, program: str = "checked_sum",
 ) -> dict[str, Any]:  # fmt: skip
     """Open the round at the hub (an existing round with this id is fine: idempotent)."""
     body = {
@@ -57,6 +57,7 @@ def open_round(
         "indicators": list(indicators),
         "period_start": period_start.isoformat(),
         "cells_per_indicator": cells_per_indicator,
+        "program": program,
     }
     response = client.post(f"{hub}/api/v1/rounds", json=body, headers=signer.headers(HUB))
     if response.status_code == 409:
@@ -97,10 +98,14 @@ def _contribute(
 
 def request_contributions(
     client: httpx.Client, signer: Signer, nodes: Mapping[str, str], round_id: str,
-    indicators: Sequence[str], period_start: dt.date,
+    indicators: Sequence[str], period_start: dt.date, program: str = "checked_sum",
 ) -> dict[str, str]:  # fmt: skip
     """Ask every node (code → base URL) to contribute, concurrently; outcome per code."""
-    body = {"indicators": list(indicators), "period_start": period_start.isoformat()}
+    body = {
+        "indicators": list(indicators),
+        "period_start": period_start.isoformat(),
+        "program": program,
+    }
     with ThreadPoolExecutor(max_workers=CONTRIBUTE_WORKERS) as pool:
         futures = {
             code: pool.submit(_contribute, client, signer, code, url, round_id, body)
@@ -136,10 +141,15 @@ def releases(client: httpx.Client, hub: str, signer: Signer, round_id: str) -> l
 def run_round(
     client: httpx.Client, hub: str, signer: Signer, nodes: Mapping[str, str], round_id: str,
     indicators: Sequence[str], period_start: dt.date, max_value: float | None = None,
-    timeout: float = 120.0,
+    timeout: float = 120.0, program: str = "checked_sum",
 ) -> RoundOutcome:  # fmt: skip
-    """Open, collect contributions, compute; the outcome (released or failed)."""
-    open_round(client, hub, signer, round_id, indicators, period_start)
-    outcomes = request_contributions(client, signer, nodes, round_id, indicators, period_start)
+    """Open, collect contributions, compute; the outcome (released or failed).
+
+    ``max_value`` is for sums only; counting rounds (``histogram``, ``spike_count``) take none.
+    """
+    open_round(client, hub, signer, round_id, indicators, period_start, program=program)
+    outcomes = request_contributions(
+        client, signer, nodes, round_id, indicators, period_start, program
+    )
     state = compute(client, hub, signer, round_id, max_value, timeout)
     return RoundOutcome(state, releases(client, hub, signer, round_id), outcomes)

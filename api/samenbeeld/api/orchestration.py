@@ -1,10 +1,17 @@
 """What the Airflow tasks do, without Airflow: indicator sets, round ids, idempotent steps.
 
-A schedule group (``week``, ``month``) is one round per period over the group's catalog
-indicators that can never be negative (sentiment scores in [-1, 1] are left out until they
-get an offset encoding); each cell is range-checked against its own indicator's ``max``.
-The round id is deterministic, ``<group>-<period start>``, so every step can be re-run
-safely:
+A schedule group (``week``, ``month``) runs three rounds per period (:func:`round_sets`):
+
+* ``sums`` (program ``checked_sum``, :func:`indicator_set`): the group's catalog indicators
+  that can never be negative (sentiment scores in [-1, 1] are left out until they get an
+  offset encoding); each cell is range-checked against its own indicator's ``max``;
+* ``distribution`` (``histogram``, :func:`distribution_set`): the group's indicators with
+  histogram buckets; each city contributes the one-hot vector of its bucket;
+* ``spikes`` (``spike_count``, :func:`spike_set`): the sums' indicators; each city
+  contributes its own 0/1 spike flag per indicator.
+
+Round ids are deterministic, ``<group>-<period start>``, ``<group>-distribution-<period
+start>`` and ``<group>-spikes-<period start>``, so every step can be re-run safely:
 
 * opening an open round answers the existing round;
 * a node that contributes twice sends identical bytes, which the parties refuse (409);
@@ -17,7 +24,7 @@ Tasks hand each other round ids, never data.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +39,8 @@ from samenbeeld.platform.tokens import Signer
 SIGNED_MEASURES = frozenset({"sentiment_score"})
 """Measures whose values can be negative: not in a [0, max] range-checked round yet."""
 TIMEOUT = 600.0
+KINDS = {"checked_sum": "sums", "histogram": "distribution", "spike_count": "spikes"}
+"""The name of each round program's kind of round, in the order a period runs them."""
 
 
 class RoundFailedError(SamenbeeldError):
@@ -44,11 +53,18 @@ class IndicatorSet:
 
     period: str
     indicators: tuple[str, ...]
+    program: str = "checked_sum"
+
+    @property
+    def kind(self) -> str:
+        """``sums``, ``distribution`` or ``spikes``."""
+        return KINDS[self.program]
 
     @property
     def key(self) -> str:
-        """A stable name: ``weekly``, ``monthly``."""
-        return f"{self.period}ly"
+        """A stable name: ``weekly``, ``monthly``, ``weekly-distribution``, ``weekly-spikes``."""
+        group = f"{self.period}ly"
+        return group if self.program == "checked_sum" else f"{group}-{self.kind}"
 
     def round_id(self, period_start: dt.date) -> str:
         """The round of this set for the period starting then."""
@@ -79,13 +95,43 @@ def indicator_set(period: str, catalog: Catalog | None = None) -> IndicatorSet:
     return IndicatorSet(period, codes)
 
 
+def distribution_set(period: str, catalog: Catalog | None = None) -> IndicatorSet:
+    """The schedule group's distribution round: its indicators with buckets, in catalog order."""
+    codes = tuple(
+        indicator.code
+        for indicator in (catalog or load_catalog()).indicators
+        if indicator.period == period and indicator.buckets is not None
+    )
+    return IndicatorSet(period, codes, "histogram")
+
+
+def spike_set(period: str, catalog: Catalog | None = None) -> IndicatorSet:
+    """The schedule group's spike round: the indicators of its sums round."""
+    return IndicatorSet(period, indicator_set(period, catalog).indicators, "spike_count")
+
+
+def round_sets(period: str, catalog: Catalog | None = None) -> dict[str, IndicatorSet]:
+    """The period's rounds by kind (sums, distribution, spikes), leaving out empty ones."""
+    chosen = catalog or load_catalog()
+    sets = [build(period, chosen) for build in (indicator_set, distribution_set, spike_set)]
+    return {one.kind: one for one in sets if one.indicators}
+
+
+def round_kinds(period: str, wanted: Sequence[str] | None = None) -> list[str]:
+    """The kinds of round a run of the group makes: all, or those ``wanted`` (in order)."""
+    unknown = set(wanted or ()) - set(KINDS.values())
+    if unknown:
+        raise SamenbeeldError(f"unknown kinds of round: {', '.join(sorted(unknown))}")
+    return [kind for kind in round_sets(period) if wanted is None or kind in wanted]
+
+
 def open_round(federation: Federation, indicator_set: IndicatorSet, period_start: dt.date) -> str:
     """Open (or find) the set's round for the period; its id."""
     round_id = indicator_set.round_id(period_start)
     with httpx.Client(timeout=60) as client:
         driver.open_round(
             client, federation.hub_url, federation.signer(), round_id,
-            list(indicator_set.indicators), period_start,
+            list(indicator_set.indicators), period_start, program=indicator_set.program,
         )  # fmt: skip
     return round_id
 
@@ -98,7 +144,7 @@ def contribute(
     with httpx.Client(timeout=120) as client:
         outcome = driver.request_contributions(
             client, federation.signer(), {code: url}, indicator_set.round_id(period_start),
-            list(indicator_set.indicators), period_start,
+            list(indicator_set.indicators), period_start, indicator_set.program,
         )[code]  # fmt: skip
     if outcome.startswith(("unreachable", "failed")):
         raise RoundFailedError(f"node {code}: {outcome}")
