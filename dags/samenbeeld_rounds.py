@@ -1,12 +1,14 @@
 """Samenbeeld's rounds, one DAG per schedule group (weekly, monthly) from the catalog.
 
-A run is one round over the group's indicators (``samenbeeld.api.orchestration``): open
-the round -> ask every node to contribute (dynamic task mapping over the nodes; a node that
-cannot be reached fails only its own mapped task) -> wait for the quorum (a sensor that
-reschedules itself) -> compute (the hub runs the MPC) -> publish. Every task is
-idempotent and keyed by the data interval, so retries and backfills never count or release
-twice. Service URLs and the operator's key come from the ``samenbeeld_hub`` Connection and
-the ``samenbeeld_nodes`` Variable, read when a task runs.
+A run makes the period's three rounds (``samenbeeld.api.orchestration.round_sets``): the
+sums, the distribution (one-hot buckets) and the spike count; the ``rounds`` param may
+choose fewer. Each task is mapped over the rounds: open every round -> ask every node to
+contribute to every round (dynamic task mapping over rounds x nodes; a node that cannot be
+reached fails only its own mapped tasks) -> wait for each round's quorum (a sensor that
+reschedules itself) -> compute (the hub runs the MPC, one round at a time) -> publish.
+Every task is idempotent and keyed by the data interval, so retries and backfills never
+count or release twice. Service URLs and the operator's key come from the
+``samenbeeld_hub`` Connection and the ``samenbeeld_nodes`` Variable, read when a task runs.
 """
 
 from __future__ import annotations
@@ -22,11 +24,10 @@ from airflow.sdk import (
     task,
 )
 
-from samenbeeld.api.orchestration import IndicatorSet, indicator_set
-
 SCHEDULES = {"week": "0 3 * * 1", "month": "0 3 1 * *"}
 """Data intervals from Monday 03:00 to Monday 03:00 (the run starts when the week has
 ended), and from the 1st to the 1st of the next month."""
+ROUND_KINDS = ["sums", "distribution", "spikes"]
 DEFAULT_ARGS = {
     "owner": "samenbeeld",
     "retries": 3,
@@ -44,32 +45,43 @@ def period_start(params: dict | None, data_interval_start: dt.datetime | None) -
     return data_interval_start.date()
 
 
-def round_tasks(indicator_set: IndicatorSet) -> None:
-    """The chain of one indicator set's round."""
+def round_tasks(period: str) -> None:
+    """The period's rounds, each task mapped over them."""
+
+    @task(retries=0)
+    def kinds(params: dict | None = None) -> list[str]:
+        from samenbeeld.api import orchestration
+
+        return orchestration.round_kinds(period, (params or {}).get("rounds"))
 
     @task
     def open_round(
-        params: dict | None = None, data_interval_start: dt.datetime | None = None
+        kind: str, params: dict | None = None, data_interval_start: dt.datetime | None = None
     ) -> str:
         from samenbeeld.api import airflow_adapter, orchestration
 
         start = period_start(params, data_interval_start)
-        return orchestration.open_round(airflow_adapter.federation(), indicator_set, start)
+        chosen = orchestration.round_sets(period)[kind]
+        return orchestration.open_round(airflow_adapter.federation(), chosen, start)
 
     @task(retries=1)
-    def nodes(round_id: str) -> list[str]:
+    def nodes(round_ids: list[str]) -> list[str]:
         from samenbeeld.api import airflow_adapter
 
         return sorted(airflow_adapter.federation().nodes)
 
     @task(retries=2)
     def contribute(
-        code: str, params: dict | None = None, data_interval_start: dt.datetime | None = None
+        kind: str,
+        code: str,
+        params: dict | None = None,
+        data_interval_start: dt.datetime | None = None,
     ) -> str:
         from samenbeeld.api import airflow_adapter, orchestration
 
         start = period_start(params, data_interval_start)
-        return orchestration.contribute(airflow_adapter.federation(), indicator_set, start, code)
+        chosen = orchestration.round_sets(period)[kind]
+        return orchestration.contribute(airflow_adapter.federation(), chosen, start, code)
 
     @task.sensor(
         poke_interval=5, timeout=3600, mode="reschedule", trigger_rule=TriggerRule.ALL_DONE
@@ -80,7 +92,7 @@ def round_tasks(indicator_set: IndicatorSet) -> None:
         size, needed = orchestration.cohort(airflow_adapter.federation(), round_id)
         return PokeReturnValue(is_done=size >= needed, xcom_value=size)
 
-    @task
+    @task(max_active_tis_per_dagrun=1)
     def compute(round_id: str) -> str:
         from samenbeeld.api import airflow_adapter, orchestration
 
@@ -93,13 +105,14 @@ def round_tasks(indicator_set: IndicatorSet) -> None:
 
         return orchestration.publish(airflow_adapter.federation(), round_id)
 
-    opened = open_round()
-    contributed = contribute.expand(code=nodes(opened))
-    ready = quorum(opened)
+    chosen = kinds()
+    opened = open_round.expand(kind=chosen)
+    contributed = contribute.expand(kind=chosen, code=nodes(opened))
+    ready = quorum.expand(round_id=opened)
     contributed >> ready
-    computed = compute(opened)
+    computed = compute.expand(round_id=opened)
     ready >> computed
-    computed >> publish(opened)
+    computed >> publish.expand(round_id=opened)
 
 
 def build(period: str) -> None:
@@ -108,7 +121,12 @@ def build(period: str) -> None:
     @dag(
         dag_id=f"samenbeeld_{period}ly_rounds",
         schedule=CronDataIntervalTimetable(SCHEDULES[period], timezone="UTC"),
-        params={"period_start": Param(None, type=["null", "string"], format="date")},
+        params={
+            "period_start": Param(None, type=["null", "string"], format="date"),
+            "rounds": Param(
+                ROUND_KINDS, type="array", items={"type": "string", "enum": ROUND_KINDS}
+            ),
+        },
         start_date=dt.datetime(2025, 1, 6, tzinfo=dt.UTC),
         catchup=False,
         max_active_runs=1,
@@ -117,7 +135,7 @@ def build(period: str) -> None:
         doc_md=__doc__,
     )
     def rounds() -> None:
-        round_tasks(indicator_set(period))
+        round_tasks(period)
 
     rounds()
 

@@ -31,8 +31,12 @@ def federation() -> Federation:
     return Federation(hub_url, connection.extra_dejson["key_file"], nodes)
 
 
-def test_runs(dags_folder: str, dag_id: str, periods: list[str]) -> list[dict[str, str]]:
+def test_runs(
+    dags_folder: str, dag_id: str, periods: list[str], conf: dict[str, object] | None = None
+) -> list[dict[str, str]]:
     """``dag.test()`` once per period start (a manual run with that ``period_start``).
+
+    ``conf`` goes into every run's configuration beside ``period_start``.
 
     Each outcome is written to file descriptor 1 as soon as its run ends: Airflow wraps
     ``sys.stdout`` while it runs, which would hold the lines back until the process exits.
@@ -47,18 +51,19 @@ def test_runs(dags_folder: str, dag_id: str, periods: list[str]) -> list[dict[st
     outcomes = []
     for period in periods:
         start = dt.datetime.fromisoformat(period).replace(hour=3, tzinfo=dt.UTC)
-        run = dag.test(logical_date=start, run_conf={"period_start": period})
+        run = dag.test(logical_date=start, run_conf={**(conf or {}), "period_start": period})
         outcomes.append({"period_start": period, "state": str(run.state)})
         os.write(1, f"SBDAG {json.dumps(outcomes[-1])}\n".encode())
     return outcomes
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m samenbeeld.api.airflow_adapter DAGS DAG_ID PERIOD...``: dag.test runs."""
+    """``python -m samenbeeld.api.airflow_adapter DAGS DAG_ID [--conf JSON] PERIOD...``."""
     import sys
 
     args = sys.argv[1:] if argv is None else argv
-    test_runs(args[0], args[1], args[2:])
+    conf = json.loads(args[3]) if args[2:3] == ["--conf"] else None
+    test_runs(args[0], args[1], args[4:] if conf is not None else args[2:], conf)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from samenbeeld.api.orchestration import Federation
 
@@ -67,11 +68,17 @@ def run_periods(
     env: Mapping[str, str],
     log: Path,
     on_run: Callable[[dict[str, str]], None] | None = None,
+    conf: Mapping[str, Any] | None = None,
 ) -> list[dict[str, str]]:
-    """``dag.test()`` for each period start, in one child process; the runs' states."""
+    """``dag.test()`` for each period start, in one child process; the runs' states.
+
+    ``conf`` is added to every run's configuration (e.g. ``{"rounds": ["sums"]}``).
+    """
     import os
 
     command = [sys.executable, "-m", "samenbeeld.api.airflow_adapter", str(DAGS_FOLDER), dag_id]
+    if conf:
+        command += ["--conf", json.dumps(dict(conf))]
     outcomes = []
     full = {**os.environ, **env}
     with (
