@@ -3,11 +3,12 @@
 1. synthetic data for N cities (``demo init``), SQLite files by default or, with
    ``--postgres``, one PostgreSQL database per service on the local server;
 2. hub, three compute parties and N nodes started as separate processes;
-3. every node opts in to the weekly indicators the truth file can verify;
-4. one round per week of the demo period, driven by the weekly rounds DAG with
-   ``dag.test()`` (open, contribute, quorum, compute, publish);
-5. a table of the released totals beside a verification column computed independently
-   from the plaintext truth file, then where to look next.
+3. every node opts in to the indicators of the weekly rounds;
+4. the sums round of every week of the demo period, and in the last week also the
+   distribution and spike rounds, driven by the weekly rounds DAG with ``dag.test()``
+   (open, contribute, quorum, compute, publish);
+5. a table of the released totals, bucket counts and spike counts beside a verification
+   column computed independently from the plaintext truth file, then where to look next.
 
 Ctrl-C (or any error) stops every process the demo started.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy import create_engine, text
@@ -26,13 +28,16 @@ from tqdm import tqdm
 
 from samenbeeld.api import dag_test, driver
 from samenbeeld.api.cluster import Cluster
-from samenbeeld.api.orchestration import Federation, indicator_set
+from samenbeeld.api.orchestration import Federation, IndicatorSet, round_sets
 from samenbeeld.platform.catalog import Indicator, load_catalog
 from samenbeeld.platform.demo import DemoFederation, init_federation
 from samenbeeld.platform.settings import audience_for
 from samenbeeld.platform.truth import ExpectedCell, expected_cells, load_truth, verifiable
 
 WEEKLY_DAG = "samenbeeld_weekly_rounds"
+SUMS_ONLY = {"rounds": ["sums"]}
+"""The DAG runs of all weeks but the last: the three rounds of every week would triple the
+demo's time, and the distribution and spike count matter for the latest week."""
 POSTGRES_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 Echo = Callable[[str], None]
 
@@ -79,10 +84,16 @@ def opt_in(client: httpx.Client, cluster: Cluster, indicators: Sequence[str]) ->
             client.put(f"{node.url}/api/v1/opt-ins/{code}", headers=headers).raise_for_status()
 
 
+def weekly_indicators() -> list[str]:
+    """Every indicator of the weekly rounds (sums, distribution, spikes), once each."""
+    names = [name for one in round_sets("week").values() for name in one.indicators]
+    return list(dict.fromkeys(names))
+
+
 def run_weeks(
     client: httpx.Client, cluster: Cluster, weeks: list[dt.date]
-) -> list[driver.RoundOutcome]:
-    """One weekly-rounds DAG run per week (``dag.test()``), with a progress bar."""
+) -> list[tuple[dt.date, IndicatorSet, driver.RoundOutcome]]:
+    """Weekly-rounds DAG runs (``dag.test()``): sums for every week, all rounds for the last."""
     federation = Federation(
         cluster.hub.url,
         str(cluster.hub.settings.effective_key_file),
@@ -91,28 +102,33 @@ def run_weeks(
     env = dag_test.airflow_environment(cluster.data_dir / "airflow", federation)
     log = cluster.data_dir / "logs" / "airflow.log"
     dag_test.migrate(env, log)
-    with tqdm(total=len(weeks), desc="weekly DAG runs", unit="round") as bar:
-        dag_test.run_periods(
-            WEEKLY_DAG, [w.isoformat() for w in weeks], env, log, lambda _run: bar.update()
-        )
+    with tqdm(total=len(weeks), desc="weekly DAG runs", unit="week") as bar:
+        if weeks[:-1]:
+            earlier = [w.isoformat() for w in weeks[:-1]]
+            dag_test.run_periods(WEEKLY_DAG, earlier, env, log, lambda _: bar.update(), SUMS_ONLY)
+        dag_test.run_periods(WEEKLY_DAG, [weeks[-1].isoformat()], env, log, lambda _: bar.update())
+    sets = round_sets("week")
+    chosen = [(monday, sets["sums"]) for monday in weeks[:-1]]
+    chosen += [(weeks[-1], one) for one in sets.values()]
+    return [(monday, one, fetch(client, cluster, one.round_id(monday))) for monday, one in chosen]
+
+
+def fetch(client: httpx.Client, cluster: Cluster, round_id: str) -> driver.RoundOutcome:
+    """The round's state and released cells at the hub."""
     signer = cluster.signer("hub")
-    outcomes = []
-    for monday in weeks:
-        round_id = indicator_set("week").round_id(monday)
-        state = driver.get_round(client, cluster.hub.url, signer, round_id)
-        cells = driver.releases(client, cluster.hub.url, signer, round_id)
-        outcomes.append(driver.RoundOutcome(state, cells, {}))
-    return outcomes
+    state = driver.get_round(client, cluster.hub.url, signer, round_id)
+    cells = driver.releases(client, cluster.hub.url, signer, round_id)
+    return driver.RoundOutcome(state, cells, {})
 
 
 def verdict(outcome: driver.RoundOutcome, expected: list[ExpectedCell]) -> tuple[int, int, int]:
     """(released, suppressed, mismatches) of a round; mismatches against the plaintext
     expectation of the cells the truth file can verify."""
-    by_name = {release["indicator"]: release for release in outcome.releases}
+    by_cell = {(release["indicator"], release["cell"]): release for release in outcome.releases}
     suppressed = sum(1 for release in outcome.releases if release["suppressed_reason"])
     wrong = 0
     for cell in expected:
-        release = by_name.get(cell.indicator)
+        release = by_cell.get((cell.indicator, cell.cell))
         if release is None:
             wrong += 1
             continue
@@ -122,38 +138,86 @@ def verdict(outcome: driver.RoundOutcome, expected: list[ExpectedCell]) -> tuple
 
 
 def report(
-    demo: DemoFederation, indicators: list[Indicator], weeks: list[dt.date],
-    outcomes: list[driver.RoundOutcome], settings: tuple[int, float],
+    demo: DemoFederation, indicators: list[Indicator],
+    rounds: list[tuple[dt.date, IndicatorSet, driver.RoundOutcome]], settings: tuple[int, float],
 ) -> tuple[str, int]:  # fmt: skip
-    """The per-week summary and the last week's cells beside the truth; and the mismatches."""
+    """The per-round summary, the last week's cells beside the truth; and the mismatches."""
     truth = load_truth(demo.truth_path)
     codes = [code for code, _, _ in demo.cities]
-    lines = [f"{'week':<12}{'state':<10}{'released':>9}{'suppressed':>11}{'matches truth':>15}"]
-    last: list[ExpectedCell] = []
+
+    def expect(monday: dt.date, chosen: IndicatorSet) -> list[ExpectedCell]:
+        verified = [i for i in indicators if i.code in chosen.indicators]
+        return expected_cells(truth, codes, verified, monday, *settings, program=chosen.program)
+
+    header = f"{'week':<12}{'round':<14}{'state':<10}{'released':>9}{'suppressed':>11}"
+    lines = [f"{header}{'matches truth':>15}"]
     mismatches = 0
-    for monday, outcome in zip(weeks, outcomes, strict=True):
-        last = expected_cells(truth, codes, indicators, monday, *settings)
-        released, suppressed, wrong = verdict(outcome, last)
+    for monday, chosen, outcome in rounds:
+        released, suppressed, wrong = verdict(outcome, expect(monday, chosen))
         mismatches += wrong
         check = "yes" if wrong == 0 else f"NO ({wrong})"
         lines.append(
-            f"{monday.isoformat():<12}{outcome.round['state']:<10}{released:>9}{suppressed:>11}{check:>15}"
+            f"{monday.isoformat():<12}{chosen.kind:<14}{outcome.round['state']:<10}"
+            f"{released:>9}{suppressed:>11}{check:>15}"
         )
-    lines += ["", f"week of {weeks[-1].isoformat()}, all {len(codes)} cities:"]
-    lines.append(f"{'indicator':<38}{'released':>12}  {'plaintext truth (verification only)':<36}")
-    expected = {cell.indicator: cell for cell in last}
-    for release in outcomes[-1].releases:
-        value = release["value"]
-        shown = (
-            f"{value:.0f}" if value is not None else f"suppressed: {release['suppressed_reason']}"
-        )
-        cell = expected.get(release["indicator"])
+    last = rounds[-1][0]
+    lines += ["", f"week of {last.isoformat()}, all {len(codes)} cities:"]
+    for monday, chosen, outcome in rounds:
+        if monday == last:
+            lines += ["", *SECTIONS[chosen.kind](outcome, expect(monday, chosen))]
+    return "\n".join(lines), mismatches
+
+
+def _shown(release: dict[str, Any]) -> str:
+    """A released value, or why it is suppressed."""
+    value = release["value"]
+    return f"{value:.0f}" if value is not None else f"suppressed: {release['suppressed_reason']}"
+
+
+def sums_section(outcome: driver.RoundOutcome, expected: list[ExpectedCell]) -> list[str]:
+    """Released totals beside the plaintext truth."""
+    lines = [f"{'sums':<38}{'released':>12}  {'plaintext truth (verification only)':<36}"]
+    by_name = {cell.indicator: cell for cell in expected}
+    for release in outcome.releases:
+        cell = by_name.get(release["indicator"])
         if cell is None:
             truth_shown = "(not in the truth file)"
         else:
             truth_shown = f"{cell.total:.0f}" + (f" (rules: {cell.reason})" if cell.reason else "")
-        lines.append(f"{release['indicator']:<38}{shown:>12}  {truth_shown:<36}")
-    return "\n".join(lines), mismatches
+        lines.append(f"{release['indicator']:<38}{_shown(release):>12}  {truth_shown:<36}")
+    return lines
+
+
+def distribution_section(outcome: driver.RoundOutcome, expected: list[ExpectedCell]) -> list[str]:
+    """Cities per bucket, per indicator, beside the plaintext truth."""
+    lines = [f"{'distribution: cities per bucket':<38}{'released':>20}  {'plaintext truth':<20}"]
+    counts: dict[str, list[str]] = {}
+    for release in outcome.releases:
+        counts.setdefault(release["indicator"], []).append(_shown(release))
+    truth: dict[str, list[str]] = {}
+    for cell in expected:
+        truth.setdefault(cell.indicator, []).append(f"{cell.total:.0f}")
+    for name, shown in counts.items():
+        truth_shown = " ".join(truth[name]) if name in truth else "(not in the truth file)"
+        lines.append(f"{name:<38}{' '.join(shown):>20}  {truth_shown:<20}")
+    return lines
+
+
+def spikes_section(outcome: driver.RoundOutcome, expected: list[ExpectedCell]) -> list[str]:
+    """Cities flagging a spike, per indicator, beside the plaintext truth."""
+    lines = [f"{'spikes: cities flagging one':<38}{'released':>12}  {'plaintext truth':<20}"]
+    by_name = {cell.indicator: cell for cell in expected}
+    for release in outcome.releases:
+        cell = by_name.get(release["indicator"])
+        truth_shown = f"{cell.total:.0f}" if cell else "(not in the truth file)"
+        alarm = "  <- early warning" if (release["value"] or 0) >= EARLY_WARNING else ""
+        lines.append(f"{release['indicator']:<38}{_shown(release):>12}  {truth_shown:<20}{alarm}")
+    return lines
+
+
+EARLY_WARNING = 3
+"""Cities flagging a spike in one category that the demo points out."""
+SECTIONS = {"sums": sums_section, "distribution": distribution_section, "spikes": spikes_section}
 
 
 def run_demo(
@@ -175,14 +239,14 @@ def run_demo(
         cluster.start(on_ready=lambda _name: bar.update())
     try:
         with httpx.Client(timeout=600) as client:
-            opt_in(client, cluster, indicator_set("week", catalog).indicators)
+            opt_in(client, cluster, weekly_indicators())
             outcomes = run_weeks(client, cluster, mondays)
     finally:
         cluster.stop()
-    table, mismatches = report(demo, indicators, mondays, outcomes, (5, 0.6))
+    table, mismatches = report(demo, indicators, outcomes, (5, 0.6))
     echo(table)
     echo(next_steps(cluster, demo))
-    return mismatches == 0 and all(o.round["state"] == "released" for o in outcomes)
+    return mismatches == 0 and all(o.round["state"] == "released" for _, _, o in outcomes)
 
 
 def next_steps(cluster: Cluster, demo: DemoFederation) -> str:
