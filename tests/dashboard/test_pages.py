@@ -9,7 +9,11 @@ import pytest
 
 from samenbeeld.api import dashboard, db
 from samenbeeld.api.app import create_app
+from samenbeeld.api.cluster import Cluster
+from samenbeeld.api.demo_run import dashboard_urls
+from samenbeeld.platform import keys
 from samenbeeld.platform.settings import SETTINGS_BY_ROLE
+from samenbeeld.platform.users import UserTokenVerifier
 
 EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.IGNORECASE)
 ASSET = re.compile(r"""(?:src|href)="(/dashboard/static/[^"]+)""")
@@ -69,3 +73,20 @@ def test_vendored_chart_library_keeps_its_licence_and_version():
     assert "MIT License" in (vendor / "LICENSE").read_text(encoding="utf-8")
     bundle = (vendor / "uPlot.iife.min.js").read_text(encoding="utf-8")
     assert bundle.startswith("/*! https://github.com/leeoniya/uPlot (v1.6.32) */")
+
+
+def test_demo_ends_with_dashboard_urls_whose_tokens_the_hub_accepts(tmp_path):
+    cluster = Cluster(tmp_path, ["GM0758"])
+    key_file = cluster.hub.settings.effective_key_file
+    key_file.parent.mkdir(parents=True)
+    keys.write_private_key(key_file, keys.generate_private_key())
+    public = keys.read_private_key(key_file).public_key()
+    text = dashboard_urls(cluster, serving=False)
+    hub_line = text.splitlines()[-1].strip()
+    assert hub_line.startswith(f"{cluster.hub.url}/dashboard/#token=")
+    verifier = UserTokenVerifier(lambda: {keys.key_id(public): public})
+    partner = verifier.verify(hub_line.partition("#token=")[2])
+    assert (partner.role, partner.municipality) == ("national_partner", None)
+    node_line = next(line for line in text.splitlines() if cluster.nodes()[0].url in line)
+    staff = verifier.verify(node_line.strip().partition("#token=")[2])
+    assert (staff.role, staff.municipality) == ("municipality", "GM0758")

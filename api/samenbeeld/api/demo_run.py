@@ -8,14 +8,19 @@
    distribution and spike rounds, driven by the weekly rounds DAG with ``dag.test()``
    (open, contribute, quorum, compute, publish);
 5. a table of the released totals, bucket counts and spike counts beside a verification
-   column computed independently from the plaintext truth file, then where to look next.
+   column computed independently from the plaintext truth file, then where to look next;
+6. the dashboards' URLs (the hub's, and one node's own view), each with a user token;
+   run from a terminal, the services keep running for them until Ctrl-C.
 
 Ctrl-C (or any error) stops every process the demo started.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,8 +36,10 @@ from samenbeeld.api.cluster import Cluster
 from samenbeeld.api.orchestration import Federation, IndicatorSet, round_sets
 from samenbeeld.platform.catalog import Indicator, load_catalog
 from samenbeeld.platform.demo import DemoFederation, init_federation
+from samenbeeld.platform.keys import key_id, read_private_key
 from samenbeeld.platform.settings import audience_for
 from samenbeeld.platform.truth import ExpectedCell, expected_cells, load_truth, verifiable
+from samenbeeld.platform.users import issue_user_token
 
 WEEKLY_DAG = "samenbeeld_weekly_rounds"
 SUMS_ONLY = {"rounds": ["sums"]}
@@ -228,8 +235,13 @@ def run_demo(
     postgres: bool,
     echo: Echo,
     rounds: int | None = None,
+    serve: bool | None = None,
 ) -> bool:
-    """The whole demo; True when every released cell matched the truth file."""
+    """The whole demo; True when every released cell matched the truth file.
+
+    Ends with the dashboards' URLs; with ``serve`` (default: when stdin is a terminal) the
+    services keep running for them until Ctrl-C.
+    """
     demo, cluster = build(Path(data_dir), cities, weeks, seed, postgres)
     catalog = load_catalog()
     indicators = [i for i in catalog.indicators if verifiable(i)]
@@ -241,12 +253,49 @@ def run_demo(
         with httpx.Client(timeout=600) as client:
             opt_in(client, cluster, weekly_indicators())
             outcomes = run_weeks(client, cluster, mondays)
+        table, mismatches = report(demo, indicators, outcomes, (5, 0.6))
+        echo(table)
+        echo(next_steps(cluster, demo))
+        serving = sys.stdin.isatty() if serve is None else serve
+        echo(dashboard_urls(cluster, serving))
+        if serving:
+            serve_until_interrupted()
     finally:
         cluster.stop()
-    table, mismatches = report(demo, indicators, outcomes, (5, 0.6))
-    echo(table)
-    echo(next_steps(cluster, demo))
     return mismatches == 0 and all(o.round["state"] == "released" for _, _, o in outcomes)
+
+
+def dashboard_urls(cluster: Cluster, serving: bool) -> str:
+    """The dashboards, each with a user token in the URL fragment (never sent to a server)."""
+    key = read_private_key(cluster.hub.settings.effective_key_file)
+    kid = key_id(key.public_key())
+    partner = issue_user_token(key, kid, subject="demo-national-partner", role="national_partner")
+    node = cluster.nodes()[0]
+    staff = issue_user_token(
+        key, kid, subject=f"demo-{node.name}", role="municipality", municipality=node.name
+    )
+    state = (
+        "the services keep running for them until Ctrl-C"
+        if serving
+        else "the services stopped with the demo; run make demo in a terminal to keep them up"
+    )
+    return "\n".join(
+        [
+            "",
+            f"dashboards ({state}):",
+            f"  own position of {node.name}, its staff on its own node:",
+            f"    {node.url}/dashboard/#token={staff}",
+            "  hub dashboard, as a national partner:",
+            f"    {cluster.hub.url}/dashboard/#token={partner}",
+        ]
+    )
+
+
+def serve_until_interrupted() -> None:
+    """Keep every service running, for the dashboards, until Ctrl-C."""
+    with contextlib.suppress(KeyboardInterrupt):
+        while True:
+            time.sleep(3600)
 
 
 def next_steps(cluster: Cluster, demo: DemoFederation) -> str:

@@ -228,8 +228,10 @@ window.SB = (function () {
   /* Draw a model with SBCharts and describe it on the figure for readers and tests. */
   function draw(figure, model, indicatorTitle, units) {
     const suppressed = model.suppressed.filter(Boolean).length;
-    const released = model.x.length - suppressed;
-    const summary = t("chart.summary", { points: model.x.length, released: released, suppressed: suppressed });
+    const released = model.released;
+    const missing = model.x.length - released - suppressed;
+    const summary = t("chart.summary", { points: model.x.length, released: released, suppressed: suppressed })
+      + (missing ? " " + t("chart.missing", { n: missing }) : "");
     figure.dataset.state = model.x.length ? "drawn" : "empty";
     figure.dataset.indicator = model.indicator;
     figure.dataset.points = String(model.x.length);

@@ -67,6 +67,7 @@
       ],
       band: band,
       suppressed: suppressed,
+      released: values.filter(function (v) { return v !== null; }).length,
       describe: function (idx) { return describe(points[idx], band, ma, idx); },
     };
   }

@@ -21,9 +21,7 @@
       return points.map(function (p) { return p.band ? p.band[key] : null; });
     };
     const own = points.map(function (p) { return p.own_figure; });
-    const suppressed = points.map(function (p) {
-      return p.band ? null : p.suppressed_reason || "not_released";
-    });
+    const suppressed = points.map(function (p) { return p.band ? null : p.suppressed_reason; });
     const quartiles = { q1: band("q1"), median: band("median"), q3: band("q3"),
       label: { q1: SB.t("series.q1"), median: SB.t("series.median"), q3: SB.t("series.q3") } };
     return {
@@ -31,6 +29,7 @@
       lines: [{ key: "own", label: SB.t("series.own", { name: name }), values: own, color: COLOR_OWN, width: 3 }],
       band: quartiles,
       suppressed: suppressed,
+      released: points.filter(function (p) { return p.band; }).length,
       describe: function (idx) { return describe(points[idx], name); },
     };
   }
@@ -39,7 +38,7 @@
     const lines = [SB.t("point.period", { date: SB.date(point.period_start) })];
     lines.push(SB.t("point.value", { series: SB.t("series.own", { name: name }), value: SB.number(point.own_figure) }));
     if (!point.band) {
-      lines.push(SB.t("point.suppressed", { reason: SB.reason(point.suppressed_reason || "not_released") }));
+      lines.push(bandMissing(point));
       return lines;
     }
     lines.push(SB.t("point.value", { series: SB.t("table.band"),
@@ -49,12 +48,16 @@
     return lines;
   }
 
+  function bandMissing(point) {
+    if (point.suppressed_reason) return SB.t("point.suppressed", { reason: SB.reason(point.suppressed_reason) });
+    return SB.t("point.value", { series: SB.t("table.band"), value: SB.t("reason.not_released") });
+  }
+
   function renderTable(points) {
     const rows = points.map(function (p) {
-      const band = p.band ? SB.number(p.band.q1) + " – " + SB.number(p.band.q3)
-        : SB.t("point.suppressed", { reason: SB.reason(p.suppressed_reason || "not_released") });
+      const band = p.band ? SB.number(p.band.q1) + " – " + SB.number(p.band.q3) : bandMissing(p);
       return {
-        attributes: { "data-period": p.period_start, "data-suppressed": p.band ? "false" : "true" },
+        attributes: { "data-period": p.period_start, "data-suppressed": p.suppressed_reason ? "true" : "false" },
         cells: [SB.date(p.period_start), SB.number(p.own_figure), band, String(p.cohort_size)],
       };
     });
