@@ -10,6 +10,7 @@ import csv
 import datetime as dt
 import io
 import math
+import time
 from dataclasses import dataclass
 
 import pytest
@@ -207,7 +208,11 @@ def test_etag_cache_headers_and_304(hub):
     assert again.status_code == 304 and again.data == b""
     assert again.headers["ETag"] == etag
     assert hub.get(path, window=8).headers["ETag"] != etag  # another query, another tag
+    hub.client.application.config["TREND_VERSION_TTL_S"] = 60.0
     hub.release(WEEKLY, week(53), "total", 480.0, version=2)  # a correction
+    stale = hub.client.get(path, headers={**hub.user(), "If-None-Match": etag})
+    assert stale.status_code == 304  # the data version read a moment ago still holds
+    hub.client.application.config["TREND_VERSION_TTL_S"] = 0.0  # its time is up
     changed = hub.client.get(path, headers={**hub.user(), "If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
     assert changed.get_json()["points"][53]["value"] == 480.0
@@ -308,8 +313,10 @@ def test_early_warnings_count_cities_and_never_name_them(hub):
 
 
 def test_a_cached_response_follows_new_releases(hub):
+    hub.client.application.config["TREND_VERSION_TTL_S"] = 0.2
     path = f"/api/v1/indicators/{HISTOGRAM}/distribution"
     assert hub.get(path).get_json()["periods"] == []
     hub.histogram(HISTOGRAM, week(0), [2, 3, 4, 1, 0, 0])
+    time.sleep(0.25)  # the data version is read again after TREND_VERSION_TTL_S
     periods = hub.get(path).get_json()["periods"]
     assert len(periods) == 1 and math.isclose(periods[0]["quartiles"]["q3"], 1.625)

@@ -17,6 +17,8 @@ DEFAULTS: dict[str, Any] = {
     "OPENAPI_VERSION": "3.0.3",
     "OPENAPI_URL_PREFIX": "/api/v1",
     "OPENAPI_JSON_PATH": "openapi.json",
+    # The trend API reads a data version at most this often per scope (hub/trends.py).
+    "TREND_VERSION_TTL_S": 1.0,
 }
 DOCS_PATH = "/api/v1/docs"
 BEARER_SCHEME = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}

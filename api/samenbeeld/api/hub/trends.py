@@ -9,8 +9,10 @@ served suppressed as ``concentrated`` (:mod:`samenbeeld.platform.trends`).
 Every GET carries a strong ``ETag`` derived from the data version (the number of matching
 release rows and their highest id, which grows with every new release or correction) and
 the query, ``Cache-Control: private, max-age=60``, and answers 304 to a matching
-``If-None-Match`` after one small indexed query. Computed series and distributions are kept
-per (indicator, data version) in the app, rendered bodies per ETag.
+``If-None-Match``. The data version is one small indexed query, read at most once a
+second per scope (Flask setting ``TREND_VERSION_TTL_S``: a new release shows at most a
+second late). Computed series and distributions are kept per (indicator, data version) in
+the app, rendered bodies per ETag, so a repeated request touches no database.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import io
 import json
 import math
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -48,6 +51,8 @@ from samenbeeld.platform.settings import HubSettings
 CACHE_EXTENSION = "samenbeeld.trends"
 CACHE_CONTROL = "private, max-age=60"
 CACHE_ENTRIES = 1024
+VERSION_TTL = "TREND_VERSION_TTL_S"
+"""Flask setting: how long a scope's data version is trusted before it is read again."""
 CSV = "text/csv"
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -280,6 +285,22 @@ def data_version(where: ColumnElement[bool]) -> str:
     return f"{count}-{highest or 0}"
 
 
+def recent_data_version(scope: tuple[str, ...], where: ColumnElement[bool]) -> str:
+    """The scope's data version as read at most ``TREND_VERSION_TTL_S`` ago (else read now).
+
+    Under load most requests then touch no database at all; a new release or correction
+    is served at most that long (default 1 s) late.
+    """
+    key = ("version", *scope)
+    known: tuple[str, float] | None = cache().get(key)
+    now = time.monotonic()
+    if known is not None and now - known[1] < current_app.config[VERSION_TTL]:
+        return known[0]
+    version = data_version(where)
+    cache().put(key, (version, now))
+    return version
+
+
 CELL_COLUMNS = (
     Release.period_start,
     Release.cell,
@@ -339,7 +360,7 @@ def serve(
     (per scope and version) and the rendered body (per ETag) come from the cache when they
     can. ``compute`` returns the version it saw with its result.
     """
-    version = data_version(where)
+    version = recent_data_version(scope, where)
     etag = etag_of(scope, version, query)
     if (hit := not_modified(etag)) is not None:
         return hit
