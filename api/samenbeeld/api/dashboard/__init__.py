@@ -60,7 +60,13 @@ def page_context(role: str, settings: object) -> dict[str, Any]:
         return {"role": role, "config": {"role": role}}
     code = settings.municipality
     indicators = [
-        {"code": i.code, "title": i.title, "title_nl": i.title_nl, "period": i.period}
+        {
+            "code": i.code,
+            "title": i.title,
+            "title_nl": i.title_nl,
+            "period": i.period,
+            "per_10000_residents": i.per_10000_residents,
+        }
         for i in load_catalog().indicators
         if i.buckets
     ]

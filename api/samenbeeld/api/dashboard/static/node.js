@@ -81,7 +81,8 @@
     if (!state.position) return;
     const m = model(state.position.points);
     m.indicator = indicator().code;
-    SB.draw(figure, m, SB.title(indicator()), { unit: SB.t("unit.figure") });
+    const unit = indicator().per_10000_residents ? "unit.own_per_10000" : "unit.figure";
+    SB.draw(figure, m, SB.title(indicator()), { unit: SB.t(unit) });
     renderTable(state.position.points);
     SB.notice(m.x.length ? "" : SB.t("chart.empty"));
   }
