@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -292,7 +293,13 @@ def dashboard_urls(cluster: Cluster, serving: bool) -> str:
 
 
 def serve_until_interrupted() -> None:
-    """Keep every service running, for the dashboards, until Ctrl-C."""
+    """Keep every service running, for the dashboards, until Ctrl-C (or SIGTERM).
+
+    Both signals end the wait as KeyboardInterrupt, so the caller stops the services (they
+    run in sessions of their own and would outlive an abrupt exit).
+    """
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if it came in ignored
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     with contextlib.suppress(KeyboardInterrupt):
         while True:
             time.sleep(3600)

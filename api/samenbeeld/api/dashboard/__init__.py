@@ -19,7 +19,7 @@ from samenbeeld.api.config import current_settings
 from samenbeeld.platform.catalog import load_catalog
 from samenbeeld.platform.errors import NotFoundError
 from samenbeeld.platform.registry import load_registry
-from samenbeeld.platform.settings import NodeSettings
+from samenbeeld.platform.settings import BaseSettings, NodeSettings
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -45,7 +45,7 @@ def register(api: Api) -> None:
 def page() -> Response:
     """The dashboard page of this service (hub: federation view; node: own position)."""
     settings = current_settings()
-    html = render_template("dashboard/index.html", **page_context(settings.role, settings))
+    html = render_template("dashboard/index.html", **page_context(settings))
     response = Response(html, mimetype="text/html")
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     response.headers["Referrer-Policy"] = "no-referrer"
@@ -54,8 +54,9 @@ def page() -> Response:
     return response
 
 
-def page_context(role: str, settings: object) -> dict[str, Any]:
+def page_context(settings: BaseSettings) -> dict[str, Any]:
     """What the template needs: the role and, on a node, its municipality and catalog."""
+    role = settings.role
     if not isinstance(settings, NodeSettings):
         return {"role": role, "config": {"role": role}}
     code = settings.municipality

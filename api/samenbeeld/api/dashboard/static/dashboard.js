@@ -212,10 +212,10 @@ window.SB = (function () {
     target.appendChild(body);
   }
 
-  function fillPicker(select, items, chosen) {
+  function fillPicker(select, items, chosen, note) {
     select.textContent = "";
     items.forEach(function (item) {
-      const option = element("option", { value: item.code }, title(item));
+      const option = element("option", { value: item.code }, title(item) + (note ? note(item) : ""));
       option.selected = item.code === chosen;
       select.appendChild(option);
     });

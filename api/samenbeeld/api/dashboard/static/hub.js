@@ -9,7 +9,7 @@
   const PICK_KEY = "samenbeeld.indicator";
   const WARNING_WEEKS = 8;
   const COLORS = { value: "#005ca9", ma: "#a63c00" };
-  const state = { indicators: [], trend: null, warnings: null, templates: null };
+  const state = { indicators: [], released: [], trend: null, warnings: null, templates: null };
 
   function chosen() {
     const code = document.getElementById("indicator").value;
@@ -235,20 +235,42 @@
 
   /* ---- wiring ---- */
 
+  /* Which indicators have anything released (one small, cached request each). */
+  async function releasedCodes(items) {
+    const totals = await Promise.all(items.map(function (item) {
+      return SB.get("/api/v1/indicators/" + item.code + "/series", { page: 1, page_size: 1 })
+        .then(function (body) { return body.pagination.total; });
+    }));
+    return items.filter(function (_, k) { return totals[k] > 0; }).map(function (i) { return i.code; });
+  }
+
+  /* The stored pick, else the first weekly indicator with a band and releases, else any. */
+  function defaultPick(items, released) {
+    const stored = sessionStorage.getItem(PICK_KEY);
+    if (items.some(function (i) { return i.code === stored; })) return stored;
+    const has = function (i) { return released.indexOf(i.code) >= 0; };
+    const banded = function (i) { return i.period === "week" && i.buckets && i.buckets.length; };
+    const first = items.find(function (i) { return banded(i) && has(i); }) || items.find(has)
+      || items.find(banded) || items[0];
+    return first && first.code;
+  }
+
+  function note(item) {
+    return state.released.indexOf(item.code) >= 0 ? "" : " — " + SB.t("picker.none");
+  }
+
   async function run() {
     const body = await SB.get("/api/v1/indicators");
     state.indicators = body.items;
-    const stored = sessionStorage.getItem(PICK_KEY);
-    const banded = function (i) { return i.period === "week" && i.buckets && i.buckets.length; };
-    const first = state.indicators.find(banded) || state.indicators[0];
-    const pick = state.indicators.some(function (i) { return i.code === stored; }) ? stored : first && first.code;
-    SB.fillPicker(document.getElementById("indicator"), state.indicators, pick);
+    state.released = await releasedCodes(state.indicators);
+    const pick = defaultPick(state.indicators, state.released);
+    SB.fillPicker(document.getElementById("indicator"), state.indicators, pick, note);
     await Promise.all([loadTrend(), loadWarnings(), loadTemplates()]);
   }
 
   function relabel() {
     const select = document.getElementById("indicator");
-    if (state.indicators.length) SB.fillPicker(select, state.indicators, select.value);
+    if (state.indicators.length) SB.fillPicker(select, state.indicators, select.value, note);
     renderTrend();
     renderWarnings();
     renderTemplates();

@@ -104,10 +104,26 @@
     if (indicator() === chosen) render();
   }
 
+  /* The first weekly indicator whose band has been released, else any with a band. */
+  async function firstWithBand(items) {
+    const found = await Promise.all(items.map(function (item) {
+      return SB.get("/api/v1/position/" + item.code).then(
+        function (body) { return body.points.some(function (p) { return p.band; }); },
+        function (error) {
+          if (error.status === 401) throw error;
+          return false;
+        });
+    }));
+    const banded = items.filter(function (_, k) { return found[k]; });
+    const weekly = banded.filter(function (i) { return i.period === "week"; });
+    return (weekly[0] || banded[0] || items[0] || {}).code;
+  }
+
   async function run() {
     const stored = sessionStorage.getItem(PICK_KEY);
     const items = SB.config.indicators;
-    const pick = items.some(function (i) { return i.code === stored; }) ? stored : items[0] && items[0].code;
+    const known = items.some(function (i) { return i.code === stored; });
+    const pick = known ? stored : await firstWithBand(items);
     SB.fillPicker(document.getElementById("indicator"), items, pick);
     await load();
   }
