@@ -17,20 +17,30 @@ window.SBCharts = (function () {
   const BAND_AXIS = "#2b4c73";
   const GAP_FILL = "rgba(90, 90, 90, 0.12)";
   const GAP_MARK = "#595959";
+  const WEEK = 7 * 24 * 3600;
 
   function utc(ts) {
     return uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC");
   }
 
-  function bandSeries(band, format) {
+  function bandSeries(band, format, lone) {
     const scale = band.scale || "y";
-    const edge = { stroke: BAND_EDGE, width: 1, points: { show: false }, value: format, scale: scale };
+    const points = { show: lone, size: 7, fill: BAND_EDGE };  /* a lone period has no area */
+    const edge = { stroke: BAND_EDGE, width: 1, points: points, value: format, scale: scale };
     return [
       Object.assign({ label: band.label.q1, key: "q1" }, edge),
       { label: band.label.median, key: "median", stroke: "#3d3d3d", width: 1.5, dash: [4, 4],
-        points: { show: false }, value: format, scale: scale },
+        points: points, value: format, scale: scale },
       Object.assign({ label: band.label.q3, key: "q3" }, edge),
     ];
+  }
+
+  /* A lone period gets a week either side instead of uPlot's years-wide default. */
+  function scales(model) {
+    const lone = model.x.length === 1;
+    const x = lone ? { time: true, auto: false, range: [model.x[0] - WEEK, model.x[0] + WEEK] }
+      : { time: true };
+    return model.band && model.band.scale === "band" ? { x: x, band: { auto: true } } : { x: x };
   }
 
   function axes(model, text) {
@@ -150,7 +160,7 @@ window.SBCharts = (function () {
     const data = [model.x];
     const bands = [];
     if (model.band) {
-      bandSeries(model.band, format).forEach(function (s) { series.push(s); });
+      bandSeries(model.band, format, model.x.length === 1).forEach(function (s) { series.push(s); });
       data.push(model.band.q1, model.band.median, model.band.q3);
       bands.push({ series: [3, 1], fill: BAND_FILL });
     }
@@ -167,8 +177,7 @@ window.SBCharts = (function () {
       bands: bands,
       legend: { live: true },
       cursor: { points: { size: 8 }, drag: { x: false, y: false } },
-      scales: model.band && model.band.scale === "band"
-        ? { x: { time: true }, band: { auto: true } } : { x: { time: true } },
+      scales: scales(model),
       axes: axes(model, text),
       hooks: {
         draw: [gapMarkers(model)],
