@@ -32,14 +32,19 @@ def init(cities: int, weeks: int, seed: int, data_dir: str) -> None:
 @click.option("--data-dir", default="var/demo", show_default=True, type=click.Path(file_okay=False))
 @click.option("--postgres", is_flag=True, help="Every service's database on the local PostgreSQL.")
 @click.option("--rounds", type=click.IntRange(1, 520), help="Only the last N weeks (default: all).")
+@click.option(
+    "--serve/--no-serve",
+    default=None,
+    help="Keep the services (and dashboards) up until Ctrl-C. Default: when run in a terminal.",
+)
 @click.pass_context
 def run(
     ctx: click.Context, cities: int, weeks: int, seed: int, data_dir: str, postgres: bool,
-    rounds: int | None,
+    rounds: int | None, serve: bool | None,
 ) -> None:  # fmt: skip
     """The main job: a whole federation on loopback, one secure round per week, verified."""
     from samenbeeld.api.demo_run import run_demo
 
-    if not run_demo(Path(data_dir), cities, weeks, seed, postgres, click.echo, rounds):
+    if not run_demo(Path(data_dir), cities, weeks, seed, postgres, click.echo, rounds, serve):
         click.echo("error: some released cells did not match the truth file", err=True)
         ctx.exit(1)
