@@ -6,13 +6,13 @@ without its value; a cell whose cohort is below the hub's ``min_contributors`` i
 suppressed; a histogram with one bucket holding all counted cities, or all but one, is
 served suppressed as ``concentrated`` (:mod:`samenbeeld.platform.trends`).
 
-Every GET carries a strong ``ETag`` derived from the data version (the number of matching
+Every GET carries a strong ``ETag`` derived from the release generation (the number of
 release rows and their highest id, which grows with every new release or correction) and
 the query, ``Cache-Control: private, max-age=60``, and answers 304 to a matching
-``If-None-Match``. The data version is one small indexed query, read at most once a
-second per scope (Flask setting ``TREND_VERSION_TTL_S``: a new release shows at most a
-second late). Computed series and distributions are kept per (indicator, data version) in
-the app, rendered bodies per ETag, so a repeated request touches no database.
+``If-None-Match``. The generation is one small query, read at most once a second per
+process (Flask setting ``TREND_VERSION_TTL_S``: a new release shows at most a second late).
+Computed series and distributions are kept per (scope, generation) in the app, rendered
+bodies per ETag, so a repeated request touches no database.
 """
 
 from __future__ import annotations
@@ -30,13 +30,13 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-import jwt
 import marshmallow as ma
 from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import ColumnElement, func, select
 
+from samenbeeld.api import users
 from samenbeeld.api.auth import bearer_token, token_required
 from samenbeeld.api.config import current_settings
 from samenbeeld.api.db import get_session
@@ -44,9 +44,10 @@ from samenbeeld.api.errors import PROBLEM_JSON, ProblemSchema
 from samenbeeld.api.users import user_required
 from samenbeeld.platform import trends
 from samenbeeld.platform.catalog import Catalog, Indicator, load_catalog
-from samenbeeld.platform.errors import AuthenticationError, NotFoundError
+from samenbeeld.platform.errors import NotFoundError
 from samenbeeld.platform.models.hub import Release
 from samenbeeld.platform.settings import HubSettings
+from samenbeeld.platform.users import UserTokenVerifier
 
 CACHE_EXTENSION = "samenbeeld.trends"
 CACHE_CONTROL = "private, max-age=60"
@@ -67,11 +68,9 @@ def reader_required() -> Callable[[View], View]:
 
         @functools.wraps(as_user)  # keeps the view's API doc and the user roles it records
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            try:
-                claims = jwt.decode(bearer_token(), options={"verify_signature": False})
-            except jwt.InvalidTokenError:
-                raise AuthenticationError("token is malformed") from None
-            return (as_user if "iss" in claims else as_node)(*args, **kwargs)
+            verifier: UserTokenVerifier = current_app.extensions[users.EXTENSION]
+            issuer = verifier.issuer_of(bearer_token())  # service tokens have none
+            return (as_user if issuer is not None else as_node)(*args, **kwargs)
 
         return wrapped  # type: ignore[return-value]
 
@@ -278,27 +277,20 @@ def cache() -> TrendCache:
     return found
 
 
-def data_version(where: ColumnElement[bool]) -> str:
-    """Number of matching release rows and their highest id: changes with every release."""
-    query = select(func.count(Release.id), func.max(Release.id)).where(where)
-    count, highest = get_session().execute(query).one()
-    return f"{count}-{highest or 0}"
-
-
-def recent_data_version(scope: tuple[str, ...], where: ColumnElement[bool]) -> str:
-    """The scope's data version as read at most ``TREND_VERSION_TTL_S`` ago (else read now).
-
-    Under load most requests then touch no database at all; a new release or correction
-    is served at most that long (default 1 s) late.
+def release_generation() -> str:
+    """Number of release rows and their highest id, as read at most ``TREND_VERSION_TTL_S``
+    ago (else read now). Releases and corrections only ever add rows, so this changes with
+    every one of them; it is served at most that long (default 1 s) late.
     """
-    key = ("version", *scope)
-    known: tuple[str, float] | None = cache().get(key)
+    known: tuple[str, float] | None = cache().get(("generation",))
     now = time.monotonic()
     if known is not None and now - known[1] < current_app.config[VERSION_TTL]:
         return known[0]
-    version = data_version(where)
-    cache().put(key, (version, now))
-    return version
+    query = select(func.count(Release.id), func.max(Release.id))
+    count, highest = get_session().execute(query).one()
+    generation = f"{count}-{highest or 0}"
+    cache().put(("generation",), (generation, now))
+    return generation
 
 
 CELL_COLUMNS = (
@@ -311,14 +303,12 @@ CELL_COLUMNS = (
 )
 
 
-def load_cells(where: ColumnElement[bool]) -> tuple[str, list[trends.Cell]]:
-    """The data version and the servable latest cells (guards applied), in period order."""
-    query = select(Release.id, *CELL_COLUMNS).where(where)
-    rows = get_session().execute(query).all()
-    version = f"{len(rows)}-{max((r.id for r in rows), default=0)}"
+def load_cells(where: ColumnElement[bool]) -> list[trends.Cell]:
+    """The servable latest cells (guards applied) that where selects, in period order."""
+    rows = get_session().execute(select(*CELL_COLUMNS).where(where)).all()
     minimum = current_settings(HubSettings).min_contributors
-    latest = trends.latest_versions([trends.Cell(*row[1:]) for row in rows])
-    return version, [trends.servable(c, minimum) for c in latest]
+    latest = trends.latest_versions([trends.Cell(*row) for row in rows])
+    return [trends.servable(c, minimum) for c in latest]
 
 
 def etag_of(*parts: object) -> str:
@@ -349,18 +339,18 @@ def finish(body: Body | Response, etag: str) -> Response:
 
 def serve(
     scope: tuple[str, ...],
-    where: ColumnElement[bool],
     query: tuple[str, ...],
-    compute: Callable[[], tuple[str, Any]],
+    compute: Callable[[], Any],
     render: Callable[[Any], Body],
 ) -> Response:
-    """304, or the rendered answer to query: results cached per scope and data version.
+    """304, or the rendered answer to query: results cached per scope and release generation.
 
-    One indexed query finds the version of the rows ``where`` selects; the computed result
-    (per scope and version) and the rendered body (per ETag) come from the cache when they
-    can. ``compute`` returns the version it saw with its result.
+    The generation (:func:`release_generation`) is read at most once a second; the computed
+    result (per scope and generation) and the rendered body (per ETag) come from the cache
+    when they can, so a repeated request touches no database. A release that lands while a
+    result is computed may be in it already: it is then newer than its key, never older.
     """
-    version = recent_data_version(scope, where)
+    version = release_generation()
     etag = etag_of(scope, version, query)
     if (hit := not_modified(etag)) is not None:
         return hit
@@ -369,22 +359,19 @@ def serve(
         key = ("result", *scope, version)
         result = cache().get(key)
         if result is None:
-            actual, result = compute()
-            if actual != version:  # a release landed in between: answer it, cache nothing
-                return finish(render(result), etag_of(scope, actual, query))
-            cache().put(key, result)
+            result = cache().put(key, compute())
         body = cache().put(("body", etag), render(result))
     return finish(body, etag)
 
 
 def computed(
-    where: ColumnElement[bool], compute: Callable[[list[trends.Cell]], Any]
-) -> Callable[[], tuple[str, Any]]:
-    """A ``serve`` computation over the servable latest cells that ``where`` selects."""
+    where: Callable[[], ColumnElement[bool]], compute: Callable[[list[trends.Cell]], Any]
+) -> Callable[[], Any]:
+    """A ``serve`` computation over the servable latest cells that ``where()`` selects
+    (built only when the cache misses: building a SQL expression costs a millisecond)."""
 
-    def run() -> tuple[str, Any]:
-        version, cells = load_cells(where)
-        return version, compute(cells)
+    def run() -> Any:
+        return compute(load_cells(where()))
 
     return run
 
@@ -452,7 +439,7 @@ class Series(MethodView):
     """An indicator's released series."""
 
     @user_required()
-    @blp.arguments(SeriesQueryArgsSchema, location="query")
+    @blp.arguments(SeriesQueryArgsSchema(), location="query")
     @blp.response(200, SeriesSchema, headers=CACHE_HEADERS)
     @blp.alt_response(200, **CSV_RESPONSE)
     @documented
@@ -464,12 +451,13 @@ class Series(MethodView):
         """
         indicator = indicator_of(code)
         window = args["window"]
-        where = (Release.indicator == code) & TOTALS
         return serve(
             ("series", code, str(window)),
-            where,
             tuple(str(args[k]) for k in ("start", "end", "page", "page_size", "format")),
-            computed(where, lambda cells: trends.series_points(cells, indicator.period, window)),
+            computed(
+                lambda: (Release.indicator == code) & TOTALS,
+                lambda cells: trends.series_points(cells, indicator.period, window),
+            ),
             lambda points: render_series(indicator, points, args),
         )
 
@@ -500,7 +488,7 @@ class Distribution(MethodView):
     """An indicator's released histograms."""
 
     @reader_required()
-    @blp.arguments(RangeQueryArgsSchema, location="query")
+    @blp.arguments(RangeQueryArgsSchema(), location="query")
     @blp.response(200, DistributionSchema, headers=CACHE_HEADERS)
     @blp.alt_response(200, **CSV_RESPONSE)
     @documented
@@ -515,12 +503,13 @@ class Distribution(MethodView):
         assert indicator.buckets is not None
         bounds = trends.bucket_bounds(indicator.buckets, *trends.figure_range(indicator))
         minimum = current_settings(HubSettings).min_contributors
-        where = (Release.indicator == code) & BUCKETS
         return serve(
             ("distribution", code),
-            where,
             tuple(str(args[k]) for k in ("start", "end", "format")),
-            computed(where, lambda cells: trends.distributions(cells, bounds, minimum)),
+            computed(
+                lambda: (Release.indicator == code) & BUCKETS,
+                lambda cells: trends.distributions(cells, bounds, minimum),
+            ),
             lambda periods: render_distribution(indicator, periods, args),
         )
 
@@ -567,19 +556,17 @@ class EarlyWarnings(MethodView):
     """Indicators in which many cities flag a spike."""
 
     @user_required()
-    @blp.arguments(EarlyWarningQueryArgsSchema, location="query")
+    @blp.arguments(EarlyWarningQueryArgsSchema(), location="query")
     @blp.response(200, EarlyWarningsSchema, headers=CACHE_HEADERS)
     @documented
     def get(self, args: dict[str, Any]) -> Response:
         """Indicators where at least k cities flag a spike in the period: counts, never names."""
         codes = [i.code for i in catalog().indicators if i.period == args["period"]]
-        where = Release.indicator.in_(codes) & SPIKES
         scope = ("early-warnings", *(str(args[k]) for k in ("period", "period_start", "k")))
         return serve(
             scope,
-            where,
             (),
-            lambda: (data_version(where), early_warnings(where, **args)),
+            lambda: early_warnings(Release.indicator.in_(codes) & SPIKES, **args),
             lambda found: as_json(EarlyWarningsSchema(), found),
         )
 
