@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 from types import FrameType
@@ -46,6 +47,10 @@ def serve(settings: BaseSettings, host: str, port: int | None) -> None:
     app = create_app(settings.role, settings)
     port = port or default_port(settings)
     server = _create_server(app, settings.role, host, port)
+    # What start-up made (modules, the app) lives as long as the process: keep it out of
+    # the garbage collector's full passes, which otherwise walk it on every one of them.
+    gc.collect()
+    gc.freeze()
     previous = signal.signal(signal.SIGTERM, _interrupt)
     logger.info("samenbeeld %s listening on http://%s:%s", settings.role, host, port)
     try:
