@@ -75,13 +75,13 @@ def week(truth, number: int) -> dt.date:
     return dt.date.fromisoformat(truth["week_starts"][number])
 
 
-def run(cluster, recorder, round_id, indicators, monday, nodes=None):
+def run(cluster, recorder, round_id, indicators, monday, nodes=None, timeout=120.0):
     """One round through the driver, as the operator would."""
     nodes = nodes or {s.name: s.url for s in cluster.nodes()}
     names = [i.code for i in indicators]
     return driver.run_round(
         recorder.client, cluster.hub.url, cluster.signer("hub"), nodes, round_id, names, monday,
-        MAX_VALUE,
+        MAX_VALUE, timeout,
     )  # fmt: skip
 
 
@@ -199,7 +199,8 @@ def test_killing_a_party_mid_round_leaves_no_release_and_a_rerun_releases_once(f
 
     killer = threading.Thread(target=kill_when_computing)
     killer.start()
-    outcome = run(cluster, recorder, "e2e-week5", indicators, monday)
+    # The surviving parties wait for the dead one until the session's deadline: keep it short.
+    outcome = run(cluster, recorder, "e2e-week5", indicators, monday, timeout=30.0)
     killer.join()
     assert outcome.round["state"] == "failed"
     assert outcome.releases == []
@@ -235,15 +236,25 @@ def test_distribution_and_spike_rounds_release_city_counts_as_the_truth_demands(
         expected = expected_cells(
             truth, codes, chosen, monday, MIN_CONTRIBUTORS, DOMINANCE, program=program
         )
-        cells = [(r["indicator"], r["cell"], r["value"]) for r in outcome.releases]
-        assert cells == [(e.indicator, e.cell, e.total) for e in expected]
-        assert {(r["suppressed_reason"], r["cohort_size"]) for r in outcome.releases} == {
-            (None, len(codes))
-        }
+        cells = [
+            (r["indicator"], r["cell"], r["value"], r["suppressed_reason"], r["cohort_size"])
+            for r in outcome.releases
+        ]
+        assert cells == [
+            (e.indicator, e.cell, None if e.reason else e.total, e.reason or None, len(codes))
+            for e in expected
+        ]
         released[program] = outcome.releases
+    # A concentrated histogram (one bucket with all cities or all but one) is suppressed
+    # inside MPC; the others are released whole.
+    shown = 0
     for indicator in bucketed:
         counts = [r["value"] for r in released["histogram"] if r["indicator"] == indicator.code]
-        assert len(counts) == len(indicator.buckets) + 1 and sum(counts) == len(codes)
+        assert len(counts) == len(indicator.buckets) + 1
+        if counts[0] is not None:
+            assert sum(counts) == len(codes) and max(counts) < len(codes) - 1
+            shown += 1
+    assert shown > 0
     assert max(r["value"] for r in released["spike_count"]) >= 3  # the wave shows
 
 

@@ -10,6 +10,7 @@ import pytest
 from samenbeeld.federation import crypten_compat
 from samenbeeld.federation.programs import MIN_CONTRIBUTORS, CheckedSumResult
 from samenbeeld.federation.programs_stats import (
+    CONCENTRATED,
     CountParams,
     MomentsParams,
     moments_from_sums,
@@ -102,6 +103,22 @@ def test_histogram_excludes_non_one_hot_cities_and_matches_plaintext(tmp_path):
     assert result.values.tolist() == expected.tolist()
     assert quartile_buckets(result.values) == reference_quartiles(expected)
     assert timings.total_s >= timings.compute_s > 0
+
+
+def test_a_concentrated_segment_is_suppressed_inside_mpc(tmp_path):
+    """7 cities, two segments: in the first, 6 of 7 valid cities share a bucket (their
+    counts would tell each city's bucket), so it is suppressed; the second is released."""
+    first = np.eye(3, dtype=np.int64)[[1, 1, 1, 0, 1, 1, 1]]
+    second = np.eye(4, dtype=np.int64)[[0, 1, 2, 3, 0, 1, 2]]
+    plain = np.hstack([first, second])
+    result, _ = run_count_program(
+        "histogram", integer_shares(plain, tmp_path), tmp_path / "run", TIMEOUT,
+        CountParams(segments=[3, 4]),
+    )  # fmt: skip
+    assert result.contributors == 7
+    assert result.reasons.tolist() == [CONCENTRATED] * 3 + [""] * 4
+    assert np.isnan(result.values[:3]).all()
+    assert result.values[3:].tolist() == [2.0, 2.0, 2.0, 1.0]
 
 
 @pytest.mark.slow

@@ -16,8 +16,13 @@ have to be a multiple of ``2**64``).
    ring, so ``sum == 1`` holds exactly when the segment holds exactly one 1: a segment with two
    ones, or none, makes the city invalid;
 2. nothing more when fewer than ``min_contributors`` cities are valid; otherwise
-3. the bucket counts over the valid cities. Quartile bucket indices are derived afterwards from
-   the released counts of one segment (public post-processing, :func:`quartile_buckets`).
+3. one bit per bucket: whether the bucket holds at least ``n - 1`` of the ``n`` valid cities.
+   A segment with such a bucket is *concentrated*: its counts would tell every city's bucket
+   (or, to one of them, every other city's), so it is suppressed with the reason
+   ``"concentrated"`` and its counts are never revealed;
+4. the bucket counts over the valid cities of every other segment. Quartile bucket indices
+   are derived afterwards from the released counts of one segment (public post-processing,
+   :func:`quartile_buckets`).
 
 :func:`spike_count` (rows are 0/1 flags per cell) reveals exactly one validity bit per city
 (every entry in ``{0, 1}``) and, with at least ``min_contributors`` valid cities, the number of
@@ -53,6 +58,8 @@ MOMENTS_MAX_VALUE = 2**12
 MOMENTS_MAX_POPULATION = 2**30
 RATE_BASE = 10_000
 QUARTILES = (0.25, 0.5, 0.75)
+CONCENTRATED = "concentrated"
+"""Reason of a histogram segment with one bucket holding all valid cities or all but one."""
 
 
 @dataclass(frozen=True)
@@ -171,7 +178,25 @@ def histogram(crypten: Any, shares: np.ndarray, params: CountParams) -> CheckedS
     lengths = params.segment_lengths(shares.shape[1])
     matrix = _load_integers(crypten, shares)
     not_one = _segment_sums(crypten, matrix, lengths).ne(1).sum(dim=1)
-    return _counts(matrix, _valid_bits(_bad_entries(matrix) + not_one), params)
+    valid = _valid_bits(_bad_entries(matrix) + not_one)
+    contributors = int(valid.sum())
+    if contributors < params.min_contributors:
+        return _counts(matrix, valid, params)
+    import torch
+
+    mask = torch.from_numpy(valid.astype(np.int64)).unsqueeze(1)
+    counts = programs.times_exactly(matrix, mask).sum(dim=0)
+    crowded = programs._reveal(counts.ge(contributors - 1)) == 1
+    kept = np.ones(matrix.size(1), dtype=bool)
+    for end, length in zip(np.cumsum(lengths), lengths, strict=True):
+        segment = slice(int(end - length), int(end))
+        kept[segment] = not crowded[segment].any()
+    values = np.full(kept.size, np.nan)
+    reasons = np.where(kept, "", CONCENTRATED)
+    if kept.any():
+        values[kept] = programs._reveal(counts[torch.from_numpy(np.flatnonzero(kept))])
+    invalid = np.flatnonzero(~valid).astype(np.int64)
+    return CheckedSumResult(values, reasons.astype(str), invalid, contributors)
 
 
 def spike_count(crypten: Any, shares: np.ndarray, params: CountParams) -> CheckedSumResult:

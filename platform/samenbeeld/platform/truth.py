@@ -100,8 +100,9 @@ def expected_cells(
     """The release the rules demand for ``codes`` (all valid) in cell order.
 
     ``program`` ``histogram`` gives one count per bucket of each indicator that has buckets,
-    ``spike_count`` one count of spiking cities per indicator; both are suppressed only
-    below ``min_contributors`` (no dominance rule on counts of cities).
+    suppressed as ``concentrated`` when one bucket holds all cities or all but one;
+    ``spike_count`` one count of spiking cities per indicator; both are suppressed below
+    ``min_contributors`` (no dominance rule on counts of cities).
     """
     if program in ("histogram", "spike_count"):
         return _expected_counts(truth, codes, indicators, week, min_contributors, program)
@@ -138,7 +139,9 @@ def _expected_counts(
         if indicator.buckets is None:
             continue
         found = [city_bucket(truth, code, indicator, week) for code in codes]
-        for index in range(len(indicator.buckets) + 1):
-            count = float(found.count(index))
-            cells.append(ExpectedCell(indicator.code, count, reason, f"bucket:{index}"))
+        counts = [found.count(index) for index in range(len(indicator.buckets) + 1)]
+        crowded = max(counts) >= len(codes) - 1  # one bucket: all cities, or all but one
+        own = reason or ("concentrated" if crowded else "")
+        cells += [ExpectedCell(indicator.code, float(count), own, f"bucket:{index}")
+                  for index, count in enumerate(counts)]  # fmt: skip
     return cells
