@@ -33,18 +33,20 @@ browser: $(CHROMIUM)
 $(CHROMIUM):
 	$(APT_GET) install chromium || { apt-get -q update && $(APT_GET) install chromium; }
 
-# The Airflow tests mostly wait on the scheduler: with no PYTEST_ARGS they run in a second
-# pytest beside the rest (their report follows the main one), which keeps a full run well
-# inside CI's time limit. With PYTEST_ARGS, one pytest runs exactly what they name.
+# The Airflow tests mostly wait on the scheduler: with no PYTEST_ARGS they and the
+# end-to-end federation tests run in a second pytest beside the rest (their report follows
+# the main one), which keeps a full run inside CI's time limit on two cores. With
+# PYTEST_ARGS, one pytest runs exactly what they name.
+SIDE_TESTS := tests/airflow tests/e2e
 test: $(STAMP) $(CHROMIUM)
 ifeq ($(strip $(PYTEST_ARGS)),)
 	@mkdir -p var
-	@$(BIN)/python -m pytest tests/airflow > var/test-airflow.log 2>&1 & airflow=$$!; \
-	$(BIN)/python -m pytest --ignore=tests/airflow; rest=$$?; \
-	wait $$airflow; flow=$$?; \
-	echo "== tests/airflow (run beside the others; log in var/test-airflow.log) =="; \
-	cat var/test-airflow.log; \
-	test $$rest -eq 0 && test $$flow -eq 0
+	@$(BIN)/python -m pytest $(SIDE_TESTS) > var/test-side.log 2>&1 & side=$$!; \
+	$(BIN)/python -m pytest $(addprefix --ignore=,$(SIDE_TESTS)); main=$$?; \
+	wait $$side; other=$$?; \
+	echo "== $(SIDE_TESTS) (run beside the others; log in var/test-side.log) =="; \
+	cat var/test-side.log; \
+	test $$main -eq 0 && test $$other -eq 0
 else
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 endif

@@ -131,7 +131,7 @@ def test_every_operation_conforms_to_its_spec(cluster, target):
         operations += 1
 
         @settings(
-            max_examples=25,
+            max_examples=10,
             deadline=None,
             database=None,
             suppress_health_check=list(HealthCheck),
