@@ -33,11 +33,10 @@ browser: $(CHROMIUM)
 $(CHROMIUM):
 	$(APT_GET) install chromium || { apt-get -q update && $(APT_GET) install chromium; }
 
-# The Airflow tests mostly wait on the scheduler: with no PYTEST_ARGS they and the
-# end-to-end federation tests run in a second pytest beside the rest (their report follows
-# the main one), which keeps a full run inside CI's time limit on two cores. With
-# PYTEST_ARGS, one pytest runs exactly what they name.
-SIDE_TESTS := tests/airflow tests/e2e
+# The Airflow tests mostly wait on the scheduler: with no PYTEST_ARGS they run in a second
+# pytest beside the rest (their report follows the main one), which keeps a full run inside
+# CI's time limit on two cores. With PYTEST_ARGS, one pytest runs exactly what they name.
+SIDE_TESTS := tests/airflow
 test: $(STAMP) $(CHROMIUM)
 ifeq ($(strip $(PYTEST_ARGS)),)
 	@mkdir -p var

@@ -131,7 +131,7 @@ def test_every_operation_conforms_to_its_spec(cluster, target):
         operations += 1
 
         @settings(
-            max_examples=10,
+            max_examples=15,
             deadline=None,
             database=None,
             suppress_health_check=list(HealthCheck),
@@ -139,7 +139,7 @@ def test_every_operation_conforms_to_its_spec(cluster, target):
         @given(case=operation.as_strategy())
         def run(case: schemathesis.Case) -> None:
             header = credential(cluster, name, case.method, case.formatted_path)
-            if header and "Authorization" not in (case.headers or {}):
+            if header:  # ours, not a generated one: auth failures have their own tests
                 case.headers = {**(case.headers or {}), "Authorization": header}
             statuses.append(case.call_and_validate(checks=CHECKS, timeout=30).status_code)
 

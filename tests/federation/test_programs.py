@@ -20,7 +20,7 @@ from samenbeeld.federation.programs import (
 from samenbeeld.platform.errors import InvalidInputError
 
 MAX = 100.0
-TIMEOUT = 60.0
+TIMEOUT = 180.0  # generous: CI runs the Airflow tests beside these on two cores
 INT64 = np.iinfo(np.int64)
 
 

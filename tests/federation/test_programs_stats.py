@@ -20,7 +20,7 @@ from samenbeeld.federation.programs_stats import (
 )
 from samenbeeld.platform.errors import InvalidInputError
 
-TIMEOUT = 60.0
+TIMEOUT = 180.0  # generous: CI runs the Airflow tests beside these on two cores
 INT64 = np.iinfo(np.int64)
 
 
