@@ -33,22 +33,8 @@ browser: $(CHROMIUM)
 $(CHROMIUM):
 	$(APT_GET) install chromium || { apt-get -q update && $(APT_GET) install chromium; }
 
-# The Airflow tests mostly wait on the scheduler: with no PYTEST_ARGS they run in a second
-# pytest beside the rest (their report follows the main one), which keeps a full run inside
-# CI's time limit on two cores. With PYTEST_ARGS, one pytest runs exactly what they name.
-SIDE_TESTS := tests/airflow
 test: $(STAMP) $(CHROMIUM)
-ifeq ($(strip $(PYTEST_ARGS)),)
-	@mkdir -p var
-	@$(BIN)/python -m pytest $(SIDE_TESTS) > var/test-side.log 2>&1 & side=$$!; \
-	$(BIN)/python -m pytest $(addprefix --ignore=,$(SIDE_TESTS)); main=$$?; \
-	wait $$side; other=$$?; \
-	echo "== $(SIDE_TESTS) (run beside the others; log in var/test-side.log) =="; \
-	cat var/test-side.log; \
-	test $$main -eq 0 && test $$other -eq 0
-else
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
-endif
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
