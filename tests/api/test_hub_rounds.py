@@ -139,6 +139,9 @@ def test_a_report_must_be_signed_by_the_reporting_party_over_this_result(hub):
     )
     assert swapped.status_code == 403
     assert report(client, signers[1], party_keys[1], round_id, attempt=2).status_code == 409
+    too_big = {**RESULT, "contributors": 2**70}
+    assert report(client, signers[1], party_keys[1], round_id, attempt=2**40).status_code == 422
+    assert report(client, signers[1], party_keys[1], round_id, too_big).status_code == 422
     assert report(client, signers[1], party_keys[1], round_id).status_code == 201
     assert report(client, signers[1], party_keys[1], round_id).status_code == 409  # once
     assert state(client, hub_signer, round_id)["state"] == "computing"

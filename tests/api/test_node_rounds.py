@@ -284,7 +284,9 @@ def test_the_audit_log_is_newest_first_and_paginated(node):
     rows = audit(node, limit=4)
     assert [r["round_id"] for r in rows] == ["round-2"] * 3 + ["round-1"]
     assert [r["round_id"] for r in audit(node, limit=4, offset=8)] == ["round-0"]
-    for query in ({"limit": 0}, {"limit": 501}, {"offset": -1}):
+    assert audit(node, offset=10**9) == []
+    # Past 64 bits the database driver overflowed: a 500 before the bound (schemathesis).
+    for query in ({"limit": 0}, {"limit": 501}, {"offset": -1}, {"offset": 2**70}):
         assert node.call("get", "/api/v1/audit-log", query_string=query).status_code == 422
 
 

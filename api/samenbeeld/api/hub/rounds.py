@@ -64,13 +64,17 @@ class PartyResultSchema(ma.Schema):
     values = ma.fields.List(ma.fields.Float(allow_none=True, allow_nan=False), required=True)
     reasons = ma.fields.List(ma.fields.String(), required=True)
     invalid = ma.fields.List(ma.fields.String(), required=True)
-    contributors = ma.fields.Integer(required=True, validate=ma.validate.Range(min=0))
+    contributors = ma.fields.Integer(
+        required=True, validate=ma.validate.Range(0, hub_rounds.MAX_COHORT)
+    )
 
 
 class ReportSchema(ma.Schema):
     """A party's signed report of one attempt."""
 
-    attempt = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1))
+    attempt = ma.fields.Integer(
+        required=True, validate=ma.validate.Range(1, hub_rounds.MAX_ATTEMPT)
+    )
     result = ma.fields.Nested(PartyResultSchema, required=True)
     signature = ma.fields.String(required=True, validate=ma.validate.Length(1, 4096))
 

@@ -17,11 +17,15 @@ blp = Blueprint(
 )
 
 
+MAX_OFFSET = 1_000_000_000
+
+
 class AuditQueryArgsSchema(ma.Schema):
     """One page of the audit log."""
 
     limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=500))
-    offset = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0))
+    # Bounded so that the database never sees a number past its 64-bit integers.
+    offset = ma.fields.Integer(load_default=0, validate=ma.validate.Range(0, MAX_OFFSET))
 
 
 class AuditEntrySchema(ma.Schema):

@@ -21,12 +21,11 @@ from samenbeeld.api.auth import token_required
 from samenbeeld.api.config import current_settings
 from samenbeeld.api.db import get_session
 from samenbeeld.api.errors import PROBLEM_JSON, ProblemSchema
-from samenbeeld.federation import party_service
+from samenbeeld.federation import hub_rounds, party_service
 from samenbeeld.platform.settings import MUNICIPALITY_CODE, PartySettings
 
 HTTP_EXTENSION = "samenbeeld.http"
 HUB_TIMEOUT_S = 30.0
-MAX_COHORT = 10_000
 _client_lock = threading.Lock()
 
 blp = Blueprint(
@@ -37,11 +36,13 @@ blp = Blueprint(
 class ComputeRequestSchema(ma.Schema):
     """The hub's compute request (see the round protocol)."""
 
-    attempt = ma.fields.Integer(required=True, validate=ma.validate.Range(min=0))
+    attempt = ma.fields.Integer(
+        required=True, validate=ma.validate.Range(0, hub_rounds.MAX_ATTEMPT)
+    )
     cohort = ma.fields.List(
         ma.fields.String(validate=ma.validate.Regexp(MUNICIPALITY_CODE)),
         required=True,
-        validate=ma.validate.Length(min=1, max=MAX_COHORT),
+        validate=ma.validate.Length(min=1, max=hub_rounds.MAX_COHORT),
         metadata={"description": "municipality codes, in the order of the matrix rows"},
     )
     program = ma.fields.String(required=True, validate=ma.validate.OneOf(party_service.PROGRAMS))
