@@ -2,7 +2,9 @@
 
 Every supervised process (three compute parties and, with CrypTen's TTP provider, the
 triple dealer) runs in its own process group with stdout and stderr in files under the
-run's work directory. :func:`wait_for_members` polls them under one deadline and raises
+run's work directory. The party and dealer entry modules are forked from a warm interpreter
+(:mod:`warm_start`) rather than started cold; anything else is a plain subprocess.
+:func:`wait_for_members` polls them under one deadline and raises
 :class:`PartyFailedError` naming the first one that fails, so a run never hangs;
 :func:`kill_all` then kills every group that is still alive.
 """
@@ -19,10 +21,11 @@ from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Protocol
 
+from samenbeeld.federation import warm_start
 from samenbeeld.platform.errors import SamenbeeldError
 
-Popen = subprocess.Popen[bytes]
 STDERR_TAIL_LINES = 15
 POLL_SECONDS = 0.02
 PROCESSES_FILE = "processes.json"
@@ -43,13 +46,28 @@ class PartyFailedError(SamenbeeldError):
         super().__init__(f"{self.name} failed: {reason}{detail}")
 
 
+class Process(Protocol):
+    """What the supervisor uses of a process: :class:`subprocess.Popen` or a warm fork."""
+
+    @property
+    def pid(self) -> int: ...
+    @property
+    def returncode(self) -> int | None: ...
+    @property
+    def stdin(self) -> IO[bytes] | None: ...
+    @property
+    def stdout(self) -> IO[bytes] | None: ...
+    def poll(self) -> int | None: ...
+    def wait(self, timeout: float | None = None) -> int: ...
+
+
 @dataclass(frozen=True)
 class Member:
     """One supervised process: its rank, the name errors use, and its stderr file."""
 
     rank: int
     name: str
-    process: Popen
+    process: Process
     stderr: Path
 
 
@@ -73,10 +91,18 @@ def start_member(
     """Start ``command`` in its own process group, output in ``<stem>.stdout/.stderr``.
 
     With ``piped`` its stdin and stdout are pipes instead (a long-lived worker's protocol).
+    ``python -m`` of a warm entry module is forked from the warm interpreter instead.
     """
-    stderr_path = workdir / f"{stem}.stderr"
-    with open(workdir / f"{stem}.stdout", "wb") as stdout, open(stderr_path, "wb") as stderr:
-        process = subprocess.Popen(
+    stdout_path, stderr_path = workdir / f"{stem}.stdout", workdir / f"{stem}.stderr"
+    module = None if piped else warm_start.warm_module(command)
+    if module is not None:
+        stdout_path.write_bytes(b"")
+        stderr_path.write_bytes(b"")
+        environment = os.environ if env is None else env
+        forked = warm_start.start(module, command[3:], environment, stdout_path, stderr_path)
+        return Member(rank, name, forked, stderr_path)
+    with open(stdout_path, "wb") as stdout, open(stderr_path, "wb") as stderr:
+        process: Process = subprocess.Popen(
             list(command),
             stdin=subprocess.PIPE if piped else subprocess.DEVNULL,
             stdout=subprocess.PIPE if piped else stdout,
@@ -97,8 +123,11 @@ def kill_all(members: Sequence[Member]) -> None:
     """Kill every member's process group that is still running, and reap it."""
     for member in members:
         if member.process.poll() is None:
-            with suppress(ProcessLookupError):
+            try:
                 os.killpg(member.process.pid, signal.SIGKILL)
+            except ProcessLookupError:  # a warm fork killed before its setsid()
+                with suppress(ProcessLookupError):
+                    os.kill(member.process.pid, signal.SIGKILL)
     for member in members:
         member.process.wait()
 
