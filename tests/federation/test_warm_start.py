@@ -30,6 +30,8 @@ def main(argv):
         raise RuntimeError("the probe failed on purpose")
     if argv == ["hang"]:
         time.sleep(120)
+    if argv == ["exit-none"]:
+        sys.exit()
     print(json.dumps({
         "torch": torch.randint(0, 2**62, (4,)).tolist(),
         "numpy": np.random.randint(0, 2**62, 4).tolist(),
@@ -95,6 +97,7 @@ def test_a_child_gets_its_own_session_environment_directory_and_argv(starter, tm
 
 def test_exit_codes_are_the_childs_own(starter, tmp_path):
     assert probe(starter, tmp_path / "seven", "7")[0].wait(60) == 7
+    assert probe(starter, tmp_path / "none", "exit-none")[0].wait(60) == 0
     failed, _, err = probe(starter, tmp_path / "fail", "fail")
     assert failed.wait(60) == 1
     assert "RuntimeError: the probe failed on purpose" in err.read_text()
@@ -104,6 +107,13 @@ def test_exit_codes_are_the_childs_own(starter, tmp_path):
     assert hanging.poll() is None
     os.killpg(hanging.pid, signal.SIGKILL)
     assert hanging.wait(60) == -signal.SIGKILL
+
+
+def test_ctrl_c_is_for_the_service_not_its_starter(starter, tmp_path):
+    before = report(starter, tmp_path / "before")  # warm, past its start-up
+    os.kill(starter._process.pid, signal.SIGINT)
+    assert report(starter, tmp_path / "after")["ppid"] == before["ppid"]
+    assert starter.alive
 
 
 def test_a_dead_starters_children_are_lost_and_the_next_start_gets_a_new_one(

@@ -87,6 +87,7 @@ class Starter:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )
+        self.owner = os.getpid()
         self._request_lock = threading.Lock()
         self._changed = threading.Condition()
         self._started: list[int] = []
@@ -172,10 +173,13 @@ _starter_lock = threading.Lock()
 
 
 def _current_starter() -> Starter:
-    """This process's warm starter, started (again) when there is none alive."""
+    """This process's warm starter, started (again) when there is none alive.
+
+    A process forked after the starter was made gets its own: the pipes are the parent's.
+    """
     global _starter
     with _starter_lock:
-        if _starter is None or not _starter.alive:
+        if _starter is None or not _starter.alive or _starter.owner != os.getpid():
             _starter = Starter()
         return _starter
 
@@ -201,6 +205,7 @@ def serve() -> int:
     """Import the entry modules and CrypTen, then fork one child per request until EOF."""
     from samenbeeld.federation import crypten_compat
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the service; EOF ends us
     for module in sorted(WARM_MODULES):
         importlib.import_module(module)
     crypten_compat.import_crypten()  # the entry modules import it only when they run
@@ -248,6 +253,7 @@ def _fork(request: dict[str, Any], starter_fds: tuple[int, ...]) -> int:
     try:
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         for fd in starter_fds:
             os.close(fd)
         os.setsid()
@@ -261,7 +267,7 @@ def _fork(request: dict[str, Any], starter_fds: tuple[int, ...]) -> int:
         sys.argv = [request["module"], *request["argv"]]
         code = int(importlib.import_module(request["module"]).main(request["argv"]))
     except SystemExit as done:
-        code = done.code if isinstance(done.code, int) else 1
+        code = 0 if done.code is None else done.code if isinstance(done.code, int) else 1
     except BaseException:
         traceback.print_exc()
     finally:
