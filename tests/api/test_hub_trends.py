@@ -295,10 +295,13 @@ def test_early_warnings_count_cities_and_never_name_them(hub):
         ("demonstration_online_weekly", 3.0, None),
         ("youth_safety_weekly", 2.0, None),
         ("high_impact_crime_weekly", None, "min_contributors"),
+        # 5 of a cohort of 6: the one city not flagging would learn every other's flag. The
+        # parties suppress such a count; a stored one is still not served (serving guard).
+        ("undermining_weekly", 5.0, None),
     ):
         hub.release(indicator, latest, "spikes", value, reason)
-    hub.release("riot_online_weekly", earlier, "spikes", 6.0)
-    hub.release("illegal_event_online_weekly", earlier, "spikes", 5.0)
+    hub.release("riot_online_weekly", earlier, "spikes", 6.0, cohort=12)
+    hub.release("illegal_event_online_weekly", earlier, "spikes", 5.0, cohort=12)
     body = hub.get("/api/v1/early-warnings", k=3).get_json()
     assert body["period_start"] == latest.isoformat() and body["k"] == 3
     assert [(s["indicator"], s["cities"]) for s in body["signals"]] == [

@@ -255,7 +255,8 @@ def test_distribution_and_spike_rounds_release_city_counts_as_the_truth_demands(
             assert sum(counts) == len(codes) and max(counts) < len(codes) - 1
             shown += 1
     assert shown > 0
-    assert max(r["value"] for r in released["spike_count"]) >= 3  # the wave shows
+    # The wave shows; counts of at most 1 or at least n - 1 are suppressed (concentrated).
+    assert max(r["value"] or 0 for r in released["spike_count"]) >= 3
 
 
 DISTINCT = [9871, 9743, 9619, 9497, 9371, 9239, 9109, 8971, 8837, 8713, 8597, 8467]

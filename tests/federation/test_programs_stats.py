@@ -152,30 +152,28 @@ def test_histogram_checks_each_segment_of_a_concatenated_row(tmp_path):
 
 @pytest.mark.slow
 def test_spike_count_is_exact_and_suppressed_below_k(tmp_path):
-    """8 cities x 6 cells of 0/1 flags; 4 cities hold a non-flag, leaving 4 < k = 5 valid."""
-    rng = np.random.default_rng(11)
-    plain = rng.integers(0, 1, size=(8, 6), endpoint=True)
-    plain[0, 2], plain[4, 0], plain[5, 5], plain[7, 1] = 2, -1, 1 << 40, 3
-    params = CountParams(min_contributors=5)
+    """10 cities x 7 cells of 0/1 flags; 4 hold a non-flag, leaving 6 valid (4 < k = 7)."""
+    valid_rows = np.array([[1 if row < flagged else 0 for flagged in range(7)] for row in range(6)])
+    plain = np.vstack([valid_rows, np.ones((4, 7), dtype=np.int64)])
+    plain[6, 2], plain[7, 0], plain[8, 5], plain[9, 1] = 2, -1, 1 << 40, 3
+    files = integer_shares(plain, tmp_path)
     below, _ = run_count_program(
-        "spike_count", integer_shares(plain, tmp_path), tmp_path / "run", TIMEOUT, params
+        "spike_count", files, tmp_path / "run", TIMEOUT, CountParams(min_contributors=7)
     )
-    assert below.invalid_cities.tolist() == [0, 4, 5, 7]
-    assert below.contributors == 4
-    assert below.reasons.tolist() == [MIN_CONTRIBUTORS] * 6
+    assert below.invalid_cities.tolist() == [6, 7, 8, 9]
+    assert below.contributors == 6
+    assert below.reasons.tolist() == [MIN_CONTRIBUTORS] * 7
     assert np.all(np.isnan(below.values)) and below.released() == {}
 
     released, _ = run_count_program(
-        "spike_count",
-        [tmp_path / "in" / f"shares{rank}.npy" for rank in range(3)],
-        tmp_path / "run2",
-        TIMEOUT,
-        CountParams(min_contributors=4),
+        "spike_count", files, tmp_path / "run2", TIMEOUT, CountParams(min_contributors=4)
     )
-    valid = np.all((plain == 0) | (plain == 1), axis=1)
-    assert released.invalid_cities.tolist() == [0, 4, 5, 7]
-    assert released.values.tolist() == plain[valid].sum(axis=0).astype(np.float64).tolist()
-    assert released.reasons.tolist() == [""] * 6
+    assert released.invalid_cities.tolist() == [6, 7, 8, 9]
+    # Cell j is flagged by j of the 6 valid cities. 0, 1, 5 and 6 would tell cities each
+    # other's flags (none, all, or all but the one asking): concentrated, never revealed.
+    assert released.reasons.tolist() == [CONCENTRATED] * 2 + [""] * 3 + [CONCENTRATED] * 2
+    assert released.released() == {2: 2.0, 3: 3.0, 4: 4.0}
+    assert np.all(np.isnan(released.values[[0, 1, 5, 6]]))
 
 
 def test_moments_params_refuse_ranges_the_ring_cannot_hold():

@@ -25,9 +25,13 @@ have to be a multiple of ``2**64``).
    :func:`quartile_buckets`).
 
 :func:`spike_count` (rows are 0/1 flags per cell) reveals exactly one validity bit per city
-(every entry in ``{0, 1}``) and, with at least ``min_contributors`` valid cities, the number of
-valid cities with the flag set per cell. Suppressed cells are NaN with the reason
-``"min_contributors"``. Results use :class:`programs.CheckedSumResult` and its ``.npz`` format.
+(every entry in ``{0, 1}``) and, with at least ``min_contributors`` valid cities, one bit per
+cell: whether at most one or at least ``n - 1`` of the ``n`` valid cities flag it. Such a cell
+is a two-bucket histogram (flagged, not flagged) with a concentrated bucket: its count would
+tell every city's flag (all, or none), or tell the one odd city everyone else's, so it is
+suppressed as ``"concentrated"``. Every other cell reveals the number of valid cities with
+the flag set. Suppressed cells are NaN with their reason. Results use
+:class:`programs.CheckedSumResult` and its ``.npz`` format.
 
 :func:`moments` works on fixed-point shares (``PRECISION_BITS``) laid out as ``m`` value columns
 ``x_j``, then their ``m`` squares ``x_j**2``, then one population column: ``2 m + 1`` cells. It
@@ -204,7 +208,24 @@ def spike_count(crypten: Any, shares: np.ndarray, params: CountParams) -> Checke
     if params.segments is not None:
         raise InvalidInputError("segments apply to the histogram only")
     matrix = _load_integers(crypten, shares)
-    return _counts(matrix, _valid_bits(_bad_entries(matrix)), params)
+    valid = _valid_bits(_bad_entries(matrix))
+    contributors = int(valid.sum())
+    if contributors < params.min_contributors:
+        return _counts(matrix, valid, params)
+    import torch
+
+    mask = torch.from_numpy(valid.astype(np.int64)).unsqueeze(1)
+    counts = programs.times_exactly(matrix, mask).sum(dim=0)
+    # One comparison batch: a cell is concentrated when 1 - count >= 0 or count - (n - 1) >= 0;
+    # the two bits are revealed only as their sum (both are 1 only when n <= 2).
+    cells = counts.size(0)
+    edges = crypten.cat([-counts + 1, counts - (contributors - 1)]).ge(0)
+    kept = programs._reveal(edges[:cells] + edges[cells:]) == 0
+    values = np.full(kept.size, np.nan)
+    if kept.any():
+        values[kept] = programs._reveal(counts[torch.from_numpy(np.flatnonzero(kept))])
+    reasons = np.where(kept, "", CONCENTRATED).astype(str)
+    return CheckedSumResult(values, reasons, np.flatnonzero(~valid).astype(np.int64), contributors)
 
 
 def square_tolerance(max_value: float) -> float:

@@ -21,7 +21,9 @@ suppressed (or missing) value and is never replaced by a guess.
   z-score from them is an approximation.
 * Group disclosure: a histogram in which one bucket holds all counted cities, or all but
   one, would tell every city's position (or, to one member subtracting itself, every other
-  city's), so it is not served (:data:`CONCENTRATED`).
+  city's), so it is not served (:data:`CONCENTRATED`). A spike count is such a histogram
+  with two buckets (flagged, not): one of at most 1 or at least ``n - 1`` is not served
+  either (:func:`spike_count`).
 * Serving guards (:func:`servable`): a cell with a suppression reason is served without a
   value, and a released cell whose cohort is below the minimum number of contributors is
   served as suppressed, even when a stored release says otherwise.
@@ -281,6 +283,15 @@ def quartile_of(figure: float, band: Quartiles) -> int:
 def is_concentrated(counts: Sequence[int]) -> bool:
     """Whether one bucket holds all counted cities or all but one (group disclosure)."""
     return bool(counts) and max(counts) >= sum(counts) - 1
+
+
+def spike_count(cell: Cell, min_contributors: int) -> int | None:
+    """A released spike count as it may be served; None when suppressed or concentrated."""
+    served = servable(cell, min_contributors)
+    if served.value is None:
+        return None
+    count = round(served.value)
+    return None if is_concentrated([count, cell.cohort_size - count]) else count
 
 
 def distribution_period(

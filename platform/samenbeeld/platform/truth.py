@@ -36,7 +36,7 @@ class ExpectedCell:
     total: float
     """The sum, or the number of cities (bucket and spike cells)."""
     reason: str
-    """"" when released, else "min_contributors" or "dominance"."""
+    """"" when released, else "min_contributors", "dominance" or "concentrated"."""
     cell: str = "total"
     """"total", "bucket:<i>" or "spikes", as the hub labels released cells."""
 
@@ -101,7 +101,8 @@ def expected_cells(
 
     ``program`` ``histogram`` gives one count per bucket of each indicator that has buckets,
     suppressed as ``concentrated`` when one bucket holds all cities or all but one;
-    ``spike_count`` one count of spiking cities per indicator; both are suppressed below
+    ``spike_count`` one count of spiking cities per indicator, suppressed as ``concentrated``
+    when at most one city or all but at most one flag a spike; both are suppressed below
     ``min_contributors`` (no dominance rule on counts of cities).
     """
     if program in ("histogram", "spike_count"):
@@ -134,7 +135,9 @@ def _expected_counts(
     for indicator in indicators:
         if program == "spike_count":
             spikes = sum(city_spike(truth, code, indicator, week) for code in codes)
-            cells.append(ExpectedCell(indicator.code, float(spikes), reason, "spikes"))
+            extreme = spikes <= 1 or spikes >= len(codes) - 1  # all, none, or all but one
+            own = reason or ("concentrated" if extreme else "")
+            cells.append(ExpectedCell(indicator.code, float(spikes), own, "spikes"))
             continue
         if indicator.buckets is None:
             continue

@@ -590,9 +590,9 @@ def early_warnings(
     minimum = current_settings(HubSettings).min_contributors
     signals: list[dict[str, Any]] = []
     for code, indicator in indicators.items():
-        value = trends.servable(latest[code], minimum).value if code in latest else None
-        if value is not None and round(value) >= k:
+        count = trends.spike_count(latest[code], minimum) if code in latest else None
+        if count is not None and count >= k:
             signals.append({"indicator": code, "title": indicator.title,
-                            "title_nl": indicator.title_nl, "cities": round(value)})  # fmt: skip
+                            "title_nl": indicator.title_nl, "cities": count})  # fmt: skip
     signals.sort(key=lambda signal: -int(signal["cities"]))
     return {"period_start": period_start, "k": k, "signals": signals}
