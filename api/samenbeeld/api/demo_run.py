@@ -36,7 +36,7 @@ from samenbeeld.api import dag_test, driver
 from samenbeeld.api.cluster import Cluster
 from samenbeeld.api.orchestration import Federation, IndicatorSet, round_sets
 from samenbeeld.platform.catalog import Indicator, load_catalog
-from samenbeeld.platform.demo import DemoFederation, init_federation
+from samenbeeld.platform.demo import DemoFederation, init_federation, remove_sqlite_file
 from samenbeeld.platform.keys import key_id, read_private_key
 from samenbeeld.platform.settings import audience_for
 from samenbeeld.platform.truth import ExpectedCell, expected_cells, load_truth, verifiable
@@ -68,7 +68,11 @@ def postgres_urls(names: list[str], admin_url: str = POSTGRES_ADMIN) -> dict[str
 def build(
     data_dir: Path, cities: int, weeks: int, seed: int, postgres: bool
 ) -> tuple[DemoFederation, Cluster]:
-    """Synthetic nodes and a prepared (not yet started) cluster around them."""
+    """Synthetic nodes and a prepared (not yet started) cluster around them.
+
+    Every database starts empty, so a run never finds an earlier run's rounds (a released
+    round is never computed again: its old release would be reported against new data).
+    """
     urls: dict[str, str] = {}
     if postgres:
         from samenbeeld.platform.demo import pick_cities
@@ -79,6 +83,10 @@ def build(
     node_urls = urls.get if postgres else None
     demo = init_federation(data_dir, cities, weeks, seed, progress=True, node_urls=node_urls)  # type: ignore[arg-type]
     cluster = Cluster(data_dir, [code for code, _, _ in demo.cities], database_urls=urls)
+    if not postgres:  # PostgreSQL's databases were dropped and created above
+        for service in cluster.services.values():
+            if service.settings.role != "node":  # the nodes' files are new already
+                remove_sqlite_file(data_dir / service.settings.database_file)
     cluster.prepare()
     return demo, cluster
 

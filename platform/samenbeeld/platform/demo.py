@@ -124,12 +124,16 @@ def init_federation(
     return DemoFederation(data_dir, built, truth_path, weeks, seed)
 
 
+def remove_sqlite_file(path: Path) -> None:
+    """Delete an SQLite database file and its journal files, if there are any."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+
+
 def _create_node(data_dir: Path, code: str) -> str:
     """Delete any old node database for code, create a fresh one at head; its URL."""
     settings = NodeSettings(data_dir=data_dir, municipality=code)
-    path = data_dir / settings.database_file
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    remove_sqlite_file(data_dir / settings.database_file)
     url = settings.effective_database_url
     migrate.upgrade("node", url)
     return url

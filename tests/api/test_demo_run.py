@@ -1,0 +1,33 @@
+"""``samenbeeld demo run`` starts from empty databases every time (SQLite, the default)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+
+from samenbeeld.api.demo_run import build
+from samenbeeld.platform.db import session_scope
+from samenbeeld.platform.models.hub import Member, Round
+from samenbeeld.platform.models.party import PartyRound
+
+STAMP = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
+
+def test_a_second_demo_in_the_same_folder_finds_no_round_of_the_first(tmp_path):
+    _, first = build(tmp_path, cities=5, weeks=4, seed=1, postgres=False)
+    hub_url = first.hub.settings.effective_database_url
+    party_url = first.services["party-0"].settings.effective_database_url
+    with session_scope(hub_url) as session:
+        session.add(Round(id="weekly-2026-11-16", indicator_set="weekly",
+                          period_start=dt.date(2026, 11, 16), state="released",
+                          opened_at=STAMP, updated_at=STAMP))  # fmt: skip
+    with session_scope(party_url) as session:
+        session.add(PartyRound(round_id="weekly-2026-11-16", closed_at=STAMP, last_attempt=1))
+    _, second = build(tmp_path, cities=5, weeks=4, seed=2, postgres=False)
+    assert second.hub.settings.effective_database_url == hub_url
+    with session_scope(hub_url) as session:
+        assert session.scalar(select(func.count()).select_from(Round)) == 0
+        assert session.scalar(select(func.count()).select_from(Member)) == 5 + 3  # registered
+    with session_scope(party_url) as session:
+        assert session.scalar(select(func.count()).select_from(PartyRound)) == 0
