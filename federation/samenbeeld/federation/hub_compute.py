@@ -14,9 +14,10 @@ with each cell's catalog ``max``, the minimum of contributors, the dominance rul
 noise where configured), or a count of cities (``histogram`` over one one-hot segment per
 indicator, ``spike_count`` over 0/1 flags) with the minimum of contributors only. Counts of
 cities get no dominance rule: it guards a *sum* against one large contributor, while here
-every valid city adds exactly 0 or 1 to a cell, so no city outweighs another; a count can
-still show that all (or all but one) counted cities share a bucket, which is for the
-serving side to withhold. Counts get no DP noise either: the release contract is an exact
+every valid city adds exactly 0 or 1 to a cell, so no city outweighs another. What a count
+can still show, that all (or all but one) counted cities share a bucket or a spike flag, the
+parties withhold themselves (``concentrated``, see :mod:`programs_stats`), and the serving
+side withholds again. Counts get no DP noise either: the release contract is an exact
 number of cities, and the yearly ε ledger covers the sums; noisy counts would need their
 own budget.
 """
