@@ -153,18 +153,37 @@ def _valid_bits(violations: Any) -> np.ndarray:
 
 def _counts(matrix: Any, valid: np.ndarray, params: CountParams) -> CheckedSumResult:
     """Reveal the column sums over valid cities, or suppress all when too few are valid."""
-    import torch
-
     contributors = int(valid.sum())
     cells = matrix.size(1)
     values = np.full(cells, np.nan)
     reasons = np.full(cells, MIN_CONTRIBUTORS)
     if contributors >= params.min_contributors:
-        mask = torch.from_numpy(valid.astype(np.int64)).unsqueeze(1)
-        values = programs._reveal(programs.times_exactly(matrix, mask).sum(dim=0))
+        values = programs._reveal(_valid_counts(matrix, valid))
         reasons = np.full(cells, "")
     invalid = np.flatnonzero(~valid).astype(np.int64)
     return CheckedSumResult(values, reasons.astype(str), invalid, contributors)
+
+
+def _valid_counts(matrix: Any, valid: np.ndarray) -> Any:
+    """Inside MPC: the column sums over the valid cities (the others multiplied by 0)."""
+    import torch
+
+    mask = torch.from_numpy(valid.astype(np.int64)).unsqueeze(1)
+    return programs.times_exactly(matrix, mask).sum(dim=0)
+
+
+def _release_unless_concentrated(
+    counts: Any, kept: np.ndarray, valid: np.ndarray
+) -> CheckedSumResult:
+    """Reveal the counts of the ``kept`` cells only; the others are ``concentrated``."""
+    import torch
+
+    values = np.full(kept.size, np.nan)
+    if kept.any():
+        values[kept] = programs._reveal(counts[torch.from_numpy(np.flatnonzero(kept))])
+    reasons = np.where(kept, "", CONCENTRATED).astype(str)
+    invalid = np.flatnonzero(~valid).astype(np.int64)
+    return CheckedSumResult(values, reasons, invalid, int(valid.sum()))
 
 
 def _segment_sums(crypten: Any, matrix: Any, lengths: list[int]) -> Any:
@@ -186,21 +205,13 @@ def histogram(crypten: Any, shares: np.ndarray, params: CountParams) -> CheckedS
     contributors = int(valid.sum())
     if contributors < params.min_contributors:
         return _counts(matrix, valid, params)
-    import torch
-
-    mask = torch.from_numpy(valid.astype(np.int64)).unsqueeze(1)
-    counts = programs.times_exactly(matrix, mask).sum(dim=0)
+    counts = _valid_counts(matrix, valid)
     crowded = programs._reveal(counts.ge(contributors - 1)) == 1
     kept = np.ones(matrix.size(1), dtype=bool)
     for end, length in zip(np.cumsum(lengths), lengths, strict=True):
         segment = slice(int(end - length), int(end))
         kept[segment] = not crowded[segment].any()
-    values = np.full(kept.size, np.nan)
-    reasons = np.where(kept, "", CONCENTRATED)
-    if kept.any():
-        values[kept] = programs._reveal(counts[torch.from_numpy(np.flatnonzero(kept))])
-    invalid = np.flatnonzero(~valid).astype(np.int64)
-    return CheckedSumResult(values, reasons.astype(str), invalid, contributors)
+    return _release_unless_concentrated(counts, kept, valid)
 
 
 def spike_count(crypten: Any, shares: np.ndarray, params: CountParams) -> CheckedSumResult:
@@ -212,20 +223,13 @@ def spike_count(crypten: Any, shares: np.ndarray, params: CountParams) -> Checke
     contributors = int(valid.sum())
     if contributors < params.min_contributors:
         return _counts(matrix, valid, params)
-    import torch
-
-    mask = torch.from_numpy(valid.astype(np.int64)).unsqueeze(1)
-    counts = programs.times_exactly(matrix, mask).sum(dim=0)
+    counts = _valid_counts(matrix, valid)
     # One comparison batch: a cell is concentrated when 1 - count >= 0 or count - (n - 1) >= 0;
     # the two bits are revealed only as their sum (both are 1 only when n <= 2).
     cells = counts.size(0)
     edges = crypten.cat([-counts + 1, counts - (contributors - 1)]).ge(0)
     kept = programs._reveal(edges[:cells] + edges[cells:]) == 0
-    values = np.full(kept.size, np.nan)
-    if kept.any():
-        values[kept] = programs._reveal(counts[torch.from_numpy(np.flatnonzero(kept))])
-    reasons = np.where(kept, "", CONCENTRATED).astype(str)
-    return CheckedSumResult(values, reasons, np.flatnonzero(~valid).astype(np.int64), contributors)
+    return _release_unless_concentrated(counts, kept, valid)
 
 
 def square_tolerance(max_value: float) -> float:
