@@ -5,8 +5,14 @@ triple dealer) runs in its own process group with stdout and stderr in files und
 run's work directory. The party and dealer entry modules are forked from a warm interpreter
 (:mod:`warm_start`) rather than started cold; anything else is a plain subprocess.
 :func:`wait_for_members` polls them under one deadline and raises
-:class:`PartyFailedError` naming the first one that fails, so a run never hangs;
+:class:`PartyFailedError` naming the one that failed first, so a run never hangs;
 :func:`kill_all` then kills every group that is still alive.
+
+When one member dies its peers die moments later of a lost connection, and which exit is
+polled first is a race (more so for warm children, whose exits arrive through the
+starter's pipe). So after the first failure the supervisor waits briefly for the others'
+exits and blames the likeliest cause: a member killed by a signal, else one whose stderr
+does not end in a lost-peer error, else the lowest rank.
 """
 
 from __future__ import annotations
@@ -28,6 +34,10 @@ from samenbeeld.platform.errors import SamenbeeldError
 
 STDERR_TAIL_LINES = 15
 POLL_SECONDS = 0.02
+SETTLE_SECONDS = 0.3
+# How Gloo (through CrypTen) reports a peer that went away: the mark of a member that
+# failed because another one did.
+PEER_LOSS_MARKERS = ("Connection reset by peer", "Connection closed by peer", "Broken pipe")
 PROCESSES_FILE = "processes.json"
 """Written into the work directory after a run: name, rank, pid and exit code of each member."""
 
@@ -142,15 +152,30 @@ def wait_for_members(members: Sequence[Member], timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while True:
         codes = [member.process.poll() for member in members]
-        for member, code in zip(members, codes, strict=True):
-            if code not in (None, 0):
-                raise _fail(member, f"exited with code {code}")
+        if any(code not in (None, 0) for code in codes):
+            raise _root_failure(members)
         if all(code == 0 for code in codes):
             return
         if time.monotonic() > deadline:
             late = members[codes.index(None)]
             raise _fail(late, f"did not finish within {timeout:g} s")
         time.sleep(POLL_SECONDS)
+
+
+def _root_failure(members: Sequence[Member]) -> PartyFailedError:
+    """The error for the member that most likely caused a failure another one showed."""
+    time.sleep(SETTLE_SECONDS)
+    failed = [(member, member.process.poll()) for member in members]
+    failed = [(member, code) for member, code in failed if code not in (None, 0)]
+
+    def innocence(pair: tuple[Member, int | None]) -> tuple[bool, bool]:
+        member, code = pair
+        tail = stderr_tail(member.stderr)
+        lost_peer = any(marker in tail for marker in PEER_LOSS_MARKERS)
+        return (code is not None and code >= 0, lost_peer)
+
+    member, code = min(failed, key=innocence)  # min is stable: lowest rank among equals
+    return _fail(member, f"exited with code {code}")
 
 
 def write_manifest(members: Sequence[Member], workdir: Path) -> None:
