@@ -7,12 +7,11 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from samenbeeld.federation import crypten_compat, dealer, party
+from samenbeeld.federation import dealer, party
 from samenbeeld.federation.party import (
     DEALER_RANK,
     DEV_ENV,
@@ -25,7 +24,6 @@ from samenbeeld.federation.party import (
 from samenbeeld.federation.programs import CheckedSumParams, load_result
 
 TIMEOUT = 180.0  # generous: CI runs the Airflow tests beside these on two cores
-INT64 = np.iinfo(np.int64)
 PARAMS = CheckedSumParams(max_value=100.0, min_contributors=5, dominance=0.6)
 CHECKED = ["--program", "checked_sum", "--params", PARAMS.to_json()]
 PLAIN = np.array(
@@ -39,20 +37,6 @@ PLAIN = np.array(
     ]
 )
 """Six cities, the last invalid (-1): cell 1 is dominated (90 of 100), the others released."""
-
-
-def shared_files(plain: np.ndarray, folder: Path) -> list[Path]:
-    """Encode, split into three additive int64 ring shares, save one .npy per party."""
-    rng = np.random.default_rng(0)
-    ring = crypten_compat.encode_ring(plain)
-    s1, s2 = (rng.integers(INT64.min, INT64.max, ring.shape, dtype=np.int64) for _ in "12")
-    with np.errstate(over="ignore"):
-        shares = [ring - s1 - s2, s1, s2]
-    folder.mkdir(parents=True)
-    paths = [folder / f"shares{rank}.npy" for rank in range(3)]
-    for path, matrix in zip(paths, shares, strict=True):
-        np.save(path, matrix)
-    return paths
 
 
 def test_provider_defaults_to_ttp(monkeypatch):
@@ -89,10 +73,10 @@ def test_the_dealer_has_no_shares_option(capsys):
 
 
 @pytest.mark.slow
-def test_checked_sum_with_the_dealer_as_a_fourth_process(tmp_path):
+def test_checked_sum_with_the_dealer_as_a_fourth_process(tmp_path, share_files):
     """Comparisons need triples: the dealer serves them and the result is the plaintext one."""
     workdir = tmp_path / "run"
-    run_parties(shared_files(PLAIN, tmp_path / "in"), workdir, TIMEOUT, CHECKED, ".npz", "ttp")
+    run_parties(share_files(PLAIN), workdir, TIMEOUT, CHECKED, ".npz", "ttp")
     results = [load_result(workdir / f"party{rank}.npz") for rank in range(3)]
     expected = np.array([150.0, np.nan, 0.0, 15.5])
     for result in results:
@@ -110,9 +94,9 @@ def test_checked_sum_with_the_dealer_as_a_fourth_process(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_party_with_tfp_and_no_dev_flag_refuses_to_start(tmp_path):
+def test_a_party_with_tfp_and_no_dev_flag_refuses_to_start(tmp_path, share_files):
     """No rendezvous is attempted: the party exits 1 at once, naming the dev flag."""
-    files = shared_files(PLAIN, tmp_path / "in")
+    files = share_files(PLAIN)
     command = party._party_command(0, party.find_free_port(), files[0], tmp_path / "o.npy", 30)
     env = {key: value for key, value in os.environ.items() if key != DEV_ENV}
     env[PROVIDER_ENV] = "tfp"
@@ -136,7 +120,7 @@ sys.exit(dealer.main(sys.argv[1:]))
 
 
 @pytest.mark.slow
-def test_a_dealer_killed_mid_run_fails_the_run_quickly(tmp_path, monkeypatch):
+def test_a_dealer_killed_mid_run_fails_the_run_quickly(tmp_path, monkeypatch, share_files):
     """The dealer dies on the first triple request: the supervisor names it and stops."""
     original = party._dealer_command
 
@@ -144,7 +128,7 @@ def test_a_dealer_killed_mid_run_fails_the_run_quickly(tmp_path, monkeypatch):
         return [sys.executable, "-c", DYING_DEALER, *original(port, timeout)[3:]]
 
     monkeypatch.setattr(party, "_dealer_command", command)
-    files = shared_files(PLAIN, tmp_path / "in")
+    files = share_files(PLAIN)
     started = time.monotonic()
     with pytest.raises(PartyFailedError, match=r"triple dealer \(rank 3\) failed") as caught:
         run_parties(files, tmp_path / "run", TIMEOUT, CHECKED, ".npz", "ttp")

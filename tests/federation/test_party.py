@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,38 +14,12 @@ from samenbeeld.federation.party import PartyFailedError, run_secure_sum, run_se
 from samenbeeld.platform.errors import SamenbeeldError
 
 TIMEOUT = 180.0  # generous: CI runs the Airflow tests beside these on two cores
-INT64 = np.iinfo(np.int64)
 
 
-def share(plain: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
-    """Encode a plaintext matrix and split it into three additive int64 ring shares."""
-    ring = crypten_compat.encode_ring(plain)
-    s1, s2 = (
-        rng.integers(INT64.min, INT64.max, ring.shape, dtype=np.int64, endpoint=True) for _ in "12"
-    )
-    with np.errstate(over="ignore"):
-        s0 = ring - s1 - s2
-    return [s0, s1, s2]
-
-
-def save_shares(shares: list[np.ndarray], folder: Path) -> list[Path]:
-    """Write each party's share matrix to its own .npy file."""
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = [folder / f"shares{rank}.npy" for rank in range(len(shares))]
-    for path, matrix in zip(paths, shares, strict=True):
-        np.save(path, matrix)
-    return paths
-
-
-def shared_files(plain: np.ndarray, tmp_path: Path, seed: int = 0) -> list[Path]:
-    """Share a plaintext matrix and save the three share files under tmp_path."""
-    return save_shares(share(plain, np.random.default_rng(seed)), tmp_path / "in")
-
-
-def test_shares_in_the_test_reconstruct_the_ring_elements():
+def test_shares_in_the_test_reconstruct_the_ring_elements(share_files):
     """The test's own sharing is right before any process is started."""
     plain = np.array([[-3, 0, 2**40], [7, -(2**40), 1]])
-    s0, s1, s2 = share(plain, np.random.default_rng(1))
+    s0, s1, s2 = (np.load(path) for path in share_files(plain, seed=1))
     with np.errstate(over="ignore"):
         assert np.array_equal(s0 + s1 + s2, crypten_compat.encode_ring(plain))
 
@@ -65,12 +38,12 @@ def test_run_secure_sum_wants_three_share_files(tmp_path):
 
 
 @pytest.mark.slow
-def test_secure_sum_of_many_cities_with_large_and_negative_values_is_exact(tmp_path):
+def test_secure_sum_of_many_cities_with_large_and_negative_values_is_exact(tmp_path, share_files):
     """40 cities x 10000 cells, values in +-2**40: the decoded sum equals numpy's exactly."""
     rng = np.random.default_rng(2)
     plain = rng.integers(-(2**40), 2**40, size=(40, 10_000), endpoint=True)
     plain[0, :3] = [2**40, -(2**40), 0]
-    result = run_secure_sum_timed(shared_files(plain, tmp_path), tmp_path / "run", TIMEOUT)
+    result = run_secure_sum_timed(share_files(plain), tmp_path / "run", TIMEOUT)
     assert result.values.dtype == np.float64
     assert np.array_equal(result.values, plain.sum(axis=0).astype(np.float64))
     assert result.timings.total_s >= result.timings.compute_s > 0
@@ -86,24 +59,24 @@ def test_secure_sum_of_many_cities_with_large_and_negative_values_is_exact(tmp_p
     ],
     ids=["few-cities-fractions", "zeros"],
 )
-def test_secure_sum_of_small_matrices_is_exact(tmp_path, plain):
+def test_secure_sum_of_small_matrices_is_exact(tmp_path, plain, share_files):
     """Fractions that fit 16 bits and all-zero input come back exactly."""
-    result = run_secure_sum(shared_files(plain, tmp_path), tmp_path / "run", TIMEOUT)
+    result = run_secure_sum(share_files(plain), tmp_path / "run", TIMEOUT)
     assert np.array_equal(result, plain.sum(axis=0))
 
 
 @pytest.mark.slow
-def test_all_three_parties_write_the_same_result(tmp_path):
+def test_all_three_parties_write_the_same_result(tmp_path, share_files):
     plain = np.arange(-6, 6).reshape(3, 4)
-    run_secure_sum(shared_files(plain, tmp_path), tmp_path / "run", TIMEOUT)
+    run_secure_sum(share_files(plain), tmp_path / "run", TIMEOUT)
     results = [np.load(tmp_path / "run" / f"party{rank}.npy") for rank in range(3)]
     assert all(np.array_equal(results[0], other) for other in results[1:])
 
 
 @pytest.mark.slow
-def test_a_party_without_its_shares_file_fails_the_sum_quickly(tmp_path):
+def test_a_party_without_its_shares_file_fails_the_sum_quickly(tmp_path, share_files):
     """Rank 2's file is missing: the supervisor names party 2 and kills the others."""
-    files = shared_files(np.ones((3, 5)), tmp_path)
+    files = share_files(np.ones((3, 5)))
     files[2].unlink()
     started = time.monotonic()
     with pytest.raises(PartyFailedError, match="compute party 2 failed") as caught:
@@ -126,30 +99,32 @@ def replace_party(monkeypatch: pytest.MonkeyPatch, rank: int, code: str) -> None
 
 
 @pytest.mark.slow
-def test_a_killed_party_fails_the_sum_at_once(tmp_path, monkeypatch):
+def test_a_killed_party_fails_the_sum_at_once(tmp_path, monkeypatch, share_files):
     """Party 1 dies of SIGKILL: the supervisor names it and kills the other two."""
     replace_party(monkeypatch, 1, "import os, signal; os.kill(os.getpid(), signal.SIGKILL)")
     started = time.monotonic()
     with pytest.raises(PartyFailedError, match="exited with code -9") as caught:
-        run_secure_sum(shared_files(np.ones((3, 5)), tmp_path), tmp_path / "run", TIMEOUT)
+        run_secure_sum(share_files(np.ones((3, 5))), tmp_path / "run", TIMEOUT)
     assert time.monotonic() - started < TIMEOUT / 2
     assert caught.value.party == 1
 
 
 @pytest.mark.slow
-def test_a_hanging_party_fails_the_sum_at_the_deadline(tmp_path, monkeypatch):
+def test_a_hanging_party_fails_the_sum_at_the_deadline(tmp_path, monkeypatch, share_files):
     """Party 1 sleeps instead of joining: everything is killed when the timeout passes."""
     replace_party(monkeypatch, 1, "import time; time.sleep(600)")
     started = time.monotonic()
     with pytest.raises(PartyFailedError, match="did not finish within 5 s|exited with code"):
-        run_secure_sum(shared_files(np.ones((3, 5)), tmp_path), tmp_path / "run", 5.0)
+        run_secure_sum(share_files(np.ones((3, 5))), tmp_path / "run", 5.0)
     assert time.monotonic() - started < 15
 
 
 @pytest.mark.slow
-def test_a_party_that_never_shows_up_makes_the_others_fail_with_a_clear_error(tmp_path):
+def test_a_party_that_never_shows_up_makes_the_others_fail_with_a_clear_error(
+    tmp_path, share_files
+):
     """Two of three parties started by hand give up after their own --timeout."""
-    files = shared_files(np.ones((3, 5)), tmp_path)
+    files = share_files(np.ones((3, 5)))
     port = party.find_free_port()
     commands = [
         party._party_command(rank, port, files[rank], tmp_path / f"o{rank}.npy", 3.0)

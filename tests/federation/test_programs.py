@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -21,21 +19,6 @@ from samenbeeld.platform.errors import InvalidInputError
 
 MAX = 100.0
 TIMEOUT = 180.0  # generous: CI runs the Airflow tests beside these on two cores
-INT64 = np.iinfo(np.int64)
-
-
-def shared_files(plain: np.ndarray, tmp_path: Path, seed: int = 0) -> list[Path]:
-    """Encode a plaintext matrix, split it into three additive ring shares, save each."""
-    rng = np.random.default_rng(seed)
-    ring = crypten_compat.encode_ring(plain)
-    s1, s2 = (rng.integers(INT64.min, INT64.max, ring.shape, dtype=np.int64) for _ in "12")
-    with np.errstate(over="ignore"):
-        shares = [ring - s1 - s2, s1, s2]
-    (tmp_path / "in").mkdir()
-    paths = [tmp_path / "in" / f"shares{rank}.npy" for rank in range(3)]
-    for path, matrix in zip(paths, shares, strict=True):
-        np.save(path, matrix)
-    return paths
 
 
 def reference(plain: np.ndarray, params: CheckedSumParams) -> CheckedSumResult:
@@ -85,7 +68,7 @@ def test_results_round_trip_through_npz_without_pickles(tmp_path):
 
 
 @pytest.mark.slow
-def test_checked_sum_excludes_invalid_cities_and_suppresses_dominated_cells(tmp_path):
+def test_checked_sum_excludes_invalid_cities_and_suppresses_dominated_cells(tmp_path, share_files):
     """8 cities x 20 cells of integers: released sums are exact (integers are exact in the ring).
 
     City 2 has a negative cell, city 5 one above the maximum (and a huge one): both are
@@ -99,9 +82,7 @@ def test_checked_sum_excludes_invalid_cities_and_suppresses_dominated_cells(tmp_
     plain[:, 3] = [100, 1, 0, 1, 1, 5, 1, 1]
     plain[:, 4] = [60, 10, 7, 10, 10, 50, 5, 5]
     params = CheckedSumParams(MAX)
-    result, timings = run_checked_sum(
-        shared_files(plain, tmp_path), tmp_path / "run", TIMEOUT, params
-    )
+    result, timings = run_checked_sum(share_files(plain), tmp_path / "run", TIMEOUT, params)
     expected = reference(plain, params)
     assert result.invalid_cities.tolist() == [2, 5]
     assert result.contributors == 6
@@ -114,13 +95,13 @@ def test_checked_sum_excludes_invalid_cities_and_suppresses_dominated_cells(tmp_
 
 
 @pytest.mark.slow
-def test_checked_sum_with_too_few_valid_cities_suppresses_every_cell(tmp_path):
+def test_checked_sum_with_too_few_valid_cities_suppresses_every_cell(tmp_path, share_files):
     """6 cities, 2 out of range: 4 valid < k = 5, so nothing but the validity bits is revealed."""
     rng = np.random.default_rng(8)
     plain = rng.integers(0, int(MAX), size=(6, 20), endpoint=True).astype(np.float64)
     plain[1, 5], plain[4, 0] = -3.5, MAX + 0.25
     params = CheckedSumParams(MAX, min_contributors=5)
-    result, _ = run_checked_sum(shared_files(plain, tmp_path), tmp_path / "run", TIMEOUT, params)
+    result, _ = run_checked_sum(share_files(plain), tmp_path / "run", TIMEOUT, params)
     assert result.invalid_cities.tolist() == [1, 4]
     assert result.contributors == 4
     assert result.reasons.tolist() == [MIN_CONTRIBUTORS] * 20
@@ -149,13 +130,13 @@ def test_times_exactly_multiplies_every_share_without_truncation():
 
 
 @pytest.mark.slow
-def test_each_cell_is_checked_against_its_own_bound(tmp_path):
+def test_each_cell_is_checked_against_its_own_bound(tmp_path, share_files):
     """Bounds [10, 1000, 10]: 500 is valid in cell 1 only; a city with 50 in cell 0 is out."""
     plain = np.full((6, 3), 2.0)
     plain[:, 1] = 500.0
     plain[4, 0] = 50.0  # above cell 0's bound of 10, below cell 1's
     params = CheckedSumParams([10.0, 1000.0, 10.0], dominance=1.0)
-    result, _ = run_checked_sum(shared_files(plain, tmp_path), tmp_path / "run", TIMEOUT, params)
+    result, _ = run_checked_sum(share_files(plain), tmp_path / "run", TIMEOUT, params)
     assert result.invalid_cities.tolist() == [4]
     assert result.values.tolist() == [10.0, 2500.0, 10.0]
 
