@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import uuid
 
@@ -19,6 +20,15 @@ from samenbeeld.platform.settings import HubSettings
 from samenbeeld.platform.tokens import Signer
 
 INDICATORS = ["riot_online_weekly", "youth_safety_weekly"]
+WEEKS = itertools.count()
+"""Each round a test opens gets a week of its own: the same indicators and week would be a 409."""
+
+
+def fresh_monday() -> dt.date:
+    """A Monday no other round of this module has used."""
+    return dt.date(2020, 1, 6) + dt.timedelta(weeks=next(WEEKS))
+
+
 RESULT = {"values": [31.0, None], "reasons": ["", "dominance"], "invalid": [], "contributors": 6}
 
 
@@ -55,7 +65,7 @@ def hub(federation):
 def open_round(client, hub_signer) -> str:
     """Open a fresh round and move it to computing (attempt 1) through the service."""
     round_id = f"r-{uuid.uuid4().hex[:10]}"
-    monday = dt.date(2020, 1, 6) + dt.timedelta(weeks=uuid.uuid4().int % 2000)
+    monday = fresh_monday()
     body = {"id": round_id, "indicators": INDICATORS, "period_start": monday.isoformat()}
     headers = hub_signer.headers("samenbeeld:hub:hub")
     response = client.post("/api/v1/rounds", json=body, headers=headers)
@@ -255,7 +265,7 @@ def test_compute_refuses_cells_without_a_bound_before_starting_an_attempt(hub):
 
 def open_program_round(client, hub_signer, program, indicators, monday=None, **extra):
     """POST a round of ``program``; the response."""
-    monday = monday or dt.date(2020, 1, 6) + dt.timedelta(weeks=uuid.uuid4().int % 2000)
+    monday = monday or fresh_monday()
     body = {"id": f"r-{uuid.uuid4().hex[:10]}", "indicators": indicators,
             "period_start": monday.isoformat(), "program": program, **extra}  # fmt: skip
     return client.post(
@@ -298,7 +308,7 @@ def test_a_distribution_round_releases_one_count_per_catalog_bucket(hub):
 def test_a_spike_round_beside_the_sum_round_of_the_same_period(hub):
     """Same indicators and week as a sum round: its own batch, released once, cell 'spikes'."""
     client, hub_signer, signers, party_keys = hub
-    monday = dt.date(2021, 1, 4) + dt.timedelta(weeks=uuid.uuid4().int % 1000)
+    monday = fresh_monday()
     assert (
         open_program_round(client, hub_signer, "checked_sum", INDICATORS, monday).status_code == 201
     )
