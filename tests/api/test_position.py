@@ -9,23 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass, field
 
 import httpx
 import jwt
 import pytest
 from sqlalchemy import delete
 
-from samenbeeld.api import db
-from samenbeeld.api.app import create_app
-from samenbeeld.api.auth import StaticKeySource
 from samenbeeld.api.cluster import Cluster
-from samenbeeld.federation.hub_members import register_member
-from samenbeeld.platform import keys, migrate
+from samenbeeld.platform import keys
 from samenbeeld.platform.db import session_scope
 from samenbeeld.platform.models.hub import Release, Round
 from samenbeeld.platform.models.node import District, WeeklyCount
-from samenbeeld.platform.settings import HubSettings, NodeSettings
 from samenbeeld.platform.users import issue_user_token
 
 GM, OTHER_GM = "GM0758", "GM0363"
@@ -93,79 +87,13 @@ def assert_expected_points(points: list[dict]) -> None:
     assert unreleased["cohort_size"] is None and unreleased["band"] is None
 
 
-@dataclass
-class RecordingHub(httpx.BaseTransport):
-    """The real hub app behind a transport that keeps every request it is sent."""
-
-    app: object
-    requests: list[httpx.Request] = field(default_factory=list)
-    down: bool = False
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        request.read()
-        self.requests.append(request)
-        if self.down:
-            raise httpx.ConnectError("connection refused", request=request)
-        return httpx.WSGITransport(app=self.app).handle_request(request)
-
-
-@dataclass
-class Federation:
-    """The node's test client, the recording hub and the hub's key for user tokens."""
-
-    node: object
-    hub: RecordingHub
-    hub_key: keys.Ed25519PrivateKey
-
-    def user(self, role: str = "municipality", town: str = GM) -> dict[str, str]:
-        """Headers with a hub-signed user token."""
-        token = issue_user_token(
-            self.hub_key,
-            keys.key_id(self.hub_key.public_key()),
-            subject=f"test-{role}",
-            role=role,
-            municipality=town if role == "municipality" else None,
-        )
-        return {"Authorization": f"Bearer {token}"}
-
-
-@pytest.fixture(scope="module")
-def urls(databases, tmp_path_factory):
-    """Migrated hub and node databases, key files, the node registered at the hub."""
-    hub_url, node_url = databases.create(), databases.create()
-    migrate.upgrade("hub", hub_url)
-    migrate.upgrade("node", node_url)
-    folder = tmp_path_factory.mktemp("keys")
-    hub_key, node_key = keys.generate_private_key(), keys.generate_private_key()
-    keys.write_private_key(folder / "hub.pem", hub_key)
-    keys.write_private_key(folder / "node.pem", node_key)
-    with session_scope(hub_url) as session:
-        register_member(session, "node", GM, "Breda", node_key.public_key())
-    return hub_url, node_url, folder, hub_key
-
-
 @pytest.fixture
-def federation(urls):
+def federation(hub_and_node_databases, start_federation):
     """The real node app whose hub is the real hub app (in process), data in both."""
-    hub_url, node_url, folder, hub_key = urls
-    put_hub_releases(hub_url)
-    put_node_data(node_url)
-    hub_settings = HubSettings.load(environ={}, database_url=hub_url,
-                                    key_file=str(folder / "hub.pem"))  # fmt: skip
-    node_settings = NodeSettings.load(environ={}, database_url=node_url, municipality=GM,
-                                      key_file=str(folder / "node.pem"),
-                                      hub_url="http://hub.test")  # fmt: skip
-    hub_app = create_app("hub", hub_settings)
-    owner = keys.KeyOwner("hub", "hub")
-    hub_public = keys.RegisteredKey(keys.key_id(hub_key.public_key()), hub_key.public_key(), owner)
-    node_app = create_app(
-        "node", node_settings, key_source=StaticKeySource(keys.KeySet([hub_public]))
-    )
-    hub = RecordingHub(hub_app)
-    node_app.extensions["samenbeeld.http"] = httpx.Client(transport=hub)
-    yield Federation(node_app.test_client(), hub, hub_key)
-    db.dispose(node_app)
-    db.dispose(hub_app)
+    put_hub_releases(hub_and_node_databases.hub_url)
+    put_node_data(hub_and_node_databases.node_url)
+    with start_federation() as federation:
+        yield federation
 
 
 def test_the_own_position_per_period(federation):
@@ -182,7 +110,7 @@ def test_the_hub_receives_the_range_and_never_a_value(federation, reveals):
         f"/api/v1/position/{INDICATOR}", query_string=query, headers=federation.user()
     )
     assert [p["own_figure"] for p in response.get_json()["points"]] == pytest.approx([0.8, 1.5])
-    (sent,) = federation.hub.requests
+    (sent,) = federation.outbound.requests
     assert sent.method == "GET" and sent.content == b""
     assert sent.url.path == f"/api/v1/indicators/{INDICATOR}/distribution"
     assert dict(sent.url.params) == {**query, "format": "json"}
@@ -203,7 +131,7 @@ def test_only_this_municipality_may_ask_and_the_hub_is_not_even_asked_otherwise(
         assert response.status_code == 403
         assert response.get_json()["detail"] == "only this municipality's own users may see this"
     assert federation.node.get(path).status_code == 401
-    assert federation.hub.requests == []
+    assert federation.outbound.requests == []
 
 
 def test_unknown_indicators_and_indicators_without_buckets_are_404(federation):
@@ -218,7 +146,7 @@ def test_unknown_indicators_and_indicators_without_buckets_are_404(federation):
 
 
 def test_a_hub_that_does_not_answer_is_a_502_without_values(federation, reveals):
-    federation.hub.down = True
+    federation.outbound.down = True
     response = federation.node.get(f"/api/v1/position/{INDICATOR}", headers=federation.user())
     assert response.status_code == 502
     assert response.get_json()["detail"] == "the hub did not answer: ConnectError"

@@ -15,22 +15,13 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import logging
-from dataclasses import dataclass
 
-import httpx
 import pytest
 from sqlalchemy import delete
 
-from samenbeeld.api import db
-from samenbeeld.api.app import create_app
-from samenbeeld.api.auth import StaticKeySource
-from samenbeeld.federation.hub_members import register_member
-from samenbeeld.platform import keys, migrate
 from samenbeeld.platform.db import session_scope
 from samenbeeld.platform.models.hub import Release, Round
 from samenbeeld.platform.models.node import District, WeeklyCount
-from samenbeeld.platform.settings import HubSettings, NodeSettings
-from samenbeeld.platform.users import issue_user_token
 
 BREDA = "GM0758"
 OTHERS = ("GM0363", "GM0599", "GM0344", "GM0518")  # Amsterdam, Rotterdam, Utrecht, Den Haag
@@ -85,59 +76,16 @@ def put_node_data(url: str, counts: dict[dt.date, int]) -> None:
                                     count=count))  # fmt: skip
 
 
-@dataclass
-class World:
-    """Hub and Breda's node (real apps, in process), and the hub's key for user tokens."""
-
-    hub: object
-    node: object
-    node_url: str
-    hub_key: keys.Ed25519PrivateKey
-    hub_calls: list[httpx.Request]
-
-    def user(self, role: str, town: str | None = None) -> dict[str, str]:
-        """Headers with a hub-signed user token."""
-        kid = keys.key_id(self.hub_key.public_key())
-        token = issue_user_token(self.hub_key, kid, subject=f"{role}-{town}", role=role,
-                                 municipality=town)  # fmt: skip
-        return {"Authorization": f"Bearer {token}"}
-
-
 @pytest.fixture(scope="module")
-def world(databases, tmp_path_factory):
+def world(hub_and_node_databases, start_federation):
     """The hub with the five cities' releases; Breda's node with its own data."""
-    hub_url, node_url = databases.create(), databases.create()
-    migrate.upgrade("hub", hub_url)
-    migrate.upgrade("node", node_url)
-    folder = tmp_path_factory.mktemp("keys")
-    hub_key, node_key = keys.generate_private_key(), keys.generate_private_key()
-    keys.write_private_key(folder / "hub.pem", hub_key)
-    keys.write_private_key(folder / "node.pem", node_key)
-    with session_scope(hub_url) as session:
-        register_member(session, "node", BREDA, "Breda", node_key.public_key())
-    put_hub_releases(hub_url)
-    put_node_data(node_url, BREDA_COUNTS)
-    hub_app = create_app("hub", HubSettings.load(environ={}, database_url=hub_url,
-                                                 key_file=str(folder / "hub.pem")))  # fmt: skip
-    node_settings = NodeSettings.load(environ={}, database_url=node_url, municipality=BREDA,
-                                      key_file=str(folder / "node.pem"),
-                                      hub_url="http://hub.test")  # fmt: skip
-    public = keys.RegisteredKey(keys.key_id(hub_key.public_key()), hub_key.public_key(),
-                                keys.KeyOwner("hub", "hub"))  # fmt: skip
-    node_app = create_app("node", node_settings, key_source=StaticKeySource(keys.KeySet([public])))
-    calls: list[httpx.Request] = []
-
-    def to_hub(request: httpx.Request) -> httpx.Response:
-        calls.append(request)
-        return httpx.WSGITransport(app=hub_app).handle_request(request)
-
-    node_app.extensions["samenbeeld.http"] = httpx.Client(transport=httpx.MockTransport(to_hub))
-    yield World(hub_app.test_client(), node_app.test_client(), node_url, hub_key, calls)
-    db.dispose(node_app)
-    db.dispose(hub_app)
+    put_hub_releases(hub_and_node_databases.hub_url)
+    put_node_data(hub_and_node_databases.node_url, BREDA_COUNTS)
+    with start_federation() as federation:
+        yield federation
 
 
-def outsiders(world: World) -> dict[str, dict[str, str]]:
+def outsiders(world) -> dict[str, dict[str, str]]:
     """Every user who is not Breda's own: partner, VNG, admin, each other municipality."""
     users = {role: world.user(role) for role in ("national_partner", "vng", "admin")}
     users |= {town: world.user("municipality", town) for town in OTHERS}
@@ -227,7 +175,7 @@ def position_requests() -> list[tuple[str, dict[str, str]]]:
     return requests + [(f"/api/v1/position/{INDICATOR}", {"from": "2025-99-01"})]
 
 
-def answers(world: World, users: dict[str, dict[str, str]]) -> list[tuple[int, str]]:
+def answers(world, users: dict[str, dict[str, str]]) -> list[tuple[int, str]]:
     """Status and body of every position request by every user."""
     results = []
     for headers, (path, query) in itertools.product(users.values(), position_requests()):
@@ -245,12 +193,12 @@ def test_only_breda_sees_its_position_and_the_refusal_does_not_depend_on_data(
     assert {status for status, _ in refused} == {403}
     assert len({body for _, body in refused}) == 1
     assert not reveals(" ".join(body for _, body in refused), SECRETS)
-    assert world.hub_calls == []  # nothing is even fetched for them
-    put_node_data(world.node_url, {NORMAL: 1})  # other data: the very same refusals
+    assert world.outbound.requests == []  # nothing is even fetched for them
+    put_node_data(world.databases.node_url, {NORMAL: 1})  # other data: the very same refusals
     try:
         assert answers(world, users) == refused
     finally:
-        put_node_data(world.node_url, BREDA_COUNTS)
+        put_node_data(world.databases.node_url, BREDA_COUNTS)
     own = world.node.get(f"/api/v1/position/{INDICATOR}", headers=world.user("municipality", BREDA))
     assert own.status_code == 200
     assert reveals(own.get_data(as_text=True), ["791.9"])  # the detector works: Breda sees it
@@ -258,5 +206,5 @@ def test_only_breda_sees_its_position_and_the_refusal_does_not_depend_on_data(
     # NORMAL: counts [2, 2, 1, 0, 0], median 0.1 + 0.5 / 2 * 0.4 = 0.2 < 0.3 <= Q3 0.45
     assert [p["quartile"] for p in own.get_json()["points"]] == [None, None, 3]
     assert not reveals(caplog.text, SECRETS)
-    for request in world.hub_calls:
+    for request in world.outbound.requests:
         assert request.content == b"" and not reveals(str(request.url), SECRETS)

@@ -1,0 +1,131 @@
+"""Fixtures of the API tests: the real hub app and one real node app, in process.
+
+The node's outbound HTTP client reaches the hub app through :class:`RecordingHub`, a
+transport that keeps every request it is sent, so a test can assert on exactly what the
+hub was asked (and that no value was in it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+from flask.testing import FlaskClient
+
+from samenbeeld.api import db
+from samenbeeld.api.app import create_app
+from samenbeeld.api.auth import StaticKeySource
+from samenbeeld.federation.hub_members import register_member
+from samenbeeld.platform import keys, migrate
+from samenbeeld.platform.db import session_scope
+from samenbeeld.platform.settings import HubSettings, NodeSettings
+from samenbeeld.platform.users import issue_user_token
+
+NODE_CODE, NODE_NAME = "GM0758", "Breda"
+"""The municipality whose node runs beside the hub."""
+
+
+@dataclass
+class RecordingHub(httpx.BaseTransport):
+    """The real hub app behind a transport that keeps every request it is sent."""
+
+    app: object
+    requests: list[httpx.Request] = field(default_factory=list)
+    down: bool = False
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.read()
+        self.requests.append(request)
+        if self.down:
+            raise httpx.ConnectError("connection refused", request=request)
+        return httpx.WSGITransport(app=self.app).handle_request(request)
+
+
+@dataclass(frozen=True)
+class HubAndNodeDatabases:
+    """Migrated hub and node databases, their key files, Breda's node registered at the hub."""
+
+    hub_url: str
+    node_url: str
+    keys_folder: Path
+    hub_key: keys.Ed25519PrivateKey
+
+
+@dataclass
+class InProcessFederation:
+    """Test clients of the hub and the node, and what the node sent the hub."""
+
+    hub: FlaskClient
+    node: FlaskClient
+    outbound: RecordingHub
+    databases: HubAndNodeDatabases
+
+    def user(self, role: str = "municipality", town: str = NODE_CODE) -> dict[str, str]:
+        """Headers with a hub-signed user token; only a municipality user has a town."""
+        hub_key = self.databases.hub_key
+        token = issue_user_token(
+            hub_key,
+            keys.key_id(hub_key.public_key()),
+            subject=f"test-{role}-{town}",
+            role=role,
+            municipality=town if role == "municipality" else None,
+        )
+        return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture(scope="module")
+def hub_and_node_databases(databases, tmp_path_factory) -> HubAndNodeDatabases:
+    """Fresh hub and node databases for one module, with keys and the node's registration."""
+    hub_url, node_url = databases.create(), databases.create()
+    migrate.upgrade("hub", hub_url)
+    migrate.upgrade("node", node_url)
+    folder = tmp_path_factory.mktemp("keys")
+    hub_key, node_key = keys.generate_private_key(), keys.generate_private_key()
+    keys.write_private_key(folder / "hub.pem", hub_key)
+    keys.write_private_key(folder / "node.pem", node_key)
+    with session_scope(hub_url) as session:
+        register_member(session, "node", NODE_CODE, NODE_NAME, node_key.public_key())
+    return HubAndNodeDatabases(hub_url, node_url, folder, hub_key)
+
+
+@pytest.fixture(scope="module")
+def start_federation(
+    hub_and_node_databases: HubAndNodeDatabases,
+) -> Callable[[], AbstractContextManager[InProcessFederation]]:
+    """``with start_federation() as federation``: both apps on the module's databases."""
+    dbs = hub_and_node_databases
+
+    @contextmanager
+    def start() -> Iterator[InProcessFederation]:
+        hub_settings = HubSettings.load(
+            environ={}, database_url=dbs.hub_url, key_file=str(dbs.keys_folder / "hub.pem")
+        )
+        node_settings = NodeSettings.load(
+            environ={},
+            database_url=dbs.node_url,
+            municipality=NODE_CODE,
+            key_file=str(dbs.keys_folder / "node.pem"),
+            hub_url="http://hub.test",
+        )
+        hub_app = create_app("hub", hub_settings)
+        hub_public = keys.RegisteredKey(
+            keys.key_id(dbs.hub_key.public_key()),
+            dbs.hub_key.public_key(),
+            keys.KeyOwner("hub", "hub"),
+        )
+        node_app = create_app(
+            "node", node_settings, key_source=StaticKeySource(keys.KeySet([hub_public]))
+        )
+        outbound = RecordingHub(hub_app)
+        node_app.extensions["samenbeeld.http"] = httpx.Client(transport=outbound)
+        try:
+            yield InProcessFederation(hub_app.test_client(), node_app.test_client(), outbound, dbs)
+        finally:
+            db.dispose(node_app)
+            db.dispose(hub_app)
+
+    return start
