@@ -14,6 +14,7 @@ import pytest
 from samenbeeld.federation.supervisor import (
     Member,
     PartyFailedError,
+    likeliest_cause,
     start_member,
     wait_for_members,
 )
@@ -62,3 +63,17 @@ def test_a_member_with_its_own_error_is_blamed_over_those_that_lost_it(tmp_path)
 def test_among_equal_failures_the_lowest_rank_is_named(tmp_path):
     members = start_all(tmp_path, ["pass", OWN_ERROR, OWN_ERROR])
     assert blamed(members).party == 1
+
+
+def test_the_suspect_is_named_among_equal_failures(tmp_path):
+    """The pool passes the member it saw fail; it stays named unless another looks likelier."""
+    members = start_all(tmp_path, [OWN_ERROR, OWN_ERROR, KILLED])
+    assert likeliest_cause(members[:2], suspect=members[1]) == (members[1], 1)
+    assert likeliest_cause(members, suspect=members[1]) == (members[2], -9)
+
+
+def test_a_long_lived_worker_that_exits_cleanly_counts_only_with_any_exit(tmp_path):
+    """A pool worker must never exit, so exit code 0 is a failure there; a one-shot's is not."""
+    members = start_all(tmp_path, ["pass", "pass"])
+    assert likeliest_cause(members) is None
+    assert likeliest_cause(members, any_exit=True) == (members[0], 0)

@@ -46,6 +46,7 @@ from samenbeeld.federation.supervisor import (
     PartyFailedError,
     find_free_port,
     kill_all,
+    likeliest_cause,
     start_member,
     stderr_tail,
     write_manifest,
@@ -179,10 +180,19 @@ class PartyPool:
                 raise self._failure(member, f"exited with code {code}")
 
     def _failure(self, member: Member, reason: str, *, wait: bool = False) -> PartyFailedError:
-        """Kill the session and build the error naming ``member`` (with its stderr tail)."""
+        """Kill the session and build the error naming the member that most likely failed.
+
+        If ``member`` exited, that is whichever exited member looks most like the cause (see
+        :func:`likeliest_cause`): a dying member takes its peers down with it. A member that
+        is late, reported an error or disagreed is named itself.
+        """
         if wait:
             with suppress(subprocess.TimeoutExpired):
                 reason = f"exited with code {member.process.wait(timeout=1.0)}"
+        if member.process.poll() is not None:
+            cause = likeliest_cause(self._members, any_exit=True, suspect=member)
+            assert cause is not None  # member itself has exited
+            member, reason = cause[0], f"exited with code {cause[1]}"
         self._kill()
         return PartyFailedError(member.rank, reason, stderr_tail(member.stderr), name=member.name)
 

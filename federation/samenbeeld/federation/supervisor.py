@@ -10,9 +10,10 @@ run's work directory. The party and dealer entry modules are forked from a warm 
 
 When one member dies its peers die moments later of a lost connection, and which exit is
 polled first is a race (more so for warm children, whose exits arrive through the
-starter's pipe). So after the first failure the supervisor waits briefly for the others'
-exits and blames the likeliest cause: a member killed by a signal, else one whose stderr
-does not end in a lost-peer error, else the lowest rank.
+starter's pipe). So after the first failure :func:`likeliest_cause` waits briefly for the
+others' exits and picks the cause: a member killed by a signal, else one whose stderr does
+not end in a lost-peer error, else the lowest rank. The party pool does the same when a
+member has exited (not when one is late or reports an error).
 """
 
 from __future__ import annotations
@@ -153,7 +154,9 @@ def wait_for_members(members: Sequence[Member], timeout: float) -> None:
     while True:
         codes = [member.process.poll() for member in members]
         if any(code not in (None, 0) for code in codes):
-            raise _root_failure(members)
+            cause = likeliest_cause(members)
+            assert cause is not None  # an exit code, once polled, stays
+            raise _fail(cause[0], f"exited with code {cause[1]}")
         if all(code == 0 for code in codes):
             return
         if time.monotonic() > deadline:
@@ -162,20 +165,30 @@ def wait_for_members(members: Sequence[Member], timeout: float) -> None:
         time.sleep(POLL_SECONDS)
 
 
-def _root_failure(members: Sequence[Member]) -> PartyFailedError:
-    """The error for the member that most likely caused a failure another one showed."""
-    time.sleep(SETTLE_SECONDS)
-    failed = [(member, member.process.poll()) for member in members]
-    failed = [(member, code) for member, code in failed if code not in (None, 0)]
+def likeliest_cause(
+    members: Sequence[Member], *, any_exit: bool = False, suspect: Member | None = None
+) -> tuple[Member, int] | None:
+    """After a failure: the member that most likely caused it, with its exit code.
 
-    def innocence(pair: tuple[Member, int | None]) -> tuple[bool, bool]:
+    Waits :data:`SETTLE_SECONDS` for the other members' exits first. A member counts as
+    failed when it exited non-zero, or at all with ``any_exit`` (a long-lived worker).
+    Among the failed, a member killed by a signal comes first, then one whose stderr is not
+    a lost-peer error, then ``suspect`` (the member the caller saw fail), then the lowest
+    rank. ``None`` if no member has failed.
+    """
+    time.sleep(SETTLE_SECONDS)
+    exited = [(member, member.process.poll()) for member in members]
+    failed = [
+        (member, code) for member, code in exited if code is not None and (any_exit or code != 0)
+    ]
+
+    def innocence(pair: tuple[Member, int]) -> tuple[bool, bool, bool]:
         member, code = pair
         tail = stderr_tail(member.stderr)
         lost_peer = any(marker in tail for marker in PEER_LOSS_MARKERS)
-        return (code is not None and code >= 0, lost_peer)
+        return (code >= 0, lost_peer, member is not suspect)
 
-    member, code = min(failed, key=innocence)  # min is stable: lowest rank among equals
-    return _fail(member, f"exited with code {code}")
+    return min(failed, key=innocence, default=None)  # stable: lowest rank among equals
 
 
 def write_manifest(members: Sequence[Member], workdir: Path) -> None:
