@@ -53,10 +53,11 @@ from samenbeeld.platform.models.hub import (
 ROUND_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 INDICATOR_NAME = re.compile(r"^[a-z0-9_]{1,64}$")
 MAX_INDICATOR_LIST = 2000
-# A round's attempt counter is a 32-bit column; no round is retried anywhere near this often.
-MAX_ATTEMPT = 2**31 - 1
-MAX_COHORT = 10_000
 """The width of ``round.indicators``."""
+MAX_ATTEMPT = 2**31 - 1
+"""A round's attempt counter is a 32-bit column; no round is retried anywhere near this often."""
+MAX_COHORT = 10_000
+"""The most cities in one round: a compute request's cohort, a party report's contributors."""
 PARTIES = 3
 
 

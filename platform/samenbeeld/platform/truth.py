@@ -26,6 +26,7 @@ from samenbeeld.platform.indicators import (
     previous_periods,
     spike_flag,
 )
+from samenbeeld.platform.trends import is_concentrated
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,8 @@ def _expected_counts(
     for indicator in indicators:
         if program == "spike_count":
             spikes = sum(city_spike(truth, code, indicator, week) for code in codes)
-            extreme = spikes <= 1 or spikes >= len(codes) - 1  # all, none, or all but one
+            # flagged or not: two buckets, so at most one or all but at most one is concentrated
+            extreme = is_concentrated([spikes, len(codes) - spikes])
             own = reason or ("concentrated" if extreme else "")
             cells.append(ExpectedCell(indicator.code, float(spikes), own, "spikes"))
             continue
@@ -143,7 +145,7 @@ def _expected_counts(
             continue
         found = [city_bucket(truth, code, indicator, week) for code in codes]
         counts = [found.count(index) for index in range(len(indicator.buckets) + 1)]
-        crowded = max(counts) >= len(codes) - 1  # one bucket: all cities, or all but one
+        crowded = is_concentrated(counts)  # one bucket: all cities, or all but one
         own = reason or ("concentrated" if crowded else "")
         cells += [ExpectedCell(indicator.code, float(count), own, f"bucket:{index}")
                   for index, count in enumerate(counts)]  # fmt: skip
