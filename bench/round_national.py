@@ -1,8 +1,9 @@
 """A whole round at national scale: 342 contributions of 10,000 cells, over HTTP.
 
-The hub and the three party services run as their own processes (``Cluster``, no node
-services: a separate load process, :mod:`bench.round_load`, acts as 342 nodes with real
-keys registered at the hub, real signed tokens and real share bytes). Timed, median of 3:
+The hub and the three party services run as their own processes (``Cluster``; hub and
+parties read a one-indicator catalog, ``bench_national``, through ``SAMENBEELD_CATALOG_DIR``;
+no node services: a separate load process, :mod:`bench.round_load`, acts as 342 nodes with
+real keys registered at the hub, real signed tokens and real share bytes). Timed, median of 3:
 from opening the round at the hub, through the uploads and the hub's compute (three CrypTen
 party processes and the dealer: range checks, minimum contributors, dominance, reveal), to
 the stored release (``round_342_nodes_s``); and the upload endpoint's latency during it
@@ -30,6 +31,7 @@ from samenbeeld.api import driver
 from samenbeeld.api.cluster import Cluster
 from samenbeeld.federation.hub_members import register_member
 from samenbeeld.platform import keys
+from samenbeeld.platform.catalog import CATALOG_DIR_ENV
 from samenbeeld.platform.db import session_scope
 
 # make bench uses the defaults; the variables are for a smaller trial run by hand.
@@ -38,6 +40,23 @@ CELLS = int(os.environ.get("BENCH_CELLS", "10000"))
 REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))
 TIMEOUT = 900.0
 FIRST_CODE = 5001
+INDICATOR = "bench_national"
+CATALOG = f"""indicators:
+  - code: {INDICATOR}
+    title: National benchmark counts
+    title_nl: Landelijke benchmarktellingen
+    description: Random counts of the national benchmark, one cell per district.
+    measure: count_sum
+    period: week
+    max: 10000
+"""
+
+
+def write_catalog(folder: Path) -> Path:
+    """The benchmark's catalog folder (hub and parties check every round against it)."""
+    folder.mkdir(parents=True)
+    (folder / "bench.yaml").write_text(CATALOG)
+    return folder
 
 
 def register_load_nodes(cluster: Cluster, folder: Path) -> None:
@@ -60,7 +79,7 @@ def one_round(cluster: Cluster, folder: Path, run: int) -> tuple[float, list[flo
     monday = dt.date(2026, 1, 5) + dt.timedelta(weeks=run)
     with httpx.Client(timeout=TIMEOUT + 60) as client:
         started = time.perf_counter()
-        driver.open_round(client, hub, signer, round_id, ["bench_national"], monday, CELLS)
+        driver.open_round(client, hub, signer, round_id, [INDICATOR], monday, CELLS)
         load = [
             sys.executable,
             "-m",
@@ -69,9 +88,10 @@ def one_round(cluster: Cluster, folder: Path, run: int) -> tuple[float, list[flo
             str(folder / "loadkeys"),
             parties,
             str(out),
+            *("--indicator", INDICATOR, "--period-start", monday.isoformat()),
         ]
         subprocess.run([*load, "--cells", str(CELLS)], check=True)
-        state = driver.compute(client, hub, signer, round_id, 10_000.0, TIMEOUT)
+        state = driver.compute(client, hub, signer, round_id, TIMEOUT)
         elapsed = time.perf_counter() - started
         released = driver.releases(client, hub, signer, round_id)
     report = json.loads(out.read_text())
@@ -96,6 +116,7 @@ def run() -> list[dict[str, Any]]:
     """Three national rounds on one running hub and three parties."""
     with tempfile.TemporaryDirectory(prefix="samenbeeld-bench-round-") as name:
         folder = Path(name)
+        os.environ[CATALOG_DIR_ENV] = str(write_catalog(folder / "catalog"))
         cluster = Cluster(folder, [])
         cluster.prepare()
         register_load_nodes(cluster, folder / "loadkeys")
@@ -104,6 +125,7 @@ def run() -> list[dict[str, Any]]:
             rounds = [one_round(cluster, folder, run) for run in range(REPEATS)]
         finally:
             cluster.stop()
+            del os.environ[CATALOG_DIR_ENV]
     seconds = [elapsed for elapsed, _ in rounds]
     latencies = [ms for _, batch in rounds for ms in batch]
     return [

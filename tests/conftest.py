@@ -174,6 +174,13 @@ def hub_session(hub_engine: Engine) -> Iterator[Session]:
         yield session
 
 
+@pytest.fixture
+def party_session(party_url: str) -> Iterator[Session]:
+    """A session on the shared party database, rolled back after the test."""
+    with _engine(party_url) as engine, _rolled_back_session(engine) as session:
+        yield session
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Say loudly when the PostgreSQL half of the suite did not run."""
     if _pg_unavailable:

@@ -9,13 +9,14 @@ import uuid
 
 import jwt
 import pytest
+from sqlalchemy import select
 
 from samenbeeld.api import db
 from samenbeeld.api.app import create_app
 from samenbeeld.federation.hub_rounds import PartyResult, sha256_hex
 from samenbeeld.platform import keys, migrate
 from samenbeeld.platform.db import session_scope
-from samenbeeld.platform.models.hub import Member
+from samenbeeld.platform.models.hub import Member, Release, RoundReport
 from samenbeeld.platform.settings import HubSettings
 from samenbeeld.platform.tokens import Signer
 
@@ -246,21 +247,110 @@ def test_bad_indicator_lists_are_refused_before_anything_is_stored(hub):
         )
 
 
-def test_compute_refuses_cells_without_a_bound_before_starting_an_attempt(hub):
-    """An indicator outside the catalog has no max: 404, and the round stays open."""
+@pytest.mark.parametrize(
+    ("indicators", "period_start", "reason"),
+    [
+        (["no_such_indicator"], "2026-04-06", "not in the indicator catalog: no_such_indicator"),
+        (["drugs_weekly"], "2026-04-10", "the first day of a week for drugs_weekly"),
+        (["event_visitors_monthly"], "2026-04-06", "the first day of a month"),
+        (["drugs_weekly"], "9999-12-27", "lies in the future"),
+    ],
+    ids=["unknown-indicator", "a-friday", "monthly-on-a-monday", "future"],
+)
+def test_a_round_is_valid_when_opened_or_not_opened(hub, indicators, period_start, reason):
     client, hub_signer, _, _ = hub
-    headers = hub_signer.headers
+    headers = hub_signer.headers("samenbeeld:hub:hub")
     round_id = f"r-{uuid.uuid4().hex[:8]}"
-    body = {"id": round_id, "indicators": ["no_such_indicator"], "period_start": "2026-04-06"}
-    assert (
-        client.post("/api/v1/rounds", json=body, headers=headers("samenbeeld:hub:hub")).status_code
-        == 201
-    )
-    url = f"/api/v1/rounds/{round_id}/compute"
-    response = client.post(url, json={}, headers=headers("samenbeeld:hub:hub"))
-    assert response.status_code == 404
+    body = {"id": round_id, "indicators": indicators, "period_start": period_start}
+    response = client.post("/api/v1/rounds", json=body, headers=headers)
+    assert response.status_code == 422
+    assert reason in response.get_json()["detail"]
+    assert client.get(f"/api/v1/rounds/{round_id}", headers=headers).status_code == 404
+
+
+def test_a_round_overlapping_another_rounds_cells_is_refused_at_open(hub):
+    """One more round over a cell could only run with another cohort: differencing."""
+    client, hub_signer, _, _ = hub
+    monday = fresh_monday()
+    first = open_program_round(client, hub_signer, "checked_sum", INDICATORS, monday)
+    assert first.status_code == 201
+    for indicators in (["riot_online_weekly"], ["drugs_weekly", "youth_safety_weekly"]):
+        overlap = open_program_round(client, hub_signer, "checked_sum", indicators, monday)
+        assert overlap.status_code == 409
+        assert overlap.get_json()["detail"].startswith(f"round {first.get_json()['id']} covers")
+    beside = open_program_round(client, hub_signer, "checked_sum", ["drugs_weekly"], monday)
+    assert beside.status_code == 201
+    other_week = open_program_round(client, hub_signer, "checked_sum", INDICATORS)
+    assert other_week.status_code == 201
+
+
+def test_a_failed_attempt_leaves_digests_and_reasons_at_the_hub_never_values(hub):
+    client, hub_signer, signers, party_keys = hub
+    round_id = open_round(client, hub_signer)
+    start(client, round_id)
+    other = {**RESULT, "values": [32.0, None]}
+    for index, result in enumerate((RESULT, RESULT, other)):
+        assert (
+            report(client, signers[index], party_keys[index], round_id, result).status_code == 201
+        )
+    assert state(client, hub_signer, round_id)["state"] == "failed"
+    stored = reports(client, round_id)
+    assert [json.loads(text) for _, text in stored] == [{"reasons": RESULT["reasons"]}] * 3
+    assert stored[0][0] == sha256_hex(PartyResult(**RESULT).canonical())
+
+
+def test_a_report_whose_release_would_repeat_a_released_cell_is_not_a_500(hub):
+    """The overlap check at open makes this rare; the release's unique key is the last guard."""
+    from samenbeeld.federation import hub_rounds
+
+    client, hub_signer, signers, party_keys = hub
+    round_id = open_round(client, hub_signer)
+    start(client, round_id)
+    url = client.application.extensions["samenbeeld"].effective_database_url
+    with session_scope(url) as session:
+        row = hub_rounds.get_round(session, round_id)
+        session.add(Release(round_id=round_id, indicator=INDICATORS[0], cell="total",
+                            period_start=row.period_start, value=1.0, version=1, cohort_size=9,
+                            released_at=row.opened_at))  # fmt: skip
+    answers = [
+        report(client, signers[index], party_keys[index], round_id).status_code
+        for index in range(3)
+    ]
+    assert answers == [201, 201, 201]
     shown = state(client, hub_signer, round_id)
-    assert shown["state"] == "open" and shown["attempt"] == 0
+    assert shown["state"] == "failed" and "released already" in shown["failure"]
+    assert all("values" not in json.loads(text) for _, text in reports(client, round_id))
+
+
+def test_a_restarted_hub_fails_the_attempts_it_was_driving_at_once(hub):
+    """Attempts of another boot id are orphaned; this process's own are left alone."""
+    from samenbeeld.federation import hub_rounds
+
+    client, hub_signer, _, _ = hub
+    url = client.application.extensions["samenbeeld"].effective_database_url
+    orphan, own = open_round(client, hub_signer), open_round(client, hub_signer)
+    with session_scope(url) as session:
+        hub_rounds.start_attempt(session, orphan, [], driver="earlier-boot")
+        hub_rounds.start_attempt(session, own, [], driver="this-boot")
+    with session_scope(url) as session:
+        assert orphan in hub_rounds.fail_orphaned_attempts(session, "this-boot")
+    shown = state(client, hub_signer, orphan)
+    assert (
+        shown["state"] == "failed" and shown["failure"] == "attempt interrupted: the hub restarted"
+    )
+    assert state(client, hub_signer, own)["state"] == "computing"
+
+
+def reports(client, round_id) -> list[tuple[str, str]]:
+    """(result_sha256, stored result) of every report of the round, by party."""
+    url = client.application.extensions["samenbeeld"].effective_database_url
+    with session_scope(url) as session:
+        rows = session.scalars(
+            select(RoundReport)
+            .where(RoundReport.round_id == round_id)
+            .order_by(RoundReport.party_index)
+        )
+        return [(row.result_sha256, row.result) for row in rows]
 
 
 def open_program_round(client, hub_signer, program, indicators, monday=None, **extra):
@@ -340,12 +430,13 @@ def test_bad_program_rounds_are_refused(hub):
                                  cells_per_indicator=3)  # fmt: skip
     assert several.status_code == 422
     unknown = open_program_round(client, hub_signer, "histogram", ["no_such_indicator"])
-    assert unknown.status_code == 404
+    assert unknown.status_code == 422
     plain = open_program_round(client, hub_signer, "checked_sum", ["drugs_weekly"])
     assert plain.get_json()["program"] == "checked_sum"
 
 
-def test_compute_refuses_a_max_value_for_a_counting_round_before_an_attempt(hub):
+def test_the_hubs_compute_request_carries_no_bounds(hub):
+    """Bounds and rules are each party's own: a max_value is not the hub's to send."""
     client, hub_signer, _, _ = hub
     round_id = open_program_round(client, hub_signer, "spike_count", INDICATORS).get_json()["id"]
     url = f"/api/v1/rounds/{round_id}/compute"

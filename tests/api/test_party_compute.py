@@ -6,6 +6,7 @@ records the reports. The triple dealer is a real process started by the test.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
@@ -29,6 +30,7 @@ from samenbeeld.api.auth import StaticKeySource
 from samenbeeld.api.party.compute import HTTP_EXTENSION
 from samenbeeld.federation import party, party_service, sharing
 from samenbeeld.federation.programs import CheckedSumResult
+from samenbeeld.federation.protocol import RoundSpec
 from samenbeeld.platform import migrate
 from samenbeeld.platform.keys import (
     KeyOwner,
@@ -59,7 +61,15 @@ EXPECTED = {
     "invalid": ["GM0796"],
     "contributors": 5,
 }
-PARAMS = {"max_value": 100.0, "min_contributors": 5, "dominance": 0.6}
+PARAMS = {"min_contributors": 5, "dominance": 0.6}
+SPEC = RoundSpec(
+    "checked_sum",
+    dt.date(2026, 1, 5),
+    ("riot_online_weekly", "youth_safety_weekly", "drugs_weekly", "cybercrime_weekly"),
+)
+"""Four weekly indicators, each cell's valid range [0, 10000] in the shipped catalog."""
+HISTOGRAM = RoundSpec("histogram", SPEC.period_start, ("riot_online_weekly",))
+"""One indicator with four bucket edges: five one-hot cells."""
 HUB = "http://hub.test"
 OWNERS = [KeyOwner("hub", "hub")]
 OWNERS += [KeyOwner("party", str(i)) for i in range(3)]
@@ -112,8 +122,10 @@ def make_party(databases, tmp_path):
         client.close()
 
 
-def upload(app, round_id: str, code: str, row, precision_bits: int = 16) -> httpx.Response:
-    """City code splits row and PUTs its share for app's party index to app."""
+def upload(
+    app, round_id: str, code: str, row, precision_bits: int = 16, spec: RoundSpec = SPEC
+) -> httpx.Response:
+    """City code splits row and PUTs its share for app's party index to app, for spec."""
     index = app.extensions["samenbeeld"].index
     ring = sharing.encode_vector(row, precision_bits)
     shares = sharing.split(ring, round_id=round_id, precision_bits=precision_bits)
@@ -122,6 +134,7 @@ def upload(app, round_id: str, code: str, row, precision_bits: int = 16) -> http
         f"/api/v1/rounds/{round_id}/shares",
         data=sharing.encode_payload(shares, index),
         headers=signer.headers(audience_for("party", str(index))),
+        query_string=spec.to_query(),
     )
 
 
@@ -135,17 +148,20 @@ def upload_all(apps, round_id: str, cities=CITIES) -> None:
                 f"/api/v1/rounds/{round_id}/shares",
                 data=sharing.encode_payload(shares, index),
                 headers=signer.headers(audience_for("party", str(index))),
+                query_string=SPEC.to_query(),
             )
             assert response.status_code == 201, response.get_json()
 
 
-def compute(app, round_id: str, **overrides):
-    """POST the hub's compute request to app (party index from its settings)."""
+def compute(app, round_id: str, spec: RoundSpec = SPEC, **overrides):
+    """POST the hub's compute request for spec to app (party index from its settings)."""
     index = app.extensions["samenbeeld"].index
     body = {
         "attempt": 1,
         "cohort": list(CITIES),
-        "program": "checked_sum",
+        "program": spec.program,
+        "period_start": spec.period_start.isoformat(),
+        "indicators": list(spec.indicators),
         "params": PARAMS,
         "master_addr": "127.0.0.1",
         "master_port": 1,
@@ -236,7 +252,7 @@ def test_three_parties_compute_the_checked_sum_and_report_it_signed(make_party, 
     assert [r.get_json() for r in responses] == [{"report_sha256": digest}] * 3
 
 
-def fake_result(*_args) -> CheckedSumResult:
+def fake_result(*_args, **_kwargs) -> CheckedSumResult:
     """What the parties would reveal for PLAIN, without running any MPC."""
     return CheckedSumResult(
         np.array([150.0, np.nan, 0.0, 15.5]),
@@ -323,9 +339,9 @@ def test_a_bad_compute_request_is_422(one_party, monkeypatch, change, field):
 def test_bad_params_are_422_and_only_the_hub_may_ask(one_party, monkeypatch):
     monkeypatch.setattr(party_service, "start_member", never_run)
     app, hub, round_id = one_party
-    bad = compute(app, round_id, params={"max_value": -1})
+    bad = compute(app, round_id, params={"min_contributors": "5"})
     assert bad.status_code == 422
-    assert "max_value must be in" in bad.get_json()["detail"]
+    assert "below this party's minimum" in bad.get_json()["detail"]
     signer = Signer(PRIVATE["node", "GM0758"], role="node", member="GM0758")
     url = f"/api/v1/rounds/{round_id}/compute"
     as_node = app.test_client().post(
@@ -382,25 +398,27 @@ def test_a_crashing_party_is_502_and_its_stderr_logged_by_exception_type(
 
 
 def test_a_counting_round_runs_its_program_on_integer_uploads_only(make_party, monkeypatch):
-    """A one-hot round: fixed-point uploads are refused (409); integer ones run histogram."""
+    """A one-hot round: fixed-point uploads are refused (422); integer ones run histogram
+    with the segments of this party's own catalog."""
     seen = []
 
-    def capture(job, party, matrix):
+    def capture(job, party, matrix, work_dir):
         seen.append((job.program, job.params.to_json(), matrix.shape))
         return fake_result()
 
     monkeypatch.setattr(party_service, "run_party_process", capture)
     app = make_party(2, Hub())
-    params = {"min_contributors": 5, "segments": [2, 2]}
-    fixed, integer = (f"weekly-{kind}-{uuid.uuid4().hex[:8]}" for kind in ("f", "i"))
-    one_hot = [1, 0, 0, 1]
+    round_id = f"weekly-i-{uuid.uuid4().hex[:8]}"
+    one_hot = [0, 1, 0, 0, 0]
+    fixed = upload(app, round_id, CITIES[0], one_hot, spec=HISTOGRAM)
+    assert fixed.status_code == 422
+    assert fixed.get_json()["detail"] == "a histogram share is encoded at 0 bits"
     for code in CITIES:
-        assert upload(app, fixed, code, one_hot).status_code == 201
-        assert upload(app, integer, code, one_hot, precision_bits=0).status_code == 201
-    refused = compute(app, fixed, program="histogram", params=params)
-    assert refused.status_code == 409
-    assert refused.get_json()["detail"].endswith("is not at 0 bits")
-    assert compute(app, integer, program="histogram", params=params).status_code == 200
-    assert seen == [("histogram", json.dumps(params), (len(CITIES), 4))]
-    bad = compute(app, integer, attempt=2, program="spike_count", params=params)
-    assert bad.status_code == 422  # segments are the histogram's
+        assert upload(app, round_id, code, one_hot, 0, HISTOGRAM).status_code == 201
+    params = {"min_contributors": 5}
+    assert compute(app, round_id, HISTOGRAM, params=params).status_code == 200
+    expected = json.dumps({"min_contributors": 5, "segments": [5]})
+    assert seen == [("histogram", expected, (len(CITIES), 5))]
+    asked = compute(app, round_id, HISTOGRAM, attempt=2, params={"segments": [2, 3]})
+    assert asked.status_code == 422  # segments follow from this party's catalog
+    assert asked.get_json()["detail"].startswith("not the hub's to set: segments")

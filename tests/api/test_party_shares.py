@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import uuid
 
@@ -12,6 +13,7 @@ from samenbeeld.api import db
 from samenbeeld.api.app import create_app
 from samenbeeld.api.auth import StaticKeySource
 from samenbeeld.federation import party_service, sharing
+from samenbeeld.federation.protocol import RoundSpec
 from samenbeeld.platform.db import session_scope
 from samenbeeld.platform.keys import KeyOwner, KeySet, RegisteredKey, generate_private_key, key_id
 from samenbeeld.platform.models.party import ShareUpload
@@ -19,6 +21,9 @@ from samenbeeld.platform.settings import PartySettings, audience_for
 from samenbeeld.platform.tokens import Signer
 
 PARTY = 1
+SPEC = RoundSpec(
+    "checked_sum", dt.date(2026, 1, 5), ("riot_online_weekly", "drugs_weekly", "cybercrime_weekly")
+)
 AUDIENCE = audience_for("party", str(PARTY))
 OWNERS = [KeyOwner("node", "GM0758"), KeyOwner("node", "GM0363"), KeyOwner("hub", "hub")]
 PRIVATE = {owner.member: generate_private_key() for owner in OWNERS}
@@ -59,11 +64,12 @@ def round_id() -> str:
     return f"weekly-2026-01-05-{uuid.uuid4().hex[:8]}"
 
 
-def put(app, round_id: str, body: bytes, member: str = "GM0758", **headers: str):
-    """PUT body as member's upload (headers override the Authorization header)."""
+def put(app, round_id: str, body: bytes, member: str = "GM0758", spec: RoundSpec = SPEC, **headers):
+    """PUT body as member's upload for spec (headers override the Authorization header)."""
     headers = {**signer(member).headers(AUDIENCE), **headers}
     headers["Content-Type"] = "application/octet-stream"
-    return app.test_client().put(f"/api/v1/rounds/{round_id}/shares", data=body, headers=headers)
+    url = f"/api/v1/rounds/{round_id}/shares"
+    return app.test_client().put(url, data=body, headers=headers, query_string=spec.to_query())
 
 
 def stored(url: str, round_id: str) -> list[tuple[str, bytes, str]]:
@@ -105,6 +111,36 @@ def test_a_second_upload_is_refused_and_the_first_kept(app, party_url, round_id)
 )
 def test_a_misaddressed_or_malformed_payload_is_422(app, party_url, round_id, make, reason):
     response = put(app, round_id, make(round_id))
+    assert response.status_code == 422
+    assert reason in response.get_json()["detail"]
+    assert stored(party_url, round_id) == []
+
+
+def test_an_upload_of_another_spec_than_the_rounds_first_is_409(app, party_url, round_id):
+    """Every upload of a round declares the same spec (what the node computed its vector for)."""
+    assert put(app, round_id, payload(round_id)).status_code == 201
+    other = RoundSpec("checked_sum", dt.date(2026, 1, 12), SPEC.indicators)
+    response = put(app, round_id, payload(round_id), member="GM0363", spec=other)
+    assert response.status_code == 409
+    assert (
+        response.get_json()["detail"] == f"round {round_id} was uploaded to here with another spec"
+    )
+    assert [row[0] for row in stored(party_url, round_id)] == ["GM0758"]
+
+
+@pytest.mark.parametrize(
+    ("spec", "reason"),
+    [
+        (RoundSpec("checked_sum", SPEC.period_start, ("no_such_indicator",)), "not in the"),
+        (RoundSpec("checked_sum", dt.date(2026, 1, 6), SPEC.indicators), "first day of a week"),
+        (RoundSpec("checked_sum", dt.date(2999, 1, 7), SPEC.indicators), "in the future"),
+        (RoundSpec("checked_sum", SPEC.period_start, SPEC.indicators[:2]), "has 3 cells"),
+        (RoundSpec("spike_count", SPEC.period_start, SPEC.indicators), "encoded at 0 bits"),
+    ],
+    ids=["unknown-indicator", "not-a-monday", "future", "cell-count", "precision"],
+)
+def test_an_upload_for_a_spec_this_party_refuses_is_422(app, party_url, round_id, spec, reason):
+    response = put(app, round_id, payload(round_id), spec=spec)
     assert response.status_code == 422
     assert reason in response.get_json()["detail"]
     assert stored(party_url, round_id) == []

@@ -61,7 +61,7 @@ def test_local_vector_holds_the_periods_values_in_the_rounds_order(session):
 
 
 def test_local_vector_refuses_unknown_repeated_or_misaligned_indicators(session):
-    with pytest.raises(NotFoundError):
+    with pytest.raises(InvalidInputError, match="not in the indicator catalog"):
         node_service.local_vector(session, CATALOG, ["no_such_indicator"], MONDAY)
     with pytest.raises(InvalidInputError, match="distinct"):
         node_service.local_vector(session, CATALOG, ["riot_online_weekly"] * 2, MONDAY)

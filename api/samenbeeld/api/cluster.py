@@ -27,6 +27,7 @@ import httpx
 from samenbeeld.federation.hub_members import register_member
 from samenbeeld.federation.supervisor import find_free_port
 from samenbeeld.platform import keys, migrate
+from samenbeeld.platform.catalog import CATALOG_DIR_ENV
 from samenbeeld.platform.db import session_scope
 from samenbeeld.platform.errors import ConfigurationError
 from samenbeeld.platform.registry import load_registry
@@ -200,8 +201,13 @@ def _fields(settings: BaseSettings) -> dict[str, object]:
 
 
 def _environment(settings: BaseSettings) -> dict[str, str]:
-    """The service's settings as SAMENBEELD_* variables (no config file needed)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SAMENBEELD_")}
+    """The service's settings as SAMENBEELD_* variables (no config file needed); the
+    catalog folder, an installation-wide variable rather than a setting, is passed on."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("SAMENBEELD_") or k == CATALOG_DIR_ENV
+    }
     for name, value in _fields(settings).items():
         env[f"SAMENBEELD_{name.upper()}"] = str(value)
     return env

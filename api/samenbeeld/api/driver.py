@@ -61,7 +61,9 @@ def open_round(
     }
     response = client.post(f"{hub}/api/v1/rounds", json=body, headers=signer.headers(HUB))
     if response.status_code == 409:
-        return get_round(client, hub, signer, round_id)
+        existing = client.get(f"{hub}/api/v1/rounds/{round_id}", headers=signer.headers(HUB))
+        if existing.status_code == 200:
+            return _check(existing)
     return _check(response)
 
 
@@ -115,13 +117,10 @@ def request_contributions(
 
 
 def compute(
-    client: httpx.Client, hub: str, signer: Signer, round_id: str, max_value: float | None = None,
-    timeout: float = 120.0,
-) -> dict[str, Any]:  # fmt: skip
+    client: httpx.Client, hub: str, signer: Signer, round_id: str, timeout: float = 120.0
+) -> dict[str, Any]:
     """Ask the hub to run an attempt; the round's state afterwards."""
     body: dict[str, Any] = {"timeout": timeout}
-    if max_value is not None:
-        body["max_value"] = max_value
     response = client.post(
         f"{hub}/api/v1/rounds/{round_id}/compute", json=body, headers=signer.headers(HUB),
         timeout=timeout + 60,
@@ -140,16 +139,13 @@ def releases(client: httpx.Client, hub: str, signer: Signer, round_id: str) -> l
 
 def run_round(
     client: httpx.Client, hub: str, signer: Signer, nodes: Mapping[str, str], round_id: str,
-    indicators: Sequence[str], period_start: dt.date, max_value: float | None = None,
-    timeout: float = 120.0, program: str = "checked_sum",
+    indicators: Sequence[str], period_start: dt.date, timeout: float = 120.0,
+    program: str = "checked_sum",
 ) -> RoundOutcome:  # fmt: skip
-    """Open, collect contributions, compute; the outcome (released or failed).
-
-    ``max_value`` is for sums only; counting rounds (``histogram``, ``spike_count``) take none.
-    """
+    """Open, collect contributions, compute; the outcome (released or failed)."""
     open_round(client, hub, signer, round_id, indicators, period_start, program=program)
     outcomes = request_contributions(
         client, signer, nodes, round_id, indicators, period_start, program
     )
-    state = compute(client, hub, signer, round_id, max_value, timeout)
+    state = compute(client, hub, signer, round_id, timeout)
     return RoundOutcome(state, releases(client, hub, signer, round_id), outcomes)

@@ -9,10 +9,12 @@
 4. The verdict is :func:`hub_rounds.verify_and_release` on the stored reports: identical and
    signed → released; anything else → failed, with the reason (names, never values).
 
-The round's program decides what the parties run (:func:`program_params`): the checked sum
-with each cell's catalog ``max``, the minimum of contributors, the dominance rule (and DP
-noise where configured), or a count of cities (``histogram`` over one one-hot segment per
-indicator, ``spike_count`` over 0/1 flags) with the minimum of contributors only. Counts of
+The compute request carries the round's spec (program, period, indicators) and the hub's
+rules (:func:`program_params`): the minimum of contributors and, for sums, the dominance
+threshold. Each party checks both against its own policy and catalog and computes with its
+own rules, which the hub's can only make stricter (:mod:`samenbeeld.federation.disclosure`):
+the checked sum with each cell's catalog ``max``, or a count of cities (``histogram`` over
+one one-hot segment per indicator, ``spike_count`` over 0/1 flags). Counts of
 cities get no dominance rule: it guards a *sum* against one large contributor, while here
 every valid city adds exactly 0 or 1 to a cell, so no city outweighs another. What a count
 can still show, that all (or all but one) counted cities share a bucket or a spike flag, the
@@ -25,8 +27,10 @@ own budget.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import sys
 import tempfile
+import uuid
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -36,17 +40,17 @@ import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
 from samenbeeld.federation import hub_rounds
-from samenbeeld.federation.programs import CheckedSumParams, JsonParams
-from samenbeeld.federation.programs_stats import CountParams
+from samenbeeld.federation.party_service import remove_leftovers
 from samenbeeld.federation.supervisor import find_free_port, kill_all, start_member
-from samenbeeld.platform.catalog import load_catalog
-from samenbeeld.platform.errors import InvalidInputError
 from samenbeeld.platform.models.hub import Round
 from samenbeeld.platform.settings import HubSettings, audience_for
 from samenbeeld.platform.tokens import Signer
 
 STALE_MARGIN_S = 60.0
 """An attempt still ``computing`` this long after its timeout was interrupted."""
+BOOT_ID = uuid.uuid4().hex
+"""This hub process's id, recorded with every attempt it drives."""
+logger = logging.getLogger(__name__)
 
 
 def party_cohort(
@@ -64,28 +68,28 @@ def party_cohort(
     return sorted(set.intersection(*held))
 
 
-def round_bounds(row: Round, max_value: float | None) -> float | list[float]:
-    """One bound for all cells, or each cell's indicator's catalog ``max``."""
-    if max_value is not None:
-        return max_value
-    catalog = load_catalog()
-    names = row.indicators.split(",")
-    return [catalog.get(name).max for name in names for _ in range(row.cells_per_indicator)]
-
-
-def program_params(row: Round, settings: HubSettings, max_value: float | None) -> JsonParams:
-    """The public parameters of the round's program (bad bounds raise before any attempt)."""
+def program_params(row: Round, settings: HubSettings) -> dict[str, Any]:
+    """The hub's rules for the round's program; each party applies its own if stricter."""
     if row.program == "checked_sum":
-        return CheckedSumParams(
-            max_value=round_bounds(row, max_value),
-            min_contributors=settings.min_contributors,
-            dominance=settings.dominance_threshold,
+        return {
+            "min_contributors": settings.min_contributors,
+            "dominance": settings.dominance_threshold,
+        }
+    return {"min_contributors": settings.min_contributors}
+
+
+def recover_after_restart(sessions: sessionmaker[Session], settings: HubSettings) -> list[str]:
+    """At start: remove a killed hub's dealer folders, fail the attempts it was driving."""
+    removed = remove_leftovers(settings.work_dir)
+    with sessions.begin() as session:
+        failed = hub_rounds.fail_orphaned_attempts(session, BOOT_ID)
+    if removed or failed:
+        logger.warning(
+            "after a restart: removed %d work folder(s), failed the interrupted attempts of %s",
+            removed,
+            ", ".join(failed) or "no round",
         )
-    if max_value is not None:
-        raise InvalidInputError("max_value applies to checked_sum rounds only")
-    if row.program == "histogram":
-        return CountParams(settings.min_contributors, hub_rounds.segments(row))
-    return CountParams(settings.min_contributors)
+    return failed
 
 
 def rendezvous(settings: HubSettings) -> tuple[str, int]:
@@ -120,8 +124,17 @@ def _ask_party(
     except httpx.HTTPError as error:
         return f"compute party {index} did not answer ({type(error).__name__})"
     if response.status_code != 200:
-        return f"compute party {index} answered {response.status_code}"
+        return f"compute party {index} answered {response.status_code}{_detail(response)}"
     return ""
+
+
+def _detail(response: httpx.Response) -> str:
+    """': ' and a problem's detail (a party's refusal names rules, never values), or ''."""
+    try:
+        detail = response.json().get("detail")
+    except ValueError:
+        return ""
+    return f": {str(detail)[:120]}" if detail else ""
 
 
 def compute_round(
@@ -131,20 +144,15 @@ def compute_round(
     signer: Signer,
     round_id: str,
     *,
-    max_value: float | None = None,
     timeout: float = 120.0,
 ) -> Round:
-    """Run one attempt of ``round_id``; returns the round in its final state of the attempt.
-
-    In a checked sum each cell's valid range is ``[0, max]`` of its catalog indicator, unless
-    ``max_value`` gives one bound for every cell (indicators outside the catalog, such as the
-    benchmark's); counting rounds refuse ``max_value``.
-    """
+    """Run one attempt of ``round_id``; returns the round in its final state of the attempt."""
     with sessions.begin() as session:
         stale = dt.timedelta(seconds=timeout + STALE_MARGIN_S)
         row = hub_rounds.reclaim_interrupted(session, round_id, stale)
-        state, program = row.state, row.program
-        params = program_params(row, settings, max_value)  # bad bounds: nothing starts
+        state = row.state
+        spec = hub_rounds.spec(row)
+        params = program_params(row, settings)
     if state not in ("open", "failed"):
         with sessions.begin() as session:
             return hub_rounds.get_round(session, round_id)
@@ -157,14 +165,16 @@ def compute_round(
             hub_rounds.fail_round(session, round_id, reason)
             return hub_rounds.get_round(session, round_id)
     with sessions.begin() as session:
-        attempt = hub_rounds.start_attempt(session, round_id, cohort).attempt
+        attempt = hub_rounds.start_attempt(session, round_id, cohort, BOOT_ID).attempt
     host, port = rendezvous(settings)
     body = {
-        "attempt": attempt, "cohort": cohort, "program": program,
-        "params": vars(params), "master_addr": host, "master_port": port,
-        "timeout": timeout,
+        "attempt": attempt, "cohort": cohort, "program": spec.program,
+        "period_start": spec.period_start.isoformat(), "indicators": list(spec.indicators),
+        "cells_per_indicator": spec.cells_per_indicator, "params": params,
+        "master_addr": host, "master_port": port, "timeout": timeout,
     }  # fmt: skip
-    with tempfile.TemporaryDirectory(prefix="samenbeeld-dealer-") as folder:
+    settings.work_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="dealer-", dir=settings.work_dir) as folder:
         dealer = _dealer(host, port, timeout, Path(folder))
         try:
             with ThreadPoolExecutor(max_workers=3) as pool:

@@ -21,7 +21,6 @@ Every function takes the caller's Session; the caller owns the transaction.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import json
 import re
@@ -31,10 +30,12 @@ from typing import Any
 
 import jwt
 from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from samenbeeld.federation.protocol import RoundSpec, bucket_cells, canonical_json
 from samenbeeld.federation.sharing import MAX_CELLS
-from samenbeeld.platform.catalog import Catalog, Indicator, load_catalog
+from samenbeeld.platform.catalog import default_catalog
 from samenbeeld.platform.errors import (
     ConflictError,
     InvalidInputError,
@@ -82,11 +83,6 @@ class PartyResult:
         )
 
 
-def canonical_json(data: Any) -> str:
-    """Sorted keys, no spaces: the same bytes at every party."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"))
-
-
 def sha256_hex(text: str) -> str:
     """SHA-256 of ``text`` (UTF-8) in hex."""
     return hashlib.sha256(text.encode()).hexdigest()
@@ -95,12 +91,6 @@ def sha256_hex(text: str) -> str:
 def _now() -> dt.datetime:
     """The current time, timezone-aware."""
     return dt.datetime.now(dt.UTC)
-
-
-@functools.cache
-def default_catalog() -> Catalog:
-    """The shipped indicator catalog, loaded once per process."""
-    return load_catalog()
 
 
 def open_round(
@@ -115,7 +105,11 @@ def open_round(
 
     A ``checked_sum`` vector has ``cells_per_indicator`` cells per indicator, indicator by
     indicator (1: one total each); the other programs' cells follow from the program (see
-    the module docstring), so they take ``cells_per_indicator`` 1.
+    the module docstring), so they take ``cells_per_indicator`` 1. The indicators must be in
+    the catalog and ``period_start`` the first day of their period, not in the future
+    (InvalidInputError); no cell of the round may be a cell of another round (the same
+    program, indicator and period start), whatever that round's state (ConflictError): a
+    second round over a cell could only be computed with another cohort.
     """
     if not ROUND_ID.match(round_id):
         raise InvalidInputError("round id must be 1-64 letters, digits, '.', '_' or '-'")
@@ -129,16 +123,13 @@ def open_round(
         )
     if not 1 <= cells_per_indicator or len(indicators) * cells_per_indicator > MAX_CELLS:
         raise InvalidInputError(f"a round has 1 to {MAX_CELLS} cells in all")
+    default_catalog().round_indicators(indicators, period_start)
     _check_program(program, indicators, cells_per_indicator)
     if session.get(Round, round_id) is not None:
         raise ConflictError(f"round {round_id} exists already")
     names = ",".join(indicators)
     key = _set_key(names, program)
-    duplicate = session.scalar(
-        select(Round).where(Round.indicator_set == key, Round.period_start == period_start)
-    )
-    if duplicate is not None:
-        raise ConflictError(f"round {duplicate.id} covers these indicators and period already")
+    _refuse_overlap(session, program, indicators, period_start)
     now = _now()
     row = Round(
         id=round_id,
@@ -165,15 +156,23 @@ def _check_program(program: str, indicators: Sequence[str], cells_per_indicator:
         raise InvalidInputError("cells_per_indicator applies to checked_sum rounds only")
     if program == "histogram":
         catalog = default_catalog()
-        if sum(bucket_cells(catalog.get(name)) for name in indicators) > MAX_CELLS:
+        if sum(bucket_cells(catalog, name) for name in indicators) > MAX_CELLS:
             raise InvalidInputError(f"a round has 1 to {MAX_CELLS} cells in all")
 
 
-def bucket_cells(indicator: Indicator) -> int:
-    """How many histogram cells an indicator has: its bucket edges + 1."""
-    if indicator.buckets is None:
-        raise InvalidInputError(f"indicator {indicator.code} has no buckets")
-    return len(indicator.buckets) + 1
+def _refuse_overlap(
+    session: Session, program: str, indicators: Sequence[str], period_start: dt.date
+) -> None:
+    """ConflictError when a round of program and period already covers one of indicators."""
+    others = session.scalars(
+        select(Round).where(Round.program == program, Round.period_start == period_start)
+    )
+    for other in others:
+        shared = sorted(set(other.indicators.split(",")) & set(indicators))
+        if shared:
+            raise ConflictError(
+                f"round {other.id} covers {', '.join(shared[:3])} of this period already"
+            )
 
 
 def _set_key(names: str, program: str = "checked_sum") -> str:
@@ -193,13 +192,27 @@ def get_round(session: Session, round_id: str) -> Round:
     return row
 
 
-def start_attempt(session: Session, round_id: str, cohort: Sequence[str]) -> Round:
-    """Move an open or failed round to ``computing`` as a new attempt with ``cohort``."""
+def spec(row: Round) -> RoundSpec:
+    """What the round computes, as nodes and parties are told."""
+    return RoundSpec(
+        row.program, row.period_start, tuple(row.indicators.split(",")), row.cells_per_indicator
+    )
+
+
+def start_attempt(
+    session: Session, round_id: str, cohort: Sequence[str], driver: str = ""
+) -> Round:
+    """Move an open or failed round to ``computing`` as a new attempt with ``cohort``.
+
+    ``driver`` is the boot id of the hub process that drives the attempt (see
+    :func:`fail_orphaned_attempts`).
+    """
     row = get_round(session, round_id)
     if row.state not in ("open", "failed"):
         raise ConflictError(f"round {round_id} is {row.state}; only open or failed rounds compute")
     row.attempt += 1
     row.state, row.failure, row.updated_at = "computing", None, _now()
+    row.driver = driver
     session.query(Contribution).filter(Contribution.round_id == round_id).delete()
     now = _now()
     for code in cohort:
@@ -226,18 +239,45 @@ def reclaim_interrupted(session: Session, round_id: str, max_age: dt.timedelta) 
     return row
 
 
+def fail_orphaned_attempts(session: Session, boot_id: str) -> list[str]:
+    """Fail every attempt left ``computing`` by another hub process; their round ids.
+
+    A hub calls this when it starts, before it serves: the attempts it was driving when it
+    died have no driver any more, and failing them lets an operator compute the rounds again
+    at once instead of waiting for the stale rule. (One hub process per database.)
+    """
+    orphaned = session.scalars(
+        select(Round).where(Round.state == "computing", Round.driver != boot_id)
+    ).all()
+    for row in orphaned:
+        fail_round(session, row.id, "attempt interrupted: the hub restarted")
+    return [row.id for row in orphaned]
+
+
 def _aware(moment: dt.datetime) -> dt.datetime:
     """SQLite hands back naive datetimes; they were stored as UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def fail_round(session: Session, round_id: str, reason: str) -> None:
-    """Mark the current attempt failed (a round already released stays released)."""
+    """Mark the current attempt failed (a round already released stays released).
+
+    The attempt's reports keep their digests, signatures and reasons, not their values:
+    values are stored only with a release (:func:`redacted`).
+    """
     row = get_round(session, round_id)
     if row.state == "released":
         return
     row.state, row.failure, row.updated_at = "failed", reason[:200], _now()
+    for report in session.scalars(select(RoundReport).where(RoundReport.round_id == round_id)):
+        report.result = redacted(report.result)
     session.flush()
+
+
+def redacted(result: str) -> str:
+    """A stored result without its values: the reasons only (what is suppressed, and why)."""
+    document = json.loads(result)
+    return canonical_json({"reasons": document.get("reasons", [])})
 
 
 def _verify_signature(
@@ -319,7 +359,12 @@ def verify_and_release(session: Session, round_id: str) -> Round:
     if len({report.result_sha256 for report in reports}) != 1:
         fail_round(session, round_id, "compute parties reported different results")
         return row
-    _write_release(session, row, json.loads(reports[0].result))
+    try:
+        with session.begin_nested():
+            _write_release(session, row, json.loads(reports[0].result))
+    except IntegrityError:
+        fail_round(session, round_id, "a cell of this round was released already")
+        return row
     row.state, row.updated_at = "released", _now()
     session.flush()
     return row
@@ -332,8 +377,7 @@ def cell_count(row: Round) -> int:
 
 def segments(row: Round) -> list[int]:
     """A histogram round's one-hot segment lengths, one per indicator, from the catalog."""
-    catalog = default_catalog()
-    return [bucket_cells(catalog.get(name)) for name in row.indicators.split(",")]
+    return spec(row).segments(default_catalog())
 
 
 def cell_labels(row: Round) -> list[tuple[str, str]]:

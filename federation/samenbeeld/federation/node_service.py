@@ -23,7 +23,6 @@ Functions take a ``Session``; the caller owns the transaction.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import hmac
 import logging
@@ -39,7 +38,8 @@ from sqlalchemy.orm import Session
 
 from samenbeeld.federation import sharing
 from samenbeeld.federation.programs_stats import input_precision
-from samenbeeld.platform.catalog import Catalog, load_catalog
+from samenbeeld.federation.protocol import RoundSpec
+from samenbeeld.platform.catalog import Catalog, default_catalog
 from samenbeeld.platform.errors import InvalidInputError
 from samenbeeld.platform.indicators import (
     bucket_of,
@@ -85,12 +85,6 @@ class ContributionReport:
     contributed: bool
     reason: str | None = None
     parties: tuple[PartyUpload, ...] = ()
-
-
-@functools.cache
-def default_catalog() -> Catalog:
-    """The shipped indicator catalog, loaded once per process."""
-    return load_catalog()
 
 
 def set_opt_in(
@@ -194,19 +188,8 @@ def round_vector(
 def _check_indicators(
     catalog: Catalog, indicators: Sequence[str], period_start: dt.date
 ) -> Catalog:
-    """The sub-catalog of indicators: known, distinct, and period_start starts their period."""
-    if not indicators or len(set(indicators)) != len(indicators):
-        raise InvalidInputError("indicators must be a non-empty list of distinct names")
-    chosen = Catalog(tuple(catalog.get(code) for code in indicators))
-    for indicator in chosen.indicators:
-        starts = (
-            period_start.weekday() == 0 if indicator.period == "week" else period_start.day == 1
-        )
-        if not starts:
-            raise InvalidInputError(
-                f"period_start must be the first day of a {indicator.period} for {indicator.code}"
-            )
-    return chosen
+    """The sub-catalog of a round's indicators (see :meth:`Catalog.round_indicators`)."""
+    return catalog.round_indicators(indicators, period_start)
 
 
 def round_seeds(secret: bytes, round_id: str) -> tuple[bytes, bytes]:
@@ -243,8 +226,9 @@ def contribute(
     payloads = _payloads(settings, round_id, vector, input_precision(program))
     if _conflicts_with_earlier(session, round_id, payloads[0]):
         return ContributionReport(round_id, False, DATA_CHANGED)
+    spec = RoundSpec(program, period_start, tuple(indicators))
     uploads = tuple(
-        _upload(session, settings, signer, client, round_id, indicators, party, payload)
+        _upload(session, settings, signer, client, round_id, spec, party, payload)
         for party, payload in enumerate(payloads)
     )
     done = all(upload.outcome != "failed" for upload in uploads)
@@ -280,16 +264,21 @@ def _upload(
     signer: Signer,
     client: httpx.Client,
     round_id: str,
-    indicators: Sequence[str],
+    spec: RoundSpec,
     party: int,
     payload: bytes,
 ) -> PartyUpload:
-    """PUT one payload to one party and write its audit row; errors become 'failed'."""
+    """PUT one payload, declaring its round spec, to one party and write its audit row.
+
+    Errors become 'failed'.
+    """
     url = settings.parties[party] + SHARES_PATH.format(round_id=round_id)
     headers = {**signer.headers(audience_for("party", str(party))), "Content-Type": OCTET_STREAM}
     sent_at = dt.datetime.now(dt.UTC)
+    query = spec.to_query()
     try:
-        status: int | None = client.put(url, content=payload, headers=headers).status_code
+        response = client.put(url, content=payload, headers=headers, params=query)
+        status: int | None = response.status_code
     except httpx.HTTPError as error:
         logger.warning(
             "round %s: party %d did not answer (%s)", round_id, party, type(error).__name__
@@ -299,7 +288,7 @@ def _upload(
     session.add(
         AuditEntry(
             round_id=round_id,
-            indicators=",".join(indicators),
+            indicators=",".join(spec.indicators),
             party_index=party,
             sha256=digest,
             byte_count=len(payload),

@@ -3,8 +3,10 @@
 No Flask here: functions take a ``Session`` (the caller owns the transaction), the party's
 settings and an ``httpx.Client`` for the hub. Errors, by the status the API gives them::
 
-    InvalidInputError   422  bad round id, malformed payload, payload of another round/party
-    ConflictError       409  duplicate upload, closed round, attempt already run, missing upload
+    InvalidInputError   422  bad round id, malformed payload, payload of another round/party,
+                             a spec or compute request this party's policy refuses
+    ConflictError       409  duplicate upload, closed round, attempt already run, missing upload,
+                             an upload of another spec, a cell its ledger refuses to reveal again
     ComputeFailedError  502  the party process failed or timed out, or the hub refused the report
 
 Messages name codes, sizes and reasons, never a share or a value.
@@ -14,10 +16,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import logging
 import os
 import re
+import shutil
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -32,11 +34,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from samenbeeld.federation import jobs, sharing
+from samenbeeld.federation import disclosure, sharing
 from samenbeeld.federation.crypten_compat import PRECISION_BITS
 from samenbeeld.federation.party import DEV_ENV, PROVIDER_ENV
 from samenbeeld.federation.programs import CheckedSumResult, JsonParams, load_result
 from samenbeeld.federation.programs_stats import input_precision
+from samenbeeld.federation.protocol import RoundSpec, canonical_json
 from samenbeeld.federation.supervisor import (
     PartyFailedError,
     kill_all,
@@ -50,8 +53,6 @@ from samenbeeld.platform.settings import PartySettings, audience_for
 from samenbeeld.platform.tokens import Signer
 
 ROUND_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-PROGRAMS = ("checked_sum", "histogram", "spike_count")
-"""What a round can run here; the counting programs take integer shares (precision 0)."""
 HUB_AUDIENCE = audience_for("hub", "hub")
 _EXCEPTION_TYPE = re.compile(r"^([A-Za-z_][\w.]*)(?::|$)")
 logger = logging.getLogger(__name__)
@@ -68,11 +69,17 @@ class ComputeJob:
     round_id: str
     attempt: int
     cohort: tuple[str, ...]
+    spec: RoundSpec
     params: JsonParams
+    """The parameters this party computes with: its own policy's (:mod:`disclosure`)."""
     master_addr: str
     master_port: int
     timeout: float
-    program: str = "checked_sum"
+
+    @property
+    def program(self) -> str:
+        """The spec's program."""
+        return self.spec.program
 
 
 def _now(now: dt.datetime | None) -> dt.datetime:
@@ -97,16 +104,38 @@ def store_upload(
     round_id: str,
     municipality: str,
     payload: bytes,
-    party: int,
+    spec: RoundSpec,
+    settings: PartySettings,
     *,
     now: dt.datetime | None = None,
 ) -> ShareUpload:
-    """Validate and store a municipality's share payload for round_id, once."""
+    """Validate and store a municipality's share payload for round_id and its spec, once.
+
+    The payload must be this party's share of this round, at the program's precision, with
+    as many cells as the spec has in this party's catalog; every upload of a round must
+    declare the same spec.
+    """
     check_round_id(round_id)
     _require_open(session, round_id)
-    sharing.expand_share(payload, sharing.ShareContext(round_id, party))
+    policy = disclosure.Policy.from_settings(settings)
+    disclosure.check_spec(policy, spec)
+    header, _ = sharing.decode_payload(payload)
+    if header.precision_bits != input_precision(spec.program):
+        raise InvalidInputError(
+            f"a {spec.program} share is encoded at {input_precision(spec.program)} bits"
+        )
+    if header.cells != sum(spec.segments(policy.catalog)):
+        raise InvalidInputError(
+            f"the payload has {header.cells} cells, the round's spec another number"
+        )
+    sharing.expand_share(payload, sharing.ShareContext(round_id, settings.index))
     if _stored(session, round_id, municipality):
         raise ConflictError(f"{municipality} already uploaded its share for {round_id}")
+    declared = session.scalar(
+        select(ShareUpload.spec).where(ShareUpload.round_id == round_id).limit(1)
+    )
+    if declared is not None and declared != spec.canonical():
+        raise ConflictError(f"round {round_id} was uploaded to here with another spec")
     digest = hashlib.sha256(payload).hexdigest()
     upload = ShareUpload(
         round_id=round_id,
@@ -114,6 +143,7 @@ def store_upload(
         payload=payload,
         sha256=digest,
         received_at=_now(now),
+        spec=spec.canonical(),
     )
     try:
         with session.begin_nested():
@@ -138,17 +168,34 @@ def uploaded_municipalities(session: Session, round_id: str) -> list[str]:
     return sorted(session.scalars(query))
 
 
-def parse_params(program: str, params: Mapping[str, Any]) -> JsonParams:
-    """The program's public parameters, checked (InvalidInputError names the problem)."""
-    if program not in PROGRAMS:
-        raise InvalidInputError(f"program must be one of {PROGRAMS}, got {program!r}")
-    params_class = jobs.PARAMS[program]
-    if params_class is None:
-        raise InvalidInputError(f"program {program!r} takes no parameters")
-    parsed = params_class.from_json(json.dumps(dict(params)))
-    if program == "spike_count" and getattr(parsed, "segments", None) is not None:
-        raise InvalidInputError("segments apply to the histogram only")
-    return parsed
+def compute_job(
+    round_id: str, request: Mapping[str, Any], settings: PartySettings, today: dt.date | None = None
+) -> ComputeJob:
+    """The job of a compute request, with the parameters of this party's own policy.
+
+    InvalidInputError (nothing starts) when the policy refuses the request: see
+    :func:`disclosure.program_params`.
+    """
+    check_round_id(round_id)
+    spec = RoundSpec(
+        program=request["program"],
+        period_start=request["period_start"],
+        indicators=tuple(request["indicators"]),
+        cells_per_indicator=request["cells_per_indicator"],
+    )
+    cohort = tuple(request["cohort"])
+    policy = disclosure.Policy.from_settings(settings)
+    params = disclosure.program_params(policy, spec, cohort, request["params"], today)
+    return ComputeJob(
+        round_id=round_id,
+        attempt=request["attempt"],
+        cohort=cohort,
+        spec=spec,
+        params=params,
+        master_addr=request["master_addr"],
+        master_port=request["master_port"],
+        timeout=request["timeout"],
+    )
 
 
 def close_round(
@@ -177,20 +224,24 @@ def share_matrix(
     cohort: Sequence[str],
     party: int,
     precision_bits: int = PRECISION_BITS,
+    spec: RoundSpec | None = None,
 ) -> np.ndarray:
     """This party's cities x cells share matrix, rows in cohort order.
 
     Every upload must be encoded at ``precision_bits`` (the program's,
     :func:`programs_stats.input_precision`): a fixed-point vector in a counting round would
-    fail its one-hot check only by accident.
+    fail its one-hot check only by accident; and declare ``spec`` when one is given.
     """
     query = select(ShareUpload).where(
         ShareUpload.round_id == round_id, ShareUpload.municipality.in_(cohort)
     )
-    uploads = {row.municipality: row.payload for row in session.scalars(query)}
+    stored = list(session.scalars(query))
+    uploads = {row.municipality: row.payload for row in stored}
     missing = [code for code in cohort if code not in uploads]
     if missing:
         raise ConflictError(f"no upload here for {', '.join(missing)} of the cohort")
+    if spec is not None and any(row.spec != spec.canonical() for row in stored):
+        raise ConflictError("the cohort's uploads were made for another round spec")
     context = sharing.ShareContext(round_id, party)
     rows = []
     for code in cohort:
@@ -204,10 +255,17 @@ def share_matrix(
 
 
 def prepare_round(session: Session, job: ComputeJob, party: int) -> np.ndarray:
-    """Close the round for uploads and build the share matrix (commit before running)."""
+    """Close the round, record the reveal in the ledger, build the share matrix.
+
+    Commit before running: the round stays closed and the ledger keeps the cells even when
+    the session fails. Raises (and the caller rolls back) before anything runs when an
+    upload is missing or of another spec, or when the ledger refuses the cells.
+    """
     close_round(session, job.round_id, job.attempt)
     precision = input_precision(job.program)
-    return share_matrix(session, job.round_id, job.cohort, party, precision)
+    matrix = share_matrix(session, job.round_id, job.cohort, party, precision, job.spec)
+    disclosure.record_reveal(session, job.spec, job.round_id, job.cohort, job.params)
+    return matrix
 
 
 def party_command(job: ComputeJob, party: int, shares: Path, out: Path) -> list[str]:
@@ -230,9 +288,31 @@ def _party_environment() -> dict[str, str]:
     return env
 
 
-def run_party_process(job: ComputeJob, party: int, matrix: np.ndarray) -> CheckedSumResult:
-    """Run this party's CrypTen process on matrix; killed (its whole group) at the deadline."""
-    with tempfile.TemporaryDirectory(prefix="samenbeeld-party-") as folder:
+def remove_leftovers(work_dir: Path) -> int:
+    """Remove the work folders a killed service left (shares, results); how many there were.
+
+    Called when the service starts, before it takes requests: no attempt of it runs yet.
+    """
+    if not work_dir.is_dir():
+        return 0
+    folders = list(work_dir.iterdir())
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True) if folder.is_dir() else folder.unlink()
+    return len(folders)
+
+
+def run_party_process(
+    job: ComputeJob, party: int, matrix: np.ndarray, work_dir: Path
+) -> CheckedSumResult:
+    """Run this party's CrypTen process on matrix; killed (its whole group) at the deadline.
+
+    The share matrix and the result live in a folder under ``work_dir`` that is removed
+    when the attempt ends, succeeded or not (and at the next start after a kill).
+    """
+    work_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(
+        prefix=f"{job.round_id}-{job.attempt}-", dir=work_dir
+    ) as folder:
         workdir = Path(folder)
         np.save(workdir / "shares.npy", matrix)
         out = workdir / "result.npz"
@@ -282,8 +362,7 @@ def result_document(result: CheckedSumResult, cohort: Sequence[str]) -> dict[str
 
 def canonical_sha256(document: Mapping[str, Any]) -> str:
     """sha256 (hex) of the canonical JSON: sorted keys, no spaces."""
-    text = json.dumps(document, sort_keys=True, separators=(",", ":"), allow_nan=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical_json(document).encode("utf-8")).hexdigest()
 
 
 def build_report(
@@ -321,6 +400,7 @@ def compute_and_report(
     job: ComputeJob, matrix: np.ndarray, settings: PartySettings, client: httpx.Client
 ) -> str:
     """Run the MPC on matrix, report the signed result to the hub; its sha256."""
-    result = result_document(run_party_process(job, settings.index, matrix), job.cohort)
+    outcome = run_party_process(job, settings.index, matrix, settings.work_dir)
+    result = result_document(outcome, job.cohort)
     send_report(job, build_report(job, result, settings), settings, client)
     return canonical_sha256(result)

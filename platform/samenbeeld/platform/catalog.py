@@ -9,7 +9,10 @@ value; MPC range checks use it) and optional histogram bucket edges on that figu
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as dt
+import functools
+import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +28,7 @@ from marshmallow import (
 )
 
 from samenbeeld.platform import vocabulary as v
-from samenbeeld.platform.errors import DefinitionError, NotFoundError
+from samenbeeld.platform.errors import DefinitionError, InvalidInputError, NotFoundError
 
 CONTENT_DIR = Path(__file__).resolve().parent / "content" / "indicators"
 
@@ -98,6 +101,47 @@ class Catalog:
     def codes(self) -> tuple[str, ...]:
         """Every indicator code, in catalog order."""
         return tuple(i.code for i in self.indicators)
+
+    def round_indicators(
+        self, codes: Sequence[str], period_start: dt.date, today: dt.date | None = None
+    ) -> Catalog:
+        """The sub-catalog of a round's indicators, checked (InvalidInputError names why).
+
+        Every code is in the catalog, distinct, and ``period_start`` is the first day of
+        each indicator's period (a Monday for weeks, the 1st for months) and not in the
+        future (``today``: the current UTC date unless given).
+        """
+        if not codes or len(set(codes)) != len(codes):
+            raise InvalidInputError("indicators must be a non-empty list of distinct names")
+        unknown = [code for code in codes if code not in self.codes]
+        if unknown:
+            raise InvalidInputError(f"not in the indicator catalog: {', '.join(unknown[:5])}")
+        chosen = Catalog(tuple(self.get(code) for code in codes))
+        for indicator in chosen.indicators:
+            if not period_starts(indicator.period, period_start):
+                raise InvalidInputError(
+                    f"period_start must be the first day of a {indicator.period} "
+                    f"for {indicator.code}"
+                )
+        if period_start > (today or dt.datetime.now(dt.UTC).date()):
+            raise InvalidInputError("period_start lies in the future")
+        return chosen
+
+
+def period_starts(period: str, day: dt.date) -> bool:
+    """Whether ``day`` is the first day of a ``period`` ("week": Monday, "month": the 1st)."""
+    return day.weekday() == 0 if period == "week" else day.day == 1
+
+
+CATALOG_DIR_ENV = "SAMENBEELD_CATALOG_DIR"
+"""A catalog folder to use instead of the shipped one, for every role of this installation."""
+
+
+@functools.cache
+def default_catalog() -> Catalog:
+    """This installation's catalog (``SAMENBEELD_CATALOG_DIR`` or the shipped one), loaded once."""
+    folder = os.environ.get(CATALOG_DIR_ENV)
+    return load_catalog(Path(folder) if folder else None)
 
 
 class StrictBoolean(fields.Boolean):

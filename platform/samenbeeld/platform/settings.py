@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Self
 
 from samenbeeld.platform.errors import ConfigurationError
+from samenbeeld.platform.models.hub import ROUND_PROGRAMS
 
 ENV_PREFIX = "SAMENBEELD_"
 MUNICIPALITY_CODE = re.compile(r"^GM\d{4}$")
@@ -149,6 +150,16 @@ class PartySettings(BaseSettings):
     role: ClassVar[str] = "party"
     index: int = 0
     hub_url: str = "http://127.0.0.1:8700"
+    min_contributors: int = 5
+    """This party's own disclosure floor: it reveals no cell of fewer valid cities, and
+    refuses a compute request that asks for fewer (the hub can only ask for more)."""
+    dominance_threshold: float = 0.6
+    """This party's own dominance rule: no cell where one city holds more than this share
+    (the hub can only ask for a lower threshold)."""
+    programs: str = "checked_sum,histogram,spike_count"
+    """The programs this party runs, comma-separated."""
+    period_kinds: str = "week,month"
+    """The period kinds (catalog ``period``) this party computes, comma-separated."""
 
     @property
     def member(self) -> str:
@@ -156,9 +167,30 @@ class PartySettings(BaseSettings):
         return str(self.index)
 
     def validate(self) -> None:
-        """Exactly three parties exist: index 0, 1 or 2."""
+        """Exactly three parties exist: index 0, 1 or 2; the disclosure policy is sane."""
         if self.index not in (0, 1, 2):
             raise ConfigurationError(f"party setting 'index' must be 0, 1 or 2, got {self.index}")
+        _check_disclosure("party", self.min_contributors, self.dominance_threshold)
+        unknown = set(_names(self.programs)) - set(ROUND_PROGRAMS)
+        if unknown or not _names(self.programs):
+            raise ConfigurationError(f"party setting 'programs' must list some of {ROUND_PROGRAMS}")
+        if not _names(self.period_kinds) or set(_names(self.period_kinds)) - {"week", "month"}:
+            raise ConfigurationError("party setting 'period_kinds' must list week and/or month")
+
+    @property
+    def allowed_programs(self) -> tuple[str, ...]:
+        """The programs this party runs."""
+        return _names(self.programs)
+
+    @property
+    def allowed_period_kinds(self) -> tuple[str, ...]:
+        """The period kinds this party computes."""
+        return _names(self.period_kinds)
+
+    @property
+    def work_dir(self) -> Path:
+        """Where this party's attempts keep their share matrix and result while they run."""
+        return self.data_dir / "work" / f"party-{self.index}"
 
     @property
     def database_file(self) -> str:
@@ -190,10 +222,25 @@ class HubSettings(BaseSettings):
         """Disclosure-control defaults must be sane."""
         if not 0 <= self.mpc_master_port <= 65535:
             raise ConfigurationError("hub setting 'mpc_master_port' must be 0 to 65535")
-        if self.min_contributors < 2:
-            raise ConfigurationError("hub setting 'min_contributors' must be at least 2")
-        if not 0.0 < self.dominance_threshold <= 1.0:
-            raise ConfigurationError("hub setting 'dominance_threshold' must be in (0, 1]")
+        _check_disclosure("hub", self.min_contributors, self.dominance_threshold)
+
+    @property
+    def work_dir(self) -> Path:
+        """Where the hub's triple dealer of a running attempt keeps its files."""
+        return self.data_dir / "work" / "hub"
+
+
+def _check_disclosure(role: str, min_contributors: int, dominance_threshold: float) -> None:
+    """ConfigurationError unless at least 2 contributors and a threshold in (0, 1]."""
+    if min_contributors < 2:
+        raise ConfigurationError(f"{role} setting 'min_contributors' must be at least 2")
+    if not 0.0 < dominance_threshold <= 1.0:
+        raise ConfigurationError(f"{role} setting 'dominance_threshold' must be in (0, 1]")
+
+
+def _names(value: str) -> tuple[str, ...]:
+    """The non-empty items of a comma-separated setting."""
+    return tuple(item.strip() for item in value.split(",") if item.strip())
 
 
 def audience_for(role: str, member: str) -> str:

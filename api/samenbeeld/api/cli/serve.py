@@ -13,10 +13,11 @@ from sqlalchemy.exc import DBAPIError
 
 from samenbeeld.platform import migrate
 from samenbeeld.platform.errors import ConfigurationError
-from samenbeeld.platform.settings import BaseSettings, NodeSettings, PartySettings
+from samenbeeld.platform.settings import BaseSettings, HubSettings, NodeSettings, PartySettings
 
 if TYPE_CHECKING:
     from flask import Flask
+    from sqlalchemy.orm import Session, sessionmaker
 
 THREADS = 8
 # The hub listens where NodeSettings.hub_url points by default; party i on 8701 + i.
@@ -45,6 +46,7 @@ def serve(settings: BaseSettings, host: str, port: int | None) -> None:
     require_head(settings)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(message)s")
     app = create_app(settings.role, settings)
+    recover(settings, app.extensions[db.EXTENSION].sessionmaker())
     port = port or default_port(settings)
     server = _create_server(app, settings.role, host, port)
     # What start-up made (modules, the app) lives as long as the process: keep it out of
@@ -59,6 +61,17 @@ def serve(settings: BaseSettings, host: str, port: int | None) -> None:
         signal.signal(signal.SIGTERM, previous)
         db.dispose(app)
     logger.info("samenbeeld %s stopped", settings.role)
+
+
+def recover(settings: BaseSettings, sessions: sessionmaker[Session]) -> None:
+    """Before serving, clear what a killed predecessor left: a party's work folders (shares,
+    results); the hub's dealer folders and the attempts it was driving (failed at once)."""
+    from samenbeeld.federation import hub_compute, party_service
+
+    if isinstance(settings, PartySettings):
+        party_service.remove_leftovers(settings.work_dir)
+    elif isinstance(settings, HubSettings):
+        hub_compute.recover_after_restart(sessions, settings)
 
 
 def _create_server(app: Flask, role: str, host: str, port: int) -> Any:

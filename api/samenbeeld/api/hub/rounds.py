@@ -136,13 +136,8 @@ class Reports(MethodView):
 
 
 class ComputeRequestSchema(ma.Schema):
-    """The public bound of a valid contribution and how long the parties may take."""
+    """How long the parties may take (the rules are the parties' own, see disclosure)."""
 
-    max_value = ma.fields.Float(
-        load_default=None,
-        validate=ma.validate.Range(min=0, min_inclusive=False),
-        metadata={"description": "one bound for every cell; default: each indicator's max"},
-    )
     timeout = ma.fields.Float(load_default=120.0, validate=ma.validate.Range(min=1, max=3600))
 
 
@@ -163,7 +158,6 @@ class Compute(MethodView):
             outbound_client(),
             hub_signer(settings),
             round_id,
-            max_value=body["max_value"],
             timeout=body["timeout"],
         )
 

@@ -22,6 +22,8 @@ from samenbeeld.api.config import current_settings
 from samenbeeld.api.db import get_session
 from samenbeeld.api.errors import PROBLEM_JSON, ProblemSchema
 from samenbeeld.federation import hub_rounds, party_service
+from samenbeeld.platform.catalog import CODE_PATTERN
+from samenbeeld.platform.models.hub import ROUND_PROGRAMS
 from samenbeeld.platform.settings import MUNICIPALITY_CODE, PartySettings
 
 HTTP_EXTENSION = "samenbeeld.http"
@@ -45,9 +47,23 @@ class ComputeRequestSchema(ma.Schema):
         validate=ma.validate.Length(min=1, max=hub_rounds.MAX_COHORT),
         metadata={"description": "municipality codes, in the order of the matrix rows"},
     )
-    program = ma.fields.String(required=True, validate=ma.validate.OneOf(party_service.PROGRAMS))
+    program = ma.fields.String(required=True, validate=ma.validate.OneOf(ROUND_PROGRAMS))
+    period_start = ma.fields.Date(required=True, metadata={"example": "2026-01-05"})
+    indicators = ma.fields.List(
+        ma.fields.String(validate=ma.validate.Regexp(CODE_PATTERN)),
+        required=True,
+        validate=ma.validate.Length(min=1, max=200),
+        metadata={"description": "the round's catalog codes, in cell order"},
+    )
+    cells_per_indicator = ma.fields.Integer(
+        load_default=1, validate=ma.validate.Range(1, party_service.sharing.MAX_CELLS)
+    )
     params = ma.fields.Dict(
-        required=True, metadata={"description": "CheckedSumParams, or CountParams when counting"}
+        load_default=dict,
+        metadata={
+            "description": "only stricter rules than this party's own: min_contributors, "
+            "and dominance for checked_sum"
+        },
     )
     master_addr = ma.fields.String(
         load_default="127.0.0.1", validate=ma.validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9.:-]{0,252}$")
@@ -94,7 +110,15 @@ class Compute(MethodView):
         409,
         schema=ProblemSchema,
         content_type=PROBLEM_JSON,
-        description="A cohort city has no upload here, or the attempt ran.",
+        description="A cohort city has no upload here or one of another spec, the attempt "
+        "ran, or this party's ledger refuses to reveal the cells again.",
+    )
+    @blp.alt_response(
+        422,
+        schema=ProblemSchema,
+        content_type=PROBLEM_JSON,
+        description="This party's own policy refuses the request (program, indicator, "
+        "period, a rule below its own, a cohort below its minimum).",
     )
     @blp.alt_response(
         502,
@@ -105,14 +129,7 @@ class Compute(MethodView):
     def post(self, args: dict[str, Any], round_id: str) -> dict[str, str]:
         """Close the round, run its program with the other parties, report it to the hub."""
         settings = current_settings(PartySettings)
-        program = args.pop("program")
-        params = party_service.parse_params(program, args.pop("params"))
-        job = party_service.ComputeJob(
-            round_id=round_id,
-            params=params,
-            program=program,
-            **{**args, "cohort": tuple(args["cohort"])},
-        )
+        job = party_service.compute_job(round_id, args, settings)
         session = get_session()
         matrix = party_service.prepare_round(session, job, settings.index)
         session.commit()  # the round stays closed for uploads even when the MPC fails

@@ -14,6 +14,9 @@ from samenbeeld.api.config import current_settings
 from samenbeeld.api.db import get_session
 from samenbeeld.api.errors import PROBLEM_JSON, ProblemSchema
 from samenbeeld.federation import party_service
+from samenbeeld.federation.protocol import RoundSpec
+from samenbeeld.platform.catalog import CODE_PATTERN
+from samenbeeld.platform.models.hub import ROUND_PROGRAMS
 from samenbeeld.platform.settings import PartySettings
 
 blp = Blueprint(
@@ -25,6 +28,21 @@ SHARE_BODY = {
     "description": "The payload bytes of `sharing.encode_payload(shares, i)` for this party i.",
     "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
 }
+
+
+class RoundSpecQuerySchema(ma.Schema):
+    """The round spec the node computed its vector for (see ``protocol.RoundSpec``)."""
+
+    program = ma.fields.String(required=True, validate=ma.validate.OneOf(ROUND_PROGRAMS))
+    period_start = ma.fields.Date(required=True, metadata={"example": "2026-01-05"})
+    indicators = ma.fields.String(
+        required=True,
+        validate=ma.validate.Regexp(rf"^{CODE_PATTERN[1:-1]}(,{CODE_PATTERN[1:-1]}){{0,199}}$"),
+        metadata={"description": "catalog codes in cell order, comma-separated"},
+    )
+    cells_per_indicator = ma.fields.Integer(
+        load_default=1, validate=ma.validate.Range(1, party_service.sharing.MAX_CELLS)
+    )
 
 
 class UploadReceiptSchema(ma.Schema):
@@ -56,19 +74,23 @@ class Shares(MethodView):
     """The shares of one round held by this party."""
 
     @token_required("node")
+    @blp.arguments(RoundSpecQuerySchema, location="query")
     @blp.doc(requestBody=SHARE_BODY)
     @blp.response(201, UploadReceiptSchema)
-    @blp.alt_response(**_problem(409, "Already uploaded, or the round is closed."))
-    @blp.alt_response(**_problem(422, "Bad round id, or a malformed or misaddressed payload."))
-    def put(self, round_id: str) -> dict[str, str]:
-        """Store the calling node's share payload for this round, once."""
+    @blp.alt_response(**_problem(409, "Already uploaded, the round is closed, or another spec."))
+    @blp.alt_response(
+        **_problem(422, "Bad round id or spec, or a malformed or misaddressed payload.")
+    )
+    def put(self, query: dict[str, Any], round_id: str) -> dict[str, str]:
+        """Store the calling node's share payload for this round and its spec, once."""
         municipality = current_identity().member
         upload = party_service.store_upload(
             get_session(),
             round_id,
             municipality,
             request.get_data(),
-            current_settings(PartySettings).index,
+            RoundSpec.from_query(query),
+            current_settings(PartySettings),
         )
         return {"round_id": round_id, "municipality": municipality, "sha256": upload.sha256}
 

@@ -68,6 +68,8 @@ class Round(HubBase):
     """Why the last attempt failed (names and reasons only, never values)."""
     program: Mapped[str] = mapped_column(String(16), default="checked_sum")
     """One of ROUND_PROGRAMS."""
+    driver: Mapped[str] = mapped_column(String(32), default="")
+    """The boot id of the hub process driving the current attempt (see fail_orphaned_attempts)."""
 
 
 class RoundReport(HubBase):
