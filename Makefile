@@ -9,14 +9,20 @@ STAMP  := $(VENV)/.installed
 
 venv: $(STAMP)
 
-# torch first, pinned to the CPU build that lies on every machine here; then CrypTen
-# without its broken declared dependencies; then the project with all its extras.
+# torch first, pinned to the CPU build that lies on every machine here; then the project
+# with all its extras; CrypTen last, with --no-deps. CrypTen 0.4.1 declares dependencies it
+# never imports (the dead `sklearn` package, torchvision, tensorboard), and every pip install
+# that resolves while CrypTen is in the venv prints "ERROR: ... crypten 0.4.1 requires
+# sklearn, which is not installed", which reads like a failed install. --no-deps skips that
+# check and, as the last step, no later install sees CrypTen; a re-run (pyproject.toml
+# changed) takes it out first for the same reason (-qq: no "not installed" warning).
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip uninstall -qq --yes crypten
 	$(BIN)/pip install --quiet "torch==2.13.0"
-	$(BIN)/pip install --quiet --no-deps "crypten==0.4.1"
 	$(BIN)/pip install --quiet -e ".[mpc,airflow,dev]"
+	$(BIN)/pip install --quiet --no-deps "crypten==0.4.1"
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -167,6 +167,15 @@ def test_uploads_need_a_fresh_node_token_for_this_party(app, party_url, round_id
     assert [row[0] for row in stored(party_url, round_id)] == ["GM0758"]
 
 
+def test_a_request_that_fails_still_uses_up_its_token(app, party_url, round_id):
+    token = signer("GM0758").headers(AUDIENCE)
+    assert put(app, round_id, payload(round_id)[:-3], **token).status_code == 422
+    replayed = put(app, round_id, payload(round_id), **token)
+    assert replayed.status_code == 401
+    assert replayed.get_json()["detail"] == "token has already been used"
+    assert stored(party_url, round_id) == []
+
+
 def test_the_hub_lists_codes_only(app, round_id):
     for member in ("GM0758", "GM0363"):
         assert put(app, round_id, payload(round_id), member=member).status_code == 201

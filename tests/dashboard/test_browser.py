@@ -93,7 +93,7 @@ def test_early_warning_panel_lists_the_seeded_wave(federation, page):
         "items => items.map(i => i.dataset.indicator)"
     )
     assert set(federation.wave_indicators) <= set(listed)
-    assert "youth_nuisance_online_online_weekly" in listed  # a wave category of the generator
+    assert "youth_nuisance_online_weekly" in listed  # a wave category of the generator
     assert "Youth nuisance" in week.inner_text()
 
 

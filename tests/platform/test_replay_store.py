@@ -8,14 +8,14 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from samenbeeld.platform import migrate
-from samenbeeld.platform.db import make_engine
+from samenbeeld.platform.db import make_engine, make_sessionmaker
 from samenbeeld.platform.errors import AuthenticationError, InvalidInputError
 from samenbeeld.platform.keys import KeyOwner, KeySet, RegisteredKey, generate_private_key
 from samenbeeld.platform.models import hub, node, party
-from samenbeeld.platform.replay import MemoryReplayStore, SqlReplayStore
+from samenbeeld.platform.replay import CommittingReplayStore, MemoryReplayStore, SqlReplayStore
 from samenbeeld.platform.tokens import TokenVerifier, issue_token
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
@@ -113,6 +113,29 @@ class TestSqlReplayStore(ReplayStoreContract):
         assert verifier.verify(token, now=NOW).member == "GM0758"
         with pytest.raises(AuthenticationError, match="already been used"):
             verifier.verify(token, now=NOW + SECOND)
+
+
+class TestCommittingReplayStore(ReplayStoreContract):
+    """The SQL store that commits each id in a transaction of its own, on each backend."""
+
+    @pytest.fixture
+    def sessions(self, fresh_node) -> sessionmaker[Session]:
+        """Sessions on a node database of this test's own (the store commits)."""
+        return make_sessionmaker(fresh_node)
+
+    @pytest.fixture
+    def store(self, sessions) -> CommittingReplayStore:
+        """A committing store on the node's seen-token table."""
+        return CommittingReplayStore(sessions, node.SeenToken)
+
+    def test_an_id_outlives_a_rolled_back_transaction_around_it(self, store, sessions):
+        with sessions() as request:
+            request.execute(select(func.count()).select_from(node.SeenToken))
+            assert store.remember("jti-1", NOW + 300 * SECOND, now=NOW) is True
+            request.rollback()
+        assert store.remember("jti-1", NOW + 300 * SECOND, now=NOW + SECOND) is False
+        with sessions() as check:
+            assert check.scalars(select(node.SeenToken.jti)).all() == ["jti-1"]
 
 
 @pytest.fixture

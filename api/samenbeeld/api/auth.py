@@ -3,7 +3,8 @@
 Shaped like flaskr's ``login_required``. A request must carry ``Authorization: Bearer
 <token>``, a service token (:mod:`samenbeeld.platform.tokens`) addressed to this service's
 audience, signed by a registered key, and never seen before (the role database's
-``<role>_seen_token`` table, inside the request's transaction). Where the keys come from is
+``<role>_seen_token`` table, committed in a transaction of its own before the view runs,
+so a request that fails and rolls back still used up its token). Where the keys come from is
 the app's :class:`KeySource`: the hub reads its member registry; nodes and parties fetch the
 hub's JWKS and fetch it again, at most every few seconds, when a token names a kid they do
 not know yet (a newly onboarded municipality).
@@ -21,14 +22,14 @@ import httpx
 from flask import Flask, current_app, g, request
 
 from samenbeeld.api.config import current_settings
-from samenbeeld.api.db import get_session
+from samenbeeld.api.db import get_sessionmaker
 from samenbeeld.platform.errors import AuthenticationError, ConfigurationError
 from samenbeeld.platform.keys import KeySet
 from samenbeeld.platform.models import hub as hub_models
 from samenbeeld.platform.models import node as node_models
 from samenbeeld.platform.models import party as party_models
 from samenbeeld.platform.models.mixins import SeenTokenMixin
-from samenbeeld.platform.replay import SqlReplayStore
+from samenbeeld.platform.replay import CommittingReplayStore
 from samenbeeld.platform.tokens import Identity, TokenVerifier, require_role
 
 EXTENSION = "samenbeeld.keys"
@@ -108,7 +109,7 @@ def verify_request() -> Identity:
     settings = current_settings()
     source: KeySource = current_app.extensions[EXTENSION]
     token = bearer_token()
-    store = SqlReplayStore(get_session(), SEEN_TOKEN[settings.role])
+    store = CommittingReplayStore(get_sessionmaker(), SEEN_TOKEN[settings.role])
     try:
         return TokenVerifier(source.key_set(), settings.audience, store).verify(token)
     except AuthenticationError as error:

@@ -70,6 +70,12 @@ def get_session() -> Session:
     return session
 
 
+def get_sessionmaker() -> sessionmaker[Session]:
+    """The app's session factory, for work that must commit apart from the request."""
+    factory: sessionmaker[Session] = current_app.extensions[EXTENSION].sessionmaker()
+    return factory
+
+
 def dispose(app: Flask) -> None:
     """Release app's database connections (server shutdown, test teardown)."""
     app.extensions[EXTENSION].dispose()

@@ -215,8 +215,15 @@ def distribution_section(outcome: driver.RoundOutcome, expected: list[ExpectedCe
         truth.setdefault(cell.indicator, []).append(f"{cell.total:.0f}")
     for name, shown in counts.items():
         truth_shown = " ".join(truth[name]) if name in truth else "(not in the truth file)"
-        lines.append(f"{name:<38}{' '.join(shown):>20}  {truth_shown:<20}")
+        lines.append(f"{name:<38}{_buckets_shown(shown):>20}  {truth_shown:<20}")
     return lines
+
+
+def _buckets_shown(shown: list[str]) -> str:
+    """A row's buckets; a suppression that every bucket shares (a withheld row), once."""
+    if len(set(shown)) == 1 and shown[0].startswith("suppressed"):
+        return shown[0]
+    return " ".join(shown)
 
 
 def spikes_section(outcome: driver.RoundOutcome, expected: list[ExpectedCell]) -> list[str]:

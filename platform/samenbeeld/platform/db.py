@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,6 +21,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, **kwargs)
     event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "savepoint", _begin_before_first_savepoint)
     return engine
 
 
@@ -31,6 +32,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _begin_before_first_savepoint(connection: Connection, _name: str | None) -> None:
+    """BEGIN first when no write has started the transaction yet.
+
+    pysqlite begins a transaction only before a write, so a SAVEPOINT that comes first opens
+    one of its own, and its RELEASE commits it: a later rollback could no longer undo it.
+    """
+    dbapi_connection = connection.connection.dbapi_connection
+    if dbapi_connection is not None and not dbapi_connection.in_transaction:
+        dbapi_connection.execute("BEGIN")
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -8,7 +8,7 @@ from typing import Protocol
 
 from sqlalchemy import Insert, delete
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from samenbeeld.platform.errors import ConfigurationError, InvalidInputError
 from samenbeeld.platform.models.mixins import SeenTokenMixin
@@ -64,7 +64,8 @@ class SqlReplayStore:
 
     The row is inserted with ``INSERT ... ON CONFLICT DO NOTHING``, so two requests that
     carry the same token cannot both pass, even in concurrent transactions. The caller
-    owns the transaction: a rolled-back request forgets its token id again.
+    owns the transaction, and rolling it back forgets the token id again: a verifier at
+    the HTTP edge uses :class:`CommittingReplayStore`, not a request's Session.
     """
 
     def __init__(self, session: Session, model: type[SeenTokenMixin]) -> None:
@@ -88,3 +89,24 @@ class SqlReplayStore:
         if self._dialect == "postgresql":
             return postgresql.insert(self._model).on_conflict_do_nothing(index_elements=["jti"])
         return sqlite.insert(self._model).on_conflict_do_nothing(index_elements=["jti"])
+
+
+class CommittingReplayStore:
+    """An SQL replay store that commits each id at once, in a transaction of its own.
+
+    A request's transaction may still roll back after its token was accepted (a 409, a
+    failed commit); a token id recorded there would be forgotten and the token accepted
+    once more. Here ``remember`` opens a short session from ``sessions``, records the id
+    with :class:`SqlReplayStore` and commits before it returns.
+    """
+
+    def __init__(self, sessions: sessionmaker[Session], model: type[SeenTokenMixin]) -> None:
+        self._sessions = sessions
+        self._model = model
+
+    def remember(
+        self, jti: str, expires_at: dt.datetime, *, now: dt.datetime | None = None
+    ) -> bool:
+        """Record jti until expires_at and commit; False when it is already recorded."""
+        with self._sessions.begin() as session:
+            return SqlReplayStore(session, self._model).remember(jti, expires_at, now=now)
