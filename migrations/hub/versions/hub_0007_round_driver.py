@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "hub_0007"
-down_revision: str | Sequence[str] | None = "hub_0005"
+down_revision: str | Sequence[str] | None = "hub_0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
