@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from samenbeeld.api import db
 from samenbeeld.api.app import create_app
-from samenbeeld.federation.hub_rounds import PartyResult, sha256_hex
+from samenbeeld.federation.protocol import ROUND_ID, PartyResult, sha256_hex
 from samenbeeld.platform import keys, migrate
 from samenbeeld.platform.db import session_scope
 from samenbeeld.platform.models.hub import Member, Release, RoundReport
@@ -194,7 +194,6 @@ def test_a_period_of_an_indicator_set_is_opened_once(hub):
 
 
 def test_start_attempt_refuses_a_released_round(hub):
-    from samenbeeld.federation import hub_rounds
     from samenbeeld.platform.errors import ConflictError
 
     client, hub_signer, signers, party_keys = hub
@@ -205,7 +204,7 @@ def test_start_attempt_refuses_a_released_round(hub):
     with pytest.raises(ConflictError, match="released"):
         start(client, round_id)
     assert state(client, hub_signer, round_id)["attempt"] == 1
-    assert hub_rounds.ROUND_ID.match(round_id)
+    assert ROUND_ID.match(round_id)
 
 
 def test_an_attempt_left_computing_by_a_dead_hub_is_reclaimed_only_when_stale(hub):

@@ -18,7 +18,7 @@ import jwt
 import pytest
 
 from samenbeeld.api import driver
-from samenbeeld.federation.hub_rounds import PartyResult, sha256_hex
+from samenbeeld.federation.protocol import PartyResult, sha256_hex
 from samenbeeld.platform.db import session_scope
 from samenbeeld.platform.keys import read_private_key
 from samenbeeld.platform.models.node import WeeklyCount

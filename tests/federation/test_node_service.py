@@ -101,7 +101,7 @@ def test_a_party_that_does_not_answer_is_reported_never_raised(session, tmp_path
     assert (report.contributed, report.reason) == (False, "upload failed")
     assert [(p.outcome, p.status_code) for p in report.parties] == [("failed", None)] * 3
     assert [row.status_code for row in node_service.audit_log(session)] == [None] * 3
-    with pytest.raises(InvalidInputError, match="round_id"):
+    with pytest.raises(InvalidInputError, match="round id must be"):
         node_service.contribute(session, settings, Signer(key, role="node", member="GM0758"),
                                 client, "r 1; drop", ["riot_online_weekly"], MONDAY)  # fmt: skip
 

@@ -7,14 +7,13 @@ import pytest
 
 from samenbeeld.federation import crypten_compat
 from samenbeeld.federation.programs import (
-    DOMINANCE,
-    MIN_CONTRIBUTORS,
     CheckedSumParams,
     CheckedSumResult,
     load_result,
     run_checked_sum,
     save_result,
 )
+from samenbeeld.federation.protocol import DOMINANCE, MIN_CONTRIBUTORS
 from samenbeeld.platform.errors import InvalidInputError
 
 MAX = 100.0

@@ -8,9 +8,8 @@ import numpy as np
 import pytest
 
 from samenbeeld.federation import crypten_compat
-from samenbeeld.federation.programs import MIN_CONTRIBUTORS, CheckedSumResult
+from samenbeeld.federation.programs import CheckedSumResult
 from samenbeeld.federation.programs_stats import (
-    CONCENTRATED,
     CountParams,
     MomentsParams,
     moments_from_sums,
@@ -18,6 +17,7 @@ from samenbeeld.federation.programs_stats import (
     run_count_program,
     run_moments,
 )
+from samenbeeld.federation.protocol import CONCENTRATED, MIN_CONTRIBUTORS
 from samenbeeld.platform.errors import InvalidInputError
 
 TIMEOUT = 180.0  # generous: CI runs the Airflow tests beside these on two cores

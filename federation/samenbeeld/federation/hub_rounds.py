@@ -9,7 +9,7 @@ and the three results are identical; then one :class:`Release` row per cell is w
 the round is ``released``. Differing results fail the attempt; nothing is released. A
 released round is never released again: corrections are a new round (a new version).
 
-A round runs one program (:data:`ROUND_PROGRAMS`), which fixes its cells: ``checked_sum``
+A round runs one program (:data:`protocol.PROGRAMS`), which fixes its cells: ``checked_sum``
 has ``cells_per_indicator`` cells per indicator ("total" when one), ``histogram`` one cell
 per catalog bucket of each indicator ("bucket:0" .. "bucket:n", n the number of edges) and
 ``spike_count`` one cell per indicator ("spikes"). Histogram cells are derived from the
@@ -21,11 +21,9 @@ Every function takes the caller's Session; the caller owns the transaction.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import jwt
@@ -33,7 +31,15 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from samenbeeld.federation.protocol import RoundSpec, bucket_cells, canonical_json
+from samenbeeld.federation.protocol import (
+    PartyResult,
+    RoundSpec,
+    bucket_cells,
+    canonical_json,
+    check_program,
+    check_round_id,
+    sha256_hex,
+)
 from samenbeeld.federation.sharing import MAX_CELLS
 from samenbeeld.platform.catalog import default_catalog
 from samenbeeld.platform.errors import (
@@ -44,14 +50,12 @@ from samenbeeld.platform.errors import (
 )
 from samenbeeld.platform.keys import KeySet
 from samenbeeld.platform.models.hub import (
-    ROUND_PROGRAMS,
     Contribution,
     Release,
     Round,
     RoundReport,
 )
 
-ROUND_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 INDICATOR_NAME = re.compile(r"^[a-z0-9_]{1,64}$")
 MAX_INDICATOR_LIST = 2000
 """The width of ``round.indicators``."""
@@ -60,32 +64,6 @@ MAX_ATTEMPT = 2**31 - 1
 MAX_COHORT = 10_000
 """The most cities in one round: a compute request's cohort, a party report's contributors."""
 PARTIES = 3
-
-
-@dataclass(frozen=True)
-class PartyResult:
-    """What a party says the session revealed (released aggregates only)."""
-
-    values: list[float | None]
-    reasons: list[str]
-    invalid: list[str]
-    contributors: int
-
-    def canonical(self) -> str:
-        """The canonical JSON that parties sign the SHA-256 of."""
-        return canonical_json(
-            {
-                "values": self.values,
-                "reasons": self.reasons,
-                "invalid": self.invalid,
-                "contributors": self.contributors,
-            }
-        )
-
-
-def sha256_hex(text: str) -> str:
-    """SHA-256 of ``text`` (UTF-8) in hex."""
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _now() -> dt.datetime:
@@ -111,8 +89,7 @@ def open_round(
     program, indicator and period start), whatever that round's state (ConflictError): a
     second round over a cell could only be computed with another cohort.
     """
-    if not ROUND_ID.match(round_id):
-        raise InvalidInputError("round id must be 1-64 letters, digits, '.', '_' or '-'")
+    check_round_id(round_id)
     if not indicators or len(set(indicators)) != len(indicators):
         raise InvalidInputError("a round needs one or more distinct indicators")
     if not all(INDICATOR_NAME.match(name) for name in indicators):
@@ -150,8 +127,7 @@ def open_round(
 
 def _check_program(program: str, indicators: Sequence[str], cells_per_indicator: int) -> None:
     """A known program; only sums take several cells; histogram indicators have buckets."""
-    if program not in ROUND_PROGRAMS:
-        raise InvalidInputError(f"program must be one of {', '.join(ROUND_PROGRAMS)}")
+    check_program(program)
     if program != "checked_sum" and cells_per_indicator != 1:
         raise InvalidInputError("cells_per_indicator applies to checked_sum rounds only")
     if program == "histogram":

@@ -26,7 +26,6 @@ import datetime as dt
 import hashlib
 import hmac
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -38,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from samenbeeld.federation import sharing
 from samenbeeld.federation.programs_stats import input_precision
-from samenbeeld.federation.protocol import RoundSpec
+from samenbeeld.federation.protocol import RoundSpec, check_program, check_round_id
 from samenbeeld.platform.catalog import Catalog, default_catalog
 from samenbeeld.platform.errors import InvalidInputError
 from samenbeeld.platform.indicators import (
@@ -48,12 +47,10 @@ from samenbeeld.platform.indicators import (
     spike_history,
 )
 from samenbeeld.platform.keys import read_private_key
-from samenbeeld.platform.models.hub import ROUND_PROGRAMS
 from samenbeeld.platform.models.node import AuditEntry, OptIn
 from samenbeeld.platform.settings import NodeSettings, audience_for
 from samenbeeld.platform.tokens import Signer
 
-ROUND_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 SHARES_PATH = "/api/v1/rounds/{round_id}/shares"
 OCTET_STREAM = "application/octet-stream"
 NOT_OPTED_IN = "not opted in"
@@ -180,8 +177,7 @@ def round_vector(
         return local_buckets(session, catalog, indicators, period_start)
     if program == "spike_count":
         return local_spike_flags(session, catalog, indicators, period_start)
-    if program != "checked_sum":
-        raise InvalidInputError(f"program must be one of {', '.join(ROUND_PROGRAMS)}")
+    check_program(program)
     return local_vector(session, catalog, indicators, period_start)
 
 
@@ -215,8 +211,7 @@ def contribute(
     catalog: Catalog | None = None,
 ) -> ContributionReport:
     """Upload this node's shares of a round to the three parties, auditing every attempt."""
-    if not ROUND_ID.fullmatch(round_id):
-        raise InvalidInputError("round_id must be 1 to 64 letters, digits, '.', '_' or '-'")
+    check_round_id(round_id)
     if not set(indicators) <= set(opted_in(session)):
         return ContributionReport(round_id, False, NOT_OPTED_IN)
     chosen = catalog or default_catalog()

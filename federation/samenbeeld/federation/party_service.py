@@ -39,7 +39,7 @@ from samenbeeld.federation.crypten_compat import PRECISION_BITS
 from samenbeeld.federation.party import DEV_ENV, PROVIDER_ENV
 from samenbeeld.federation.programs import CheckedSumResult, JsonParams, load_result
 from samenbeeld.federation.programs_stats import input_precision
-from samenbeeld.federation.protocol import RoundSpec, canonical_json
+from samenbeeld.federation.protocol import PartyResult, RoundSpec, check_round_id
 from samenbeeld.federation.supervisor import (
     PartyFailedError,
     kill_all,
@@ -52,7 +52,6 @@ from samenbeeld.platform.models.party import PartyRound, ShareUpload
 from samenbeeld.platform.settings import PartySettings, audience_for
 from samenbeeld.platform.tokens import Signer
 
-ROUND_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 HUB_AUDIENCE = audience_for("hub", "hub")
 _EXCEPTION_TYPE = re.compile(r"^([A-Za-z_][\w.]*)(?::|$)")
 logger = logging.getLogger(__name__)
@@ -85,12 +84,6 @@ class ComputeJob:
 def _now(now: dt.datetime | None) -> dt.datetime:
     """now, or the current UTC time."""
     return now or dt.datetime.now(dt.UTC)
-
-
-def check_round_id(round_id: str) -> None:
-    """Refuse round ids other than 1 to 64 letters, digits, '.', '_' and '-'."""
-    if not ROUND_ID.fullmatch(round_id):
-        raise InvalidInputError("round id must be 1 to 64 letters, digits, '.', '_' or '-'")
 
 
 def _require_open(session: Session, round_id: str) -> None:
@@ -346,38 +339,20 @@ def _log_failure(job: ComputeJob, reason: str, stderr: Path) -> None:
     )
 
 
-def result_document(result: CheckedSumResult, cohort: Sequence[str]) -> dict[str, Any]:
-    """The contract's result: values (null when suppressed), reasons, invalid codes, count."""
-    values = [
-        None if reason else float(value)
-        for value, reason in zip(result.values, result.reasons, strict=True)
-    ]
-    return {
-        "values": values,
-        "reasons": [str(reason) for reason in result.reasons],
-        "invalid": [cohort[int(index)] for index in result.invalid_cities],
-        "contributors": int(result.contributors),
-    }
+def result_document(result: CheckedSumResult, cohort: Sequence[str]) -> PartyResult:
+    """The protocol's result of what the session revealed (suppressed values are None)."""
+    invalid = [cohort[int(index)] for index in result.invalid_cities]
+    values, reasons = result.values.tolist(), result.reasons.tolist()
+    return PartyResult.of(values, reasons, invalid, result.contributors)
 
 
-def canonical_sha256(document: Mapping[str, Any]) -> str:
-    """sha256 (hex) of the canonical JSON: sorted keys, no spaces."""
-    return hashlib.sha256(canonical_json(document).encode("utf-8")).hexdigest()
-
-
-def build_report(
-    job: ComputeJob, result: Mapping[str, Any], settings: PartySettings
-) -> dict[str, Any]:
+def build_report(job: ComputeJob, result: PartyResult, settings: PartySettings) -> dict[str, Any]:
     """The signed report: attempt, result and an EdDSA JWS over the result's sha256."""
     private_key = read_private_key(settings.effective_key_file)
-    claims = {
-        "round_id": job.round_id,
-        "attempt": job.attempt,
-        "result_sha256": canonical_sha256(result),
-    }
+    claims = {"round_id": job.round_id, "attempt": job.attempt, "result_sha256": result.sha256()}
     kid = key_id(private_key.public_key())
     signature = jwt.encode(claims, private_key, algorithm="EdDSA", headers={"kid": kid})
-    return {"attempt": job.attempt, "result": dict(result), "signature": signature}
+    return {"attempt": job.attempt, "result": result.document(), "signature": signature}
 
 
 def send_report(
@@ -403,4 +378,4 @@ def compute_and_report(
     outcome = run_party_process(job, settings.index, matrix, settings.work_dir)
     result = result_document(outcome, job.cohort)
     send_report(job, build_report(job, result, settings), settings, client)
-    return canonical_sha256(result)
+    return result.sha256()

@@ -38,11 +38,10 @@ import numpy as np
 from samenbeeld.federation import crypten_compat, dp
 from samenbeeld.federation.party import WORLD_SIZE, PartyFailedError, SumTimings, read_timings
 from samenbeeld.federation.party import run_parties as _run_parties
+from samenbeeld.federation.protocol import DOMINANCE, MIN_CONTRIBUTORS
 from samenbeeld.platform.errors import InvalidInputError
 
 PROGRAMS = ("sum", "checked_sum")
-MIN_CONTRIBUTORS = "min_contributors"
-DOMINANCE = "dominance"
 MAX_VALUE_LIMIT = 2**24
 """Upper bound on ``max_value``: keeps q * sum (q <= 1000, cities x max) far below 2**62."""
 MAX_DENOMINATOR = 1000

@@ -53,7 +53,8 @@ import numpy as np
 from samenbeeld.federation import crypten_compat, programs
 from samenbeeld.federation.party import WORLD_SIZE, PartyFailedError, SumTimings, read_timings
 from samenbeeld.federation.party import run_parties as _run_parties
-from samenbeeld.federation.programs import MIN_CONTRIBUTORS, CheckedSumResult, JsonParams
+from samenbeeld.federation.programs import CheckedSumResult, JsonParams
+from samenbeeld.federation.protocol import CONCENTRATED, MIN_CONTRIBUTORS
 from samenbeeld.platform.errors import InvalidInputError
 
 PROGRAMS = ("histogram", "spike_count", "moments")
@@ -62,8 +63,6 @@ MOMENTS_MAX_VALUE = 2**12
 MOMENTS_MAX_POPULATION = 2**30
 RATE_BASE = 10_000
 QUARTILES = (0.25, 0.5, 0.75)
-CONCENTRATED = "concentrated"
-"""Reason of a histogram segment with one bucket holding all valid cities or all but one."""
 
 
 @dataclass(frozen=True)

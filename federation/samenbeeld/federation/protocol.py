@@ -1,29 +1,120 @@
-"""What a round computes, as hub, nodes and parties all see it: the round spec.
+"""The round protocol, defined once and imported by hub, nodes and parties.
 
-A round's spec is its program, its period's first day, its indicators (catalog codes, in
-cell order) and the cells per indicator. The hub opens a round by it; a node declares it
-with every share it uploads (the query of ``PUT /rounds/<id>/shares``), because the node is
-the one that computed its vector for exactly that spec; a party refuses a compute request
-whose spec differs from what every city of the cohort declared. So a hub cannot have a
-round computed as one period or indicator while the cities contributed another, and the
-parties' ledger of revealed cells (:mod:`samenbeeld.federation.disclosure`) is keyed by what
-was really computed.
+- **Round ids** (:data:`ROUND_ID`): 1 to 64 letters, digits, '.', '_' or '-', starting with
+  a letter or digit (so never "-x", ".hidden" or a trailing newline).
+- **Programs** (:data:`PROGRAMS`): what a round computes: ``checked_sum`` (sums per cell),
+  ``histogram`` (cities per catalog bucket, from one-hot vectors), ``spike_count`` (cities
+  flagging a spike, from 0/1 flags).
+- **Reasons** a cell is suppressed (:data:`MIN_CONTRIBUTORS`, :data:`DOMINANCE`,
+  :data:`CONCENTRATED`).
+- **The round spec** (:class:`RoundSpec`): program, period start, indicators, cells per
+  indicator. A node declares it with every share it uploads (the query of ``PUT
+  /rounds/<id>/shares``), because the node is the one that computed its vector for exactly
+  that spec; a party refuses a compute request whose spec differs from what every city of
+  the cohort declared. So a hub cannot have a round computed as one period or indicator
+  while the cities contributed another, and the parties' ledger of revealed cells
+  (:mod:`samenbeeld.federation.disclosure`) is keyed by what was really computed.
+- **The result document** (:class:`PartyResult`) a party signs and the hub verifies: values
+  (None when suppressed), reasons, the invalid cities' codes, the number of contributors; and
+  its canonical JSON (:func:`canonical_json`), the same bytes at every role.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from samenbeeld.platform.catalog import Catalog
 from samenbeeld.platform.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from samenbeeld.platform.catalog import Catalog
+
+ROUND_ID = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
+"""A round id, anchored (``match`` is a full match, also in a marshmallow ``Regexp``)."""
+PROGRAMS = ("checked_sum", "histogram", "spike_count")
+"""What a round computes: sums per cell, one-hot bucket counts, 0/1 spike-flag counts."""
+MIN_CONTRIBUTORS = "min_contributors"
+"""Suppressed: fewer valid cities than the minimum of contributors."""
+DOMINANCE = "dominance"
+"""Suppressed: one city holds more than the dominance threshold of a sum."""
+CONCENTRATED = "concentrated"
+"""Suppressed: a count would tell every city's bucket or flag (all, all but one, none)."""
+REASONS = (MIN_CONTRIBUTORS, DOMINANCE, CONCENTRATED)
+
+
+def check_round_id(round_id: str) -> None:
+    """InvalidInputError unless round_id is a round id (see :data:`ROUND_ID`)."""
+    if not ROUND_ID.match(round_id):
+        raise InvalidInputError(
+            "round id must be 1 to 64 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit"
+        )
+
+
+def check_program(program: str) -> None:
+    """InvalidInputError unless program is one of :data:`PROGRAMS`."""
+    if program not in PROGRAMS:
+        raise InvalidInputError(f"program must be one of {', '.join(PROGRAMS)}")
 
 
 def canonical_json(data: Any) -> str:
     """Sorted keys, no spaces, no NaN: the same bytes at every role."""
     return json.dumps(data, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def sha256_hex(text: str) -> str:
+    """SHA-256 of ``text`` (UTF-8) in hex."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class PartyResult:
+    """What a party says the session revealed (released aggregates only)."""
+
+    values: list[float | None]
+    reasons: list[str]
+    invalid: list[str]
+    contributors: int
+
+    def document(self) -> dict[str, Any]:
+        """The result as the JSON object a party reports."""
+        return {
+            "values": self.values,
+            "reasons": self.reasons,
+            "invalid": self.invalid,
+            "contributors": self.contributors,
+        }
+
+    def canonical(self) -> str:
+        """The canonical JSON that parties sign the SHA-256 of."""
+        return canonical_json(self.document())
+
+    def sha256(self) -> str:
+        """The SHA-256 (hex) of the canonical JSON: what a party's signature binds."""
+        return sha256_hex(self.canonical())
+
+    @classmethod
+    def of(
+        cls,
+        values: Sequence[float],
+        reasons: Sequence[str],
+        invalid: Sequence[str],
+        contributors: int,
+    ) -> PartyResult:
+        """The result of revealed values and reasons (a suppressed cell's value is None)."""
+        return cls(
+            values=[
+                None if reason else float(v) for v, reason in zip(values, reasons, strict=True)
+            ],
+            reasons=[str(reason) for reason in reasons],
+            invalid=list(invalid),
+            contributors=int(contributors),
+        )
 
 
 @dataclass(frozen=True)

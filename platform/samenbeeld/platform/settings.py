@@ -22,8 +22,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
+from samenbeeld.federation.protocol import PROGRAMS
 from samenbeeld.platform.errors import ConfigurationError
-from samenbeeld.platform.models.hub import ROUND_PROGRAMS
 
 ENV_PREFIX = "SAMENBEELD_"
 MUNICIPALITY_CODE = re.compile(r"^GM\d{4}$")
@@ -171,9 +171,9 @@ class PartySettings(BaseSettings):
         if self.index not in (0, 1, 2):
             raise ConfigurationError(f"party setting 'index' must be 0, 1 or 2, got {self.index}")
         _check_disclosure("party", self.min_contributors, self.dominance_threshold)
-        unknown = set(_names(self.programs)) - set(ROUND_PROGRAMS)
+        unknown = set(_names(self.programs)) - set(PROGRAMS)
         if unknown or not _names(self.programs):
-            raise ConfigurationError(f"party setting 'programs' must list some of {ROUND_PROGRAMS}")
+            raise ConfigurationError(f"party setting 'programs' must list some of {PROGRAMS}")
         if not _names(self.period_kinds) or set(_names(self.period_kinds)) - {"week", "month"}:
             raise ConfigurationError("party setting 'period_kinds' must list week and/or month")
 

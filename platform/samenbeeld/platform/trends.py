@@ -38,6 +38,7 @@ import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from samenbeeld.federation.protocol import CONCENTRATED, MIN_CONTRIBUTORS
 from samenbeeld.platform.catalog import Indicator
 
 ANOMALY_HISTORY = 8
@@ -45,8 +46,6 @@ ANOMALY_MIN_HISTORY = 4
 ANOMALY_THRESHOLD = 3.0
 MAD_TO_SIGMA = 1.4826
 QUARTILES = (0.25, 0.5, 0.75)
-MIN_CONTRIBUTORS = "min_contributors"
-CONCENTRATED = "concentrated"
 INCOMPLETE = "incomplete"
 SUPPRESSED = "suppressed"
 INVALID = "invalid"

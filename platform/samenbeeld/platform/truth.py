@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from samenbeeld.federation.protocol import CONCENTRATED, DOMINANCE, MIN_CONTRIBUTORS
 from samenbeeld.platform.catalog import Indicator
 from samenbeeld.platform.indicators import (
     SPIKE_WINDOW,
@@ -113,9 +114,9 @@ def expected_cells(
         values = [city_value(truth, code, indicator, week) for code in codes]
         total = float(sum(values))
         if len(values) < min_contributors:
-            reason = "min_contributors"
+            reason = MIN_CONTRIBUTORS
         elif max(values) > dominance * total:
-            reason = "dominance"
+            reason = DOMINANCE
         else:
             reason = ""
         cells.append(ExpectedCell(indicator.code, total, reason))
@@ -131,14 +132,14 @@ def _expected_counts(
     program: str,
 ) -> list[ExpectedCell]:
     """Counts of cities per bucket, or of cities flagging a spike, per indicator."""
-    reason = "min_contributors" if len(codes) < min_contributors else ""
+    reason = MIN_CONTRIBUTORS if len(codes) < min_contributors else ""
     cells = []
     for indicator in indicators:
         if program == "spike_count":
             spikes = sum(city_spike(truth, code, indicator, week) for code in codes)
             # flagged or not: two buckets, so at most one or all but at most one is concentrated
             extreme = is_concentrated([spikes, len(codes) - spikes])
-            own = reason or ("concentrated" if extreme else "")
+            own = reason or (CONCENTRATED if extreme else "")
             cells.append(ExpectedCell(indicator.code, float(spikes), own, "spikes"))
             continue
         if indicator.buckets is None:
@@ -146,7 +147,7 @@ def _expected_counts(
         found = [city_bucket(truth, code, indicator, week) for code in codes]
         counts = [found.count(index) for index in range(len(indicator.buckets) + 1)]
         crowded = is_concentrated(counts)  # one bucket: all cities, or all but one
-        own = reason or ("concentrated" if crowded else "")
+        own = reason or (CONCENTRATED if crowded else "")
         cells += [ExpectedCell(indicator.code, float(count), own, f"bucket:{index}")
                   for index, count in enumerate(counts)]  # fmt: skip
     return cells

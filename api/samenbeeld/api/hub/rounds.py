@@ -17,8 +17,9 @@ from samenbeeld.api.config import current_settings
 from samenbeeld.api.db import get_session
 from samenbeeld.api.hub.keys import registry_keys
 from samenbeeld.federation import hub_compute, hub_rounds
+from samenbeeld.federation.protocol import PROGRAMS, ROUND_ID, PartyResult
 from samenbeeld.platform.keys import read_private_key
-from samenbeeld.platform.models.hub import ROUND_PROGRAMS, Round
+from samenbeeld.platform.models.hub import Round
 from samenbeeld.platform.settings import HubSettings
 from samenbeeld.platform.tokens import Signer
 
@@ -30,7 +31,7 @@ blp = Blueprint("rounds", __name__, url_prefix="/api/v1/rounds", description="Ag
 class RoundOpenSchema(ma.Schema):
     """What an operator opens a round for."""
 
-    id = ma.fields.String(required=True, validate=ma.validate.Regexp(hub_rounds.ROUND_ID))
+    id = ma.fields.String(required=True, validate=ma.validate.Regexp(ROUND_ID))
     indicators = ma.fields.List(
         ma.fields.String(), required=True, validate=ma.validate.Length(1, 64)
     )
@@ -40,7 +41,7 @@ class RoundOpenSchema(ma.Schema):
     )
     program = ma.fields.String(
         load_default="checked_sum",
-        validate=ma.validate.OneOf(ROUND_PROGRAMS),
+        validate=ma.validate.OneOf(PROGRAMS),
         metadata={"description": "sums per cell, one-hot bucket counts, or spike-flag counts"},
     )
 
@@ -128,7 +129,7 @@ class Reports(MethodView):
     def post(self, body: dict[str, Any], round_id: str) -> Round:
         """Keep the calling party's first report of an attempt; release when all agree."""
         party = int(current_identity().member)
-        result = hub_rounds.PartyResult(**body["result"])
+        result = PartyResult(**body["result"])
         session = get_session()
         return hub_rounds.store_report(
             session, registry_keys(), round_id, party, body["attempt"], result, body["signature"]

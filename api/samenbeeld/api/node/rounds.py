@@ -19,9 +19,9 @@ from samenbeeld.api.auth import token_required
 from samenbeeld.api.config import current_settings
 from samenbeeld.api.db import get_session
 from samenbeeld.federation import node_service
+from samenbeeld.federation.protocol import PROGRAMS
 from samenbeeld.platform.catalog import CODE_PATTERN
 from samenbeeld.platform.keys import read_private_key
-from samenbeeld.platform.models.hub import ROUND_PROGRAMS
 from samenbeeld.platform.settings import NodeSettings
 from samenbeeld.platform.tokens import Signer
 
@@ -47,7 +47,7 @@ class ContributeRequestSchema(ma.Schema):
     period_start = ma.fields.Date(required=True, metadata={"example": "2026-01-05"})
     program = ma.fields.String(
         load_default="checked_sum",
-        validate=ma.validate.OneOf(ROUND_PROGRAMS),
+        validate=ma.validate.OneOf(PROGRAMS),
         metadata={"description": "values, one-hot buckets, or 0/1 spike flags"},
     )
 

@@ -22,8 +22,8 @@ from samenbeeld.api.config import current_settings
 from samenbeeld.api.db import get_session
 from samenbeeld.api.errors import PROBLEM_JSON, ProblemSchema
 from samenbeeld.federation import hub_rounds, party_service
+from samenbeeld.federation.protocol import PROGRAMS
 from samenbeeld.platform.catalog import CODE_PATTERN
-from samenbeeld.platform.models.hub import ROUND_PROGRAMS
 from samenbeeld.platform.settings import MUNICIPALITY_CODE, PartySettings
 
 HTTP_EXTENSION = "samenbeeld.http"
@@ -47,7 +47,7 @@ class ComputeRequestSchema(ma.Schema):
         validate=ma.validate.Length(min=1, max=hub_rounds.MAX_COHORT),
         metadata={"description": "municipality codes, in the order of the matrix rows"},
     )
-    program = ma.fields.String(required=True, validate=ma.validate.OneOf(ROUND_PROGRAMS))
+    program = ma.fields.String(required=True, validate=ma.validate.OneOf(PROGRAMS))
     period_start = ma.fields.Date(required=True, metadata={"example": "2026-01-05"})
     indicators = ma.fields.List(
         ma.fields.String(validate=ma.validate.Regexp(CODE_PATTERN)),

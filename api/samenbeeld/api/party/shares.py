@@ -14,9 +14,8 @@ from samenbeeld.api.config import current_settings
 from samenbeeld.api.db import get_session
 from samenbeeld.api.errors import PROBLEM_JSON, ProblemSchema
 from samenbeeld.federation import party_service
-from samenbeeld.federation.protocol import RoundSpec
+from samenbeeld.federation.protocol import PROGRAMS, RoundSpec
 from samenbeeld.platform.catalog import CODE_PATTERN
-from samenbeeld.platform.models.hub import ROUND_PROGRAMS
 from samenbeeld.platform.settings import PartySettings
 
 blp = Blueprint(
@@ -33,7 +32,7 @@ SHARE_BODY = {
 class RoundSpecQuerySchema(ma.Schema):
     """The round spec the node computed its vector for (see ``protocol.RoundSpec``)."""
 
-    program = ma.fields.String(required=True, validate=ma.validate.OneOf(ROUND_PROGRAMS))
+    program = ma.fields.String(required=True, validate=ma.validate.OneOf(PROGRAMS))
     period_start = ma.fields.Date(required=True, metadata={"example": "2026-01-05"})
     indicators = ma.fields.String(
         required=True,

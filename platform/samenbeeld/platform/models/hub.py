@@ -19,12 +19,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from samenbeeld.federation.protocol import PROGRAMS
 from samenbeeld.platform.models.base import HubBase
 from samenbeeld.platform.models.mixins import SeenTokenMixin
 
 ROUND_STATES = ("open", "quorum", "computing", "verifying", "released", "failed")
-ROUND_PROGRAMS = ("checked_sum", "histogram", "spike_count")
-"""What a round computes: sums per cell, one-hot bucket counts, 0/1 spike-flag counts."""
 
 
 class Member(HubBase):
@@ -47,9 +46,7 @@ class Round(HubBase):
     __table_args__ = (
         UniqueConstraint("indicator_set", "period_start"),
         CheckConstraint(f"state IN ({', '.join(repr(s) for s in ROUND_STATES)})", name="state"),
-        CheckConstraint(
-            f"program IN ({', '.join(repr(p) for p in ROUND_PROGRAMS)})", name="program"
-        ),
+        CheckConstraint(f"program IN ({', '.join(repr(p) for p in PROGRAMS)})", name="program"),
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -67,7 +64,7 @@ class Round(HubBase):
     failure: Mapped[str | None] = mapped_column(String(200), nullable=True)
     """Why the last attempt failed (names and reasons only, never values)."""
     program: Mapped[str] = mapped_column(String(16), default="checked_sum")
-    """One of ROUND_PROGRAMS."""
+    """One of the protocol's PROGRAMS."""
     driver: Mapped[str] = mapped_column(String(32), default="")
     """The boot id of the hub process driving the current attempt (see fail_orphaned_attempts)."""
 

@@ -1,0 +1,45 @@
+"""The round protocol is defined once: hub, node and party accept exactly the same round ids."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from samenbeeld.federation import hub_rounds, node_service, party_service
+from samenbeeld.federation.protocol import PartyResult, check_round_id
+from samenbeeld.platform.errors import InvalidInputError
+from samenbeeld.platform.settings import NodeSettings
+
+REFUSED = ["-x", ".hidden", "weekly\n", "", "a" * 65, "week 1", "week/1", "wéék"]
+ACCEPTED = ["weekly-2026-01-05", "a", "A.b_c-d", "9" * 64]
+MONDAY = dt.date(2026, 1, 5)
+
+
+@pytest.mark.parametrize("round_id", REFUSED)
+def test_every_role_refuses_the_same_round_ids(round_id, hub_session, party_session, node_session):
+    with pytest.raises(InvalidInputError, match="round id must be"):
+        check_round_id(round_id)
+    with pytest.raises(InvalidInputError, match="round id must be"):
+        hub_rounds.open_round(hub_session, round_id, ["riot_online_weekly"], MONDAY)
+    with pytest.raises(InvalidInputError, match="round id must be"):
+        party_service.uploaded_municipalities(party_session, round_id)
+    settings = NodeSettings.load(environ={}, municipality="GM0758")
+    with pytest.raises(InvalidInputError, match="round id must be"):
+        node_service.contribute(node_session, settings, None, None, round_id, ["x"], MONDAY)
+
+
+@pytest.mark.parametrize("round_id", ACCEPTED)
+def test_every_role_accepts_the_same_round_ids(round_id, hub_session, party_session):
+    check_round_id(round_id)
+    assert hub_rounds.open_round(hub_session, round_id, ["riot_online_weekly"], MONDAY)
+    assert party_service.uploaded_municipalities(party_session, round_id) == []
+
+
+def test_the_result_document_is_signed_over_one_canonical_form():
+    result = PartyResult.of([150.0, float("nan")], ["", "dominance"], ["GM0796"], 5)
+    assert result.values == [150.0, None]
+    assert result.canonical() == (
+        '{"contributors":5,"invalid":["GM0796"],"reasons":["","dominance"],"values":[150.0,null]}'
+    )
+    assert PartyResult(**result.document()).sha256() == result.sha256()
