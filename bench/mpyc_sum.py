@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from bench import secure_sum
 
-from samenbeeld.federation.pool import PartyPool
+from samenbeeld.federation.mpc.pool import PartyPool
 
 CITIES = 342
 CELLS = secure_sum.CELLS

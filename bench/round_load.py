@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from samenbeeld.federation import sharing
+from samenbeeld.federation.mpc import sharing
 from samenbeeld.federation.protocol import RoundSpec
 from samenbeeld.platform.keys import read_private_key
 from samenbeeld.platform.settings import audience_for

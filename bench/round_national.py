@@ -29,7 +29,7 @@ import numpy as np
 
 from samenbeeld.api import driver
 from samenbeeld.api.cluster import Cluster
-from samenbeeld.federation.hub_members import register_member
+from samenbeeld.federation.hub.members import register_member
 from samenbeeld.platform import keys
 from samenbeeld.platform.catalog import CATALOG_DIR_ENV
 from samenbeeld.platform.db import session_scope

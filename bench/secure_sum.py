@@ -22,10 +22,10 @@ from typing import Any
 
 import numpy as np
 
-from samenbeeld.federation import sharing
-from samenbeeld.federation.jobs import JobInput
-from samenbeeld.federation.pool import PartyPool
-from samenbeeld.federation.programs_stats import CountParams
+from samenbeeld.federation.mpc import sharing
+from samenbeeld.federation.mpc.counts import CountParams
+from samenbeeld.federation.mpc.jobs import JobInput
+from samenbeeld.federation.mpc.pool import PartyPool
 
 CELLS = 10_000
 REPEATS = 5

@@ -19,7 +19,7 @@ from flask.testing import FlaskClient
 from samenbeeld.api import db
 from samenbeeld.api.app import create_app
 from samenbeeld.api.auth import StaticKeySource
-from samenbeeld.federation.hub_members import register_member
+from samenbeeld.federation.hub.members import register_member
 from samenbeeld.platform import keys, migrate
 from samenbeeld.platform.db import session_scope
 from samenbeeld.platform.settings import HubSettings, NodeSettings

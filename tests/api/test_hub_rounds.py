@@ -76,7 +76,7 @@ def open_round(client, hub_signer) -> str:
 
 def start(client, round_id) -> None:
     """Start attempt 1 with an empty cohort (no Member rows needed for the test)."""
-    from samenbeeld.federation import hub_rounds
+    from samenbeeld.federation.hub import rounds as hub_rounds
 
     with session_scope(client.application.extensions["samenbeeld"].effective_database_url) as s:
         hub_rounds.start_attempt(s, round_id, [])
@@ -209,7 +209,7 @@ def test_start_attempt_refuses_a_released_round(hub):
 
 def test_an_attempt_left_computing_by_a_dead_hub_is_reclaimed_only_when_stale(hub):
     """A round stuck in computing fails after the timeout, so a new attempt can start."""
-    from samenbeeld.federation import hub_rounds
+    from samenbeeld.federation.hub import rounds as hub_rounds
 
     client, hub_signer, signers, party_keys = hub
     round_id = open_round(client, hub_signer)
@@ -305,7 +305,7 @@ def test_a_failed_attempt_leaves_digests_and_reasons_at_the_hub_never_values(hub
 
 def test_a_report_whose_release_would_repeat_a_released_cell_is_not_a_500(hub):
     """The overlap check at open makes this rare; the release's unique key is the last guard."""
-    from samenbeeld.federation import hub_rounds
+    from samenbeeld.federation.hub import rounds as hub_rounds
 
     client, hub_signer, signers, party_keys = hub
     round_id = open_round(client, hub_signer)
@@ -328,7 +328,7 @@ def test_a_report_whose_release_would_repeat_a_released_cell_is_not_a_500(hub):
 
 def test_a_restarted_hub_fails_the_attempts_it_was_driving_at_once(hub):
     """Attempts of another boot id are orphaned; this process's own are left alone."""
-    from samenbeeld.federation import hub_rounds
+    from samenbeeld.federation.hub import rounds as hub_rounds
 
     client, hub_signer, _, _ = hub
     url = client.application.extensions["samenbeeld"].effective_database_url

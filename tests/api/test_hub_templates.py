@@ -9,8 +9,8 @@ import pytest
 
 from samenbeeld.api import db
 from samenbeeld.api.app import create_app
-from samenbeeld.federation import hub_templates
-from samenbeeld.federation.hub_members import register_member
+from samenbeeld.federation.hub import templates as hub_templates
+from samenbeeld.federation.hub.members import register_member
 from samenbeeld.platform import keys, migrate
 from samenbeeld.platform import templates as rules
 from samenbeeld.platform.db import session_scope

@@ -18,7 +18,7 @@ from sqlalchemy import delete
 
 from samenbeeld.api import db
 from samenbeeld.api.app import create_app
-from samenbeeld.federation.hub_members import register_member
+from samenbeeld.federation.hub.members import register_member
 from samenbeeld.platform import keys, migrate
 from samenbeeld.platform.db import session_scope
 from samenbeeld.platform.models.hub import Release, Round

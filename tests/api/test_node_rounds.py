@@ -19,7 +19,7 @@ import pytest
 from samenbeeld.api import db
 from samenbeeld.api.app import create_app
 from samenbeeld.api.auth import StaticKeySource
-from samenbeeld.federation import sharing
+from samenbeeld.federation.mpc import sharing
 from samenbeeld.platform import keys, migrate
 from samenbeeld.platform.db import session_scope
 from samenbeeld.platform.models.node import District, WeeklyCount

@@ -28,8 +28,10 @@ from samenbeeld.api import db
 from samenbeeld.api.app import create_app
 from samenbeeld.api.auth import StaticKeySource
 from samenbeeld.api.party.compute import HTTP_EXTENSION
-from samenbeeld.federation import party, party_service, sharing
-from samenbeeld.federation.programs import CheckedSumResult
+from samenbeeld.federation.mpc import runtime as party
+from samenbeeld.federation.mpc import sharing
+from samenbeeld.federation.mpc.programs import CheckedSumResult
+from samenbeeld.federation.party import rounds as party_service
 from samenbeeld.federation.protocol import RoundSpec
 from samenbeeld.platform import migrate
 from samenbeeld.platform.keys import (

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from samenbeeld.api import db
 from samenbeeld.api.app import create_app
 from samenbeeld.api.auth import StaticKeySource
-from samenbeeld.federation import party_service, sharing
+from samenbeeld.federation.mpc import sharing
+from samenbeeld.federation.party import rounds as party_service
 from samenbeeld.federation.protocol import RoundSpec
 from samenbeeld.platform.db import session_scope
 from samenbeeld.platform.keys import KeyOwner, KeySet, RegisteredKey, generate_private_key, key_id

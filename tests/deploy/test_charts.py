@@ -21,7 +21,7 @@ from helm_render import (
     values_for,
 )
 
-from samenbeeld.federation.hub_compute import rendezvous
+from samenbeeld.federation.hub.compute import rendezvous
 from samenbeeld.platform.settings import HubSettings
 
 WARNING = 2  # helm lint severities: 1 info, 2 warning, 3 error

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from samenbeeld.federation import crypten_compat
+from samenbeeld.federation.mpc import compat as crypten_compat
 
 INT64 = np.iinfo(np.int64)
 ShareFiles = Callable[..., list[Path]]

@@ -6,7 +6,9 @@ import datetime as dt
 
 import pytest
 
-from samenbeeld.federation import hub_rounds, node_service, party_service
+from samenbeeld.federation.hub import rounds as hub_rounds
+from samenbeeld.federation.node import rounds as node_service
+from samenbeeld.federation.party import rounds as party_service
 from samenbeeld.federation.protocol import PartyResult, check_round_id
 from samenbeeld.platform.errors import InvalidInputError
 from samenbeeld.platform.settings import NodeSettings

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import MetaData, Table, select
 
-from samenbeeld.federation.hub_rounds import _set_key
+from samenbeeld.federation.hub.rounds import _set_key
 from samenbeeld.platform import migrate
 from samenbeeld.platform.db import make_engine
 

@@ -34,7 +34,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
-from samenbeeld.federation.supervisor import find_free_port
+from samenbeeld.federation.mpc.supervisor import find_free_port
 from samenbeeld.platform.errors import SamenbeeldError
 
 HOST = "127.0.0.1"

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import httpx
 
-from samenbeeld.federation.hub_members import register_member
-from samenbeeld.federation.supervisor import find_free_port
+from samenbeeld.federation.hub.members import register_member
+from samenbeeld.federation.mpc.supervisor import find_free_port
 from samenbeeld.platform import keys, migrate
 from samenbeeld.platform.catalog import CATALOG_DIR_ENV
 from samenbeeld.platform.db import session_scope

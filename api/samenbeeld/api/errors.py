@@ -22,7 +22,7 @@ import marshmallow as ma
 from flask import Flask, Response, json, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from samenbeeld.federation.party_service import ComputeFailedError
+from samenbeeld.federation.party.rounds import ComputeFailedError
 from samenbeeld.platform.errors import (
     AuthenticationError,
     ConflictError,

@@ -13,7 +13,7 @@
   that spec; a party refuses a compute request whose spec differs from what every city of
   the cohort declared. So a hub cannot have a round computed as one period or indicator
   while the cities contributed another, and the parties' ledger of revealed cells
-  (:mod:`samenbeeld.federation.disclosure`) is keyed by what was really computed.
+  (:mod:`samenbeeld.federation.party.disclosure`) is keyed by what was really computed.
 - **The result document** (:class:`PartyResult`) a party signs and the hub verifies: values
   (None when suppressed), reasons, the invalid cities' codes, the number of contributors; and
   its canonical JSON (:func:`canonical_json`), the same bytes at every role.

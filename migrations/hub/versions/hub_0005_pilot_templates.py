@@ -2,7 +2,7 @@
 
 Schema only. The built-in templates are not seeded here: the hub inserts the shipped
 versions it does not hold yet on the first templates request
-(samenbeeld.federation.hub_templates.seed_builtin_templates), so a migration never
+(samenbeeld.federation.hub.templates.seed_builtin_templates), so a migration never
 depends on content files that change between releases.
 
 Revision ID: hub_0005

@@ -86,7 +86,7 @@ def _renamed(names: str, old: str, new: str) -> str:
 
 
 def _set_key(names: str, program: str) -> str:
-    """The round's indicator-set key, as samenbeeld.federation.hub_rounds._set_key makes it.
+    """The round's indicator-set key, as samenbeeld.federation.hub.rounds._set_key makes it.
 
     Copied, not imported, so this migration keeps doing what it did when the code moves on.
     """

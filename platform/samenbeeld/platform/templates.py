@@ -17,7 +17,7 @@ Who may do what (:func:`may`) depends on the user's role and on who owns the tem
 municipality owns the templates it proposed or forked; the curators (roles ``vng`` and
 ``admin``) own the rest. A published version never changes; a change is a new version.
 The rules are pure functions; the hub applies them to its rows
-(:mod:`samenbeeld.federation.hub_templates`).
+(:mod:`samenbeeld.federation.hub.templates`).
 """
 
 from __future__ import annotations

@@ -40,7 +40,7 @@ def serve_hub(ctx: click.Context, host: str, port: int | None) -> None:
 @click.pass_context
 def register(ctx: click.Context, kind: str, member: str, name: str, public_key: BinaryIO) -> None:
     """Add a member to the hub's registry, or replace its key (rotation)."""
-    from samenbeeld.federation.hub_members import register_member
+    from samenbeeld.federation.hub.members import register_member
 
     settings = HubSettings.load(ctx.obj["config"])
     key = load_public_pem(public_key.read())

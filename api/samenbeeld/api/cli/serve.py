@@ -66,7 +66,8 @@ def serve(settings: BaseSettings, host: str, port: int | None) -> None:
 def recover(settings: BaseSettings, sessions: sessionmaker[Session]) -> None:
     """Before serving, clear what a killed predecessor left: a party's work folders (shares,
     results); the hub's dealer folders and the attempts it was driving (failed at once)."""
-    from samenbeeld.federation import hub_compute, party_service
+    from samenbeeld.federation.hub import compute as hub_compute
+    from samenbeeld.federation.party import rounds as party_service
 
     if isinstance(settings, PartySettings):
         party_service.remove_leftovers(settings.work_dir)

@@ -16,7 +16,8 @@ from samenbeeld.api.auth import current_identity, token_required
 from samenbeeld.api.config import current_settings
 from samenbeeld.api.db import get_session
 from samenbeeld.api.hub.keys import registry_keys
-from samenbeeld.federation import hub_compute, hub_rounds
+from samenbeeld.federation.hub import compute as hub_compute
+from samenbeeld.federation.hub import rounds as hub_rounds
 from samenbeeld.federation.protocol import PROGRAMS, ROUND_ID, PartyResult
 from samenbeeld.platform.keys import read_private_key
 from samenbeeld.platform.models.hub import Round

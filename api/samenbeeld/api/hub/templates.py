@@ -30,7 +30,7 @@ from samenbeeld.api import db
 from samenbeeld.api.auth import bearer_token, current_identity, token_required
 from samenbeeld.api.db import get_session
 from samenbeeld.api.users import current_user, user_required
-from samenbeeld.federation import hub_templates
+from samenbeeld.federation.hub import templates as hub_templates
 from samenbeeld.platform import templates as rules
 from samenbeeld.platform.errors import AuthenticationError
 from samenbeeld.platform.models.hub import TemplateAdoption, TemplateVersion

@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 from samenbeeld.api.auth import token_required
 from samenbeeld.api.db import get_session
 from samenbeeld.api.node.opt_ins import require_own_node
-from samenbeeld.federation import node_service
+from samenbeeld.federation.node import rounds as node_service
 from samenbeeld.platform.models.node import AuditEntry
 
 blp = Blueprint(

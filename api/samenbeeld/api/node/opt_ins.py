@@ -12,7 +12,7 @@ from flask_smorest import Blueprint
 from samenbeeld.api.auth import current_identity, token_required
 from samenbeeld.api.config import current_settings
 from samenbeeld.api.db import get_session
-from samenbeeld.federation import node_service
+from samenbeeld.federation.node import rounds as node_service
 from samenbeeld.platform.models.node import OptIn
 from samenbeeld.platform.settings import NodeSettings
 from samenbeeld.platform.tokens import require_municipality

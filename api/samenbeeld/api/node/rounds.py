@@ -18,7 +18,7 @@ from flask_smorest import Blueprint
 from samenbeeld.api.auth import token_required
 from samenbeeld.api.config import current_settings
 from samenbeeld.api.db import get_session
-from samenbeeld.federation import node_service
+from samenbeeld.federation.node import rounds as node_service
 from samenbeeld.federation.protocol import PROGRAMS
 from samenbeeld.platform.catalog import CODE_PATTERN
 from samenbeeld.platform.keys import read_private_key

@@ -21,7 +21,7 @@ from samenbeeld.api.db import get_session
 from samenbeeld.api.hub.templates import UtcDateTime
 from samenbeeld.api.node.rounds import http_client, node_signer
 from samenbeeld.api.users import current_user, user_required
-from samenbeeld.federation import node_templates
+from samenbeeld.federation.node import templates as node_templates
 from samenbeeld.platform.models.node import TemplateAdoption
 from samenbeeld.platform.settings import NodeSettings
 from samenbeeld.platform.template_schemas import VERSION_PATTERN

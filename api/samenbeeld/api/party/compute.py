@@ -21,7 +21,8 @@ from samenbeeld.api.auth import token_required
 from samenbeeld.api.config import current_settings
 from samenbeeld.api.db import get_session
 from samenbeeld.api.errors import PROBLEM_JSON, ProblemSchema
-from samenbeeld.federation import hub_rounds, party_service
+from samenbeeld.federation.hub import rounds as hub_rounds
+from samenbeeld.federation.party import rounds as party_service
 from samenbeeld.federation.protocol import PROGRAMS
 from samenbeeld.platform.catalog import CODE_PATTERN
 from samenbeeld.platform.settings import MUNICIPALITY_CODE, PartySettings

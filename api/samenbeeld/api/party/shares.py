@@ -13,7 +13,7 @@ from samenbeeld.api.auth import current_identity, token_required
 from samenbeeld.api.config import current_settings
 from samenbeeld.api.db import get_session
 from samenbeeld.api.errors import PROBLEM_JSON, ProblemSchema
-from samenbeeld.federation import party_service
+from samenbeeld.federation.party import rounds as party_service
 from samenbeeld.federation.protocol import PROGRAMS, RoundSpec
 from samenbeeld.platform.catalog import CODE_PATTERN
 from samenbeeld.platform.settings import PartySettings

@@ -42,7 +42,7 @@ class PartyRound(PartyBase):
 class RevealedCell(PartyBase):
     """This party computed (and so may have revealed) an indicator of a period with a cohort.
 
-    See :mod:`samenbeeld.federation.disclosure` for the rules this ledger enforces.
+    See :mod:`samenbeeld.federation.party.disclosure` for the rules this ledger enforces.
     """
 
     __tablename__ = "revealed_cell"

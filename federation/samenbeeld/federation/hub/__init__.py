@@ -1,0 +1,1 @@
+"""The hub's services: members, rounds, compute, templates, the privacy budget."""

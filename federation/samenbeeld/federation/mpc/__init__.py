@@ -1,0 +1,1 @@
+"""The MPC engine: CrypTen shim, sharing, DP, programs, party runtime, dealer, supervisor."""

@@ -1,0 +1,1 @@
+"""A node's services: its part in rounds (contribute) and pilot templates."""

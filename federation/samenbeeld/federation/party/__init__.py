@@ -1,0 +1,1 @@
+"""A compute party's services: uploads, compute, its own disclosure control."""

@@ -1,0 +1,138 @@
+"""The triple dealer: CrypTen's TTP provider as a fourth process, and the TFP dev guard."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from samenbeeld.federation.mpc import dealer
+from samenbeeld.federation.mpc import runtime as party
+from samenbeeld.federation.mpc.programs import CheckedSumParams, load_result
+from samenbeeld.federation.mpc.runtime import (
+    DEALER_RANK,
+    DEV_ENV,
+    PROVIDER_ENV,
+    PartyFailedError,
+    ProviderRefusedError,
+    require_provider,
+    run_parties,
+)
+
+TIMEOUT = 180.0  # generous: CI runs the Airflow tests beside these on two cores
+PARAMS = CheckedSumParams(max_value=100.0, min_contributors=5, dominance=0.6)
+CHECKED = ["--program", "checked_sum", "--params", PARAMS.to_json()]
+PLAIN = np.array(
+    [
+        [10.0, 1.0, 0.0, 5.0],
+        [20.0, 2.0, 0.0, 1.5],
+        [30.0, 3.0, 0.0, 2.0],
+        [40.0, 4.0, 0.0, 3.0],
+        [50.0, 90.0, 0.0, 4.0],
+        [-1.0, 5.0, 0.0, 5.0],
+    ]
+)
+"""Six cities, the last invalid (-1): cell 1 is dominated (90 of 100), the others released."""
+
+
+def test_provider_defaults_to_ttp(monkeypatch):
+    monkeypatch.delenv(PROVIDER_ENV, raising=False)
+    monkeypatch.delenv(DEV_ENV, raising=False)
+    assert require_provider() == "ttp"
+
+
+def test_tfp_needs_the_dev_flag(monkeypatch):
+    monkeypatch.setenv(PROVIDER_ENV, "tfp")
+    monkeypatch.delenv(DEV_ENV, raising=False)
+    with pytest.raises(ProviderRefusedError, match="refusing to start with .*=tfp"):
+        require_provider()
+    monkeypatch.setenv(DEV_ENV, "1")
+    assert require_provider() == "tfp"
+
+
+def test_an_unknown_provider_is_refused(monkeypatch):
+    monkeypatch.setenv(PROVIDER_ENV, "he")
+    with pytest.raises(ProviderRefusedError, match="expected one of"):
+        require_provider()
+
+
+def test_the_supervisor_refuses_an_unknown_provider(tmp_path):
+    files = [tmp_path / f"s{rank}.npy" for rank in range(3)]
+    with pytest.raises(ValueError, match="provider must be one of"):
+        run_parties(files, tmp_path / "run", TIMEOUT, provider="tpp")
+
+
+def test_the_dealer_has_no_shares_option(capsys):
+    with pytest.raises(SystemExit):
+        dealer.parse_args(["--master-port", "1", "--shares", "x.npy"])
+    assert "unrecognized arguments: --shares" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_checked_sum_with_the_dealer_as_a_fourth_process(tmp_path, share_files):
+    """Comparisons need triples: the dealer serves them and the result is the plaintext one."""
+    workdir = tmp_path / "run"
+    run_parties(share_files(PLAIN), workdir, TIMEOUT, CHECKED, ".npz", "ttp")
+    results = [load_result(workdir / f"party{rank}.npz") for rank in range(3)]
+    expected = np.array([150.0, np.nan, 0.0, 15.5])
+    for result in results:
+        assert np.array_equal(result.values, expected, equal_nan=True)
+        assert list(result.reasons) == ["", "dominance", "", ""]
+        assert list(result.invalid_cities) == [5]
+        assert result.contributors == 5
+    rows = json.loads((workdir / "processes.json").read_text())
+    pids = {row["rank"]: row["pid"] for row in rows}
+    assert [row["returncode"] for row in rows] == [0, 0, 0, 0]
+    assert pids[DEALER_RANK] not in {pids[0], pids[1], pids[2], os.getpid()}
+    report = json.loads((workdir / "dealer.stdout").read_text().splitlines()[-1])
+    assert report["pid"] == pids[DEALER_RANK]
+    assert report["requests"] > 0
+
+
+@pytest.mark.slow
+def test_a_party_with_tfp_and_no_dev_flag_refuses_to_start(tmp_path, share_files):
+    """No rendezvous is attempted: the party exits 1 at once, naming the dev flag."""
+    files = share_files(PLAIN)
+    command = party._party_command(0, party.find_free_port(), files[0], tmp_path / "o.npy", 30)
+    env = {key: value for key, value in os.environ.items() if key != DEV_ENV}
+    env[PROVIDER_ENV] = "tfp"
+    started = time.monotonic()
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 1
+    assert "party 0 failed: refusing to start with SAMENBEELD_MPC_PROVIDER=tfp" in done.stderr
+    assert f"{DEV_ENV}=1" in done.stderr
+    assert time.monotonic() - started < 15
+    assert not (tmp_path / "o.npy").exists()
+
+
+DYING_DEALER = """
+import os, signal, sys
+from samenbeeld.federation.mpc import dealer
+def die(*args):
+    os.kill(os.getpid(), signal.SIGKILL)
+dealer.answer = die
+sys.exit(dealer.main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.slow
+def test_a_dealer_killed_mid_run_fails_the_run_quickly(tmp_path, monkeypatch, share_files):
+    """The dealer dies on the first triple request: the supervisor names it and stops."""
+    original = party._dealer_command
+
+    def command(port: int, timeout: float) -> list[str]:
+        return [sys.executable, "-c", DYING_DEALER, *original(port, timeout)[3:]]
+
+    monkeypatch.setattr(party, "_dealer_command", command)
+    files = share_files(PLAIN)
+    started = time.monotonic()
+    with pytest.raises(PartyFailedError, match=r"triple dealer \(rank 3\) failed") as caught:
+        run_parties(files, tmp_path / "run", TIMEOUT, CHECKED, ".npz", "ttp")
+    assert time.monotonic() - started < 15
+    assert caught.value.party == DEALER_RANK
+    assert "exited with code -9" in caught.value.reason
