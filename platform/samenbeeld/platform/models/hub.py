@@ -23,7 +23,8 @@ from samenbeeld.federation.protocol import PROGRAMS
 from samenbeeld.platform.models.base import HubBase
 from samenbeeld.platform.models.mixins import SeenTokenMixin
 
-ROUND_STATES = ("open", "quorum", "computing", "verifying", "released", "failed")
+ROUND_STATES = ("open", "computing", "released", "failed")
+"""open -> computing -> released, or failed (and computed again as a new attempt)."""
 
 
 class Member(HubBase):
