@@ -17,12 +17,23 @@ from typing import Any
 
 BENCHMARKS = (
     "node_indicators",
-    "secure_sum",
     "mpyc_sum",
     "round_national",
+    "demo_week",
     "airflow_round",
     "trend_api",
 )
+RETIRED = frozenset(
+    {
+        "party_pool_start_s",
+        "secure_sum_40x10000_s",
+        "validity_check_342x100_s",
+        "crypten_sum_342x10000_same_run_s",
+        "secure_sum_342x10000_vs_mpyc_ratio",
+    }
+)
+"""Figures of the warm party pool, which no round ever used (removed with it): dropped from
+results.json by the next run, not carried on as if they were still measured."""
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
 
@@ -48,7 +59,7 @@ def _public(figure: dict[str, Any]) -> dict[str, Any]:
 def merge_results(path: Path, figures: list[dict[str, Any]]) -> None:
     """Replace same-name entries of the JSON list at path (kept in name order)."""
     existing = json.loads(path.read_text()) if path.exists() else []
-    by_name = {entry["name"]: entry for entry in existing}
+    by_name = {entry["name"]: entry for entry in existing if entry["name"] not in RETIRED}
     by_name.update({figure["name"]: figure for figure in figures})
     merged = [by_name[name] for name in sorted(by_name)]
     path.write_text(json.dumps(merged, indent=2) + "\n")

@@ -6,9 +6,13 @@ no node services: a separate load process, :mod:`bench.round_load`, acts as 342 
 real keys registered at the hub, real signed tokens and real share bytes). Timed, median of 3:
 from opening the round at the hub, through the uploads and the hub's compute (three CrypTen
 party processes and the dealer: range checks, minimum contributors, dominance, reveal), to
-the stored release (``round_342_nodes_s``); and the upload endpoint's latency during it
+the stored release (``round_342_nodes_s``); the secure sum on the product path alone, from
+the uploads the party services hold to the stored release (``secure_sum_342x10000_s``: the
+hub's compute call), and its ratio to NumPy's plaintext column sum of the same matrix
+(``secure_vs_plaintext_ratio``); and the upload endpoint's latency during it
 (``upload_p99_ms``, over all 3 x 1,026 uploads). Each release is checked against the
-plaintext sums the load process reports.
+plaintext sums the load process reports. The upload sizes relative to the plaintext
+(``upload_ratio_*``) follow from the wire format.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +35,7 @@ import numpy as np
 from samenbeeld.api import driver
 from samenbeeld.api.cluster import Cluster
 from samenbeeld.federation.hub.members import register_member
+from samenbeeld.federation.mpc import sharing
 from samenbeeld.platform import keys
 from samenbeeld.platform.catalog import CATALOG_DIR_ENV
 from samenbeeld.platform.db import session_scope
@@ -70,8 +76,18 @@ def register_load_nodes(cluster: Cluster, folder: Path) -> None:
             register_member(session, "node", code, f"load node {code}", key.public_key())
 
 
-def one_round(cluster: Cluster, folder: Path, run: int) -> tuple[float, list[float]]:
-    """Seconds from open to release, and the upload latencies; checks the release."""
+@dataclass(frozen=True)
+class Round:
+    """One national round's seconds (all, the compute call, NumPy's sum) and upload latencies."""
+
+    seconds: float
+    compute_s: float
+    plaintext_s: float
+    latencies_ms: list[float]
+
+
+def one_round(cluster: Cluster, folder: Path, run: int) -> Round:
+    """One national round, timed; checks the release against the plaintext sums."""
     hub, signer = cluster.hub.url, cluster.signer("hub")
     round_id = f"national-{run}"
     parties = ",".join(cluster.services[f"party-{i}"].url for i in range(3))
@@ -91,8 +107,10 @@ def one_round(cluster: Cluster, folder: Path, run: int) -> tuple[float, list[flo
             *("--indicator", INDICATOR, "--period-start", monday.isoformat()),
         ]
         subprocess.run([*load, "--cells", str(CELLS)], check=True)
+        computing = time.perf_counter()
         state = driver.compute(client, hub, signer, round_id, TIMEOUT)
         elapsed = time.perf_counter() - started
+        compute_s = time.perf_counter() - computing
         released = driver.releases(client, hub, signer, round_id)
     report = json.loads(out.read_text())
     if state["state"] != "released" or report["refused"]:
@@ -109,7 +127,7 @@ def one_round(cluster: Cluster, folder: Path, run: int) -> tuple[float, list[flo
             f"(first cells {wrong[:5].tolist()}: {values[wrong[:3]].tolist()} vs "
             f"{expected[wrong[:3]].tolist()})"
         )
-    return elapsed, report["latencies_ms"]
+    return Round(elapsed, compute_s, report["plaintext_sum_s"], report["latencies_ms"])
 
 
 def run() -> list[dict[str, Any]]:
@@ -126,15 +144,29 @@ def run() -> list[dict[str, Any]]:
         finally:
             cluster.stop()
             del os.environ[CATALOG_DIR_ENV]
-    seconds = [elapsed for elapsed, _ in rounds]
-    latencies = [ms for _, batch in rounds for ms in batch]
+    seconds = [one.seconds for one in rounds]
+    secure = [one.compute_s for one in rounds]
+    plain = statistics.median(one.plaintext_s for one in rounds)
+    latencies = [ms for one in rounds for ms in one.latencies_ms]
+    sizes = sharing.upload_sizes(CELLS)
     return [
+        _figure("round_342_nodes_s", seconds),
+        _figure(f"secure_sum_{NODES}x{CELLS}_s", secure),
+        {"name": f"plaintext_sum_{NODES}x{CELLS}_s", "value": plain, "unit": "s"},
         {
-            "name": "round_342_nodes_s",
-            "value": statistics.median(seconds),
-            "unit": "s",
-            "samples": seconds,
+            "name": "secure_vs_plaintext_ratio",
+            "value": statistics.median(secure) / plain,
+            "unit": "x",
         },
         {"name": "upload_p50_ms", "value": float(np.percentile(latencies, 50)), "unit": "ms"},
         {"name": "upload_p99_ms", "value": float(np.percentile(latencies, 99)), "unit": "ms"},
+        *(
+            {"name": key, "value": float(sizes[key]), "unit": "x"}
+            for key in ("upload_ratio_uncompressed", "upload_ratio_compressed")
+        ),
     ]
+
+
+def _figure(name: str, samples: list[float]) -> dict[str, Any]:
+    """A results entry in seconds with the median as its value."""
+    return {"name": name, "value": statistics.median(samples), "unit": "s", "samples": samples}

@@ -28,9 +28,9 @@ from samenbeeld.api import db
 from samenbeeld.api.app import create_app
 from samenbeeld.api.auth import StaticKeySource
 from samenbeeld.api.party.compute import HTTP_EXTENSION
-from samenbeeld.federation.mpc import runtime as party
-from samenbeeld.federation.mpc import sharing
+from samenbeeld.federation.mpc import runtime, sharing
 from samenbeeld.federation.mpc.programs import CheckedSumResult
+from samenbeeld.federation.mpc.supervisor import find_free_port
 from samenbeeld.federation.party import rounds as party_service
 from samenbeeld.federation.protocol import RoundSpec
 from samenbeeld.platform import migrate
@@ -199,8 +199,8 @@ def dealer():
     processes: list[subprocess.Popen[bytes]] = []
 
     def start(port: int, timeout: float) -> subprocess.Popen[bytes]:
-        env = {**os.environ, party.PROVIDER_ENV: "ttp"}
-        command = party._dealer_command(port, timeout)
+        env = runtime.party_environment("ttp")
+        command = runtime.dealer_command(("127.0.0.1", port), timeout)
         processes.append(
             subprocess.Popen(
                 command,
@@ -226,7 +226,7 @@ def test_three_parties_compute_the_checked_sum_and_report_it_signed(make_party, 
     apps = [make_party(index, hub) for index in range(3)]
     round_id = f"weekly-{uuid.uuid4().hex[:8]}"
     upload_all(apps, round_id)
-    port = party.find_free_port()
+    port = find_free_port()
     triple_dealer = dealer(port, 120.0)
     with ThreadPoolExecutor(3) as pool:
         futures = [
@@ -366,7 +366,7 @@ def test_a_report_the_hub_refuses_is_502(one_party, monkeypatch):
 def test_an_mpc_without_the_other_parties_times_out_as_502(one_party, caplog):
     app, hub, round_id = one_party
     started = time.monotonic()
-    response = compute(app, round_id, master_port=party.find_free_port(), timeout=4.0)
+    response = compute(app, round_id, master_port=find_free_port(), timeout=4.0)
     elapsed = time.monotonic() - started
     assert response.status_code == 502
     assert response.content_type == "application/problem+json"

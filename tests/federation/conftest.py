@@ -1,14 +1,29 @@
-"""Fixtures of the federation tests: plaintext matrices shared into three party files."""
+"""Fixtures of the federation tests: plaintext matrices shared into three party files, and
+sessions run exactly as the services run them (no HTTP): three party processes and the
+dealer from the runtime's own commands, under the supervisor."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from samenbeeld.federation.mpc import compat as crypten_compat
+from samenbeeld.federation.mpc import programs, runtime
+from samenbeeld.federation.mpc.programs import CheckedSumResult, JsonParams
+from samenbeeld.federation.mpc.supervisor import (
+    Member,
+    PartyFailedError,
+    find_free_port,
+    kill_all,
+    start_member,
+    wait_for_members,
+    write_manifest,
+)
 
 INT64 = np.iinfo(np.int64)
 ShareFiles = Callable[..., list[Path]]
@@ -39,3 +54,62 @@ def share_files(tmp_path: Path) -> ShareFiles:
         return paths
 
     return write
+
+
+@dataclass(frozen=True)
+class Session:
+    """What a session revealed (all three parties agreed), its timings and wall-clock seconds."""
+
+    result: CheckedSumResult
+    timings: tuple[runtime.PartyTimings, ...]
+    seconds: float
+
+
+def run_session(
+    program: str,
+    params: JsonParams,
+    share_files: Sequence[Path],
+    workdir: Path,
+    timeout: float,
+    provider: str = "ttp",
+) -> Session:
+    """One session of ``program``: the services' party and dealer commands, one supervisor.
+
+    Raises PartyFailedError naming the member that failed, or a party whose result differs.
+    """
+    if len(share_files) != runtime.WORLD_SIZE:
+        raise ValueError(f"expected {runtime.WORLD_SIZE} share files, got {len(share_files)}")
+    workdir.mkdir(parents=True, exist_ok=True)
+    env = runtime.party_environment(provider)
+    master = ("127.0.0.1", find_free_port())
+    members: list[Member] = []
+    started = time.perf_counter()
+    try:
+        for rank, shares in enumerate(share_files):
+            out = workdir / f"party{rank}.npz"
+            command = runtime.party_command(
+                rank, program, params.to_json(), Path(shares), out, master, timeout
+            )
+            name = f"compute party {rank}"
+            members.append(start_member(rank, name, command, workdir, f"party{rank}", env))
+        if provider == "ttp":
+            command = runtime.dealer_command(master, timeout)
+            rank, name = runtime.DEALER_RANK, runtime.DEALER_NAME
+            members.append(start_member(rank, name, command, workdir, "dealer", env))
+        wait_for_members(members, timeout)
+    finally:
+        kill_all(members)
+        write_manifest(members, workdir)
+    seconds = time.perf_counter() - started
+    results = [programs.load_result(workdir / f"party{rank}.npz") for rank in range(3)]
+    for rank, other in enumerate(results[1:], start=1):
+        if not programs.same_result(results[0], other):
+            raise PartyFailedError(rank, "revealed a different result than party 0")
+    timings = tuple(runtime.read_timings(workdir / f"party{rank}.stdout") for rank in range(3))
+    return Session(results[0], timings, seconds)
+
+
+@pytest.fixture(name="run_session")
+def run_session_fixture() -> Callable[..., Session]:
+    """``run_session(program, params, share_files, workdir, timeout, provider="ttp")``."""
+    return run_session

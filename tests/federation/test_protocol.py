@@ -45,3 +45,11 @@ def test_the_result_document_is_signed_over_one_canonical_form():
         '{"contributors":5,"invalid":["GM0796"],"reasons":["","dominance"],"values":[150.0,null]}'
     )
     assert PartyResult(**result.document()).sha256() == result.sha256()
+
+
+def test_every_protocol_program_has_one_row_in_the_engines_registry():
+    from samenbeeld.federation.mpc import registry
+    from samenbeeld.federation.protocol import PROGRAMS
+
+    assert tuple(registry.PROGRAMS) == PROGRAMS
+    assert [registry.input_precision(name) for name in PROGRAMS] == [16, 0, 0]

@@ -11,22 +11,19 @@ import time
 import numpy as np
 import pytest
 
-from samenbeeld.federation.mpc import dealer
-from samenbeeld.federation.mpc import runtime as party
+from samenbeeld.federation.mpc import dealer, runtime
 from samenbeeld.federation.mpc.programs import CheckedSumParams, load_result
 from samenbeeld.federation.mpc.runtime import (
     DEALER_RANK,
     DEV_ENV,
     PROVIDER_ENV,
-    PartyFailedError,
     ProviderRefusedError,
     require_provider,
-    run_parties,
 )
+from samenbeeld.federation.mpc.supervisor import PartyFailedError, find_free_port
 
 TIMEOUT = 180.0  # generous: CI runs the Airflow tests beside these on two cores
 PARAMS = CheckedSumParams(max_value=100.0, min_contributors=5, dominance=0.6)
-CHECKED = ["--program", "checked_sum", "--params", PARAMS.to_json()]
 PLAIN = np.array(
     [
         [10.0, 1.0, 0.0, 5.0],
@@ -61,10 +58,9 @@ def test_an_unknown_provider_is_refused(monkeypatch):
         require_provider()
 
 
-def test_the_supervisor_refuses_an_unknown_provider(tmp_path):
-    files = [tmp_path / f"s{rank}.npy" for rank in range(3)]
+def test_the_party_environment_refuses_an_unknown_provider():
     with pytest.raises(ValueError, match="provider must be one of"):
-        run_parties(files, tmp_path / "run", TIMEOUT, provider="tpp")
+        runtime.party_environment("tpp")
 
 
 def test_the_dealer_has_no_shares_option(capsys):
@@ -74,10 +70,10 @@ def test_the_dealer_has_no_shares_option(capsys):
 
 
 @pytest.mark.slow
-def test_checked_sum_with_the_dealer_as_a_fourth_process(tmp_path, share_files):
+def test_checked_sum_with_the_dealer_as_a_fourth_process(tmp_path, run_session, share_files):
     """Comparisons need triples: the dealer serves them and the result is the plaintext one."""
     workdir = tmp_path / "run"
-    run_parties(share_files(PLAIN), workdir, TIMEOUT, CHECKED, ".npz", "ttp")
+    run_session("checked_sum", PARAMS, share_files(PLAIN), workdir, TIMEOUT)
     results = [load_result(workdir / f"party{rank}.npz") for rank in range(3)]
     expected = np.array([150.0, np.nan, 0.0, 15.5])
     for result in results:
@@ -98,7 +94,10 @@ def test_checked_sum_with_the_dealer_as_a_fourth_process(tmp_path, share_files):
 def test_a_party_with_tfp_and_no_dev_flag_refuses_to_start(tmp_path, share_files):
     """No rendezvous is attempted: the party exits 1 at once, naming the dev flag."""
     files = share_files(PLAIN)
-    command = party._party_command(0, party.find_free_port(), files[0], tmp_path / "o.npy", 30)
+    master = ("127.0.0.1", find_free_port())
+    command = runtime.party_command(
+        0, "checked_sum", PARAMS.to_json(), files[0], tmp_path / "o.npz", master, 30
+    )
     env = {key: value for key, value in os.environ.items() if key != DEV_ENV}
     env[PROVIDER_ENV] = "tfp"
     started = time.monotonic()
@@ -107,7 +106,7 @@ def test_a_party_with_tfp_and_no_dev_flag_refuses_to_start(tmp_path, share_files
     assert "party 0 failed: refusing to start with SAMENBEELD_MPC_PROVIDER=tfp" in done.stderr
     assert f"{DEV_ENV}=1" in done.stderr
     assert time.monotonic() - started < 15
-    assert not (tmp_path / "o.npy").exists()
+    assert not (tmp_path / "o.npz").exists()
 
 
 DYING_DEALER = """
@@ -121,18 +120,20 @@ sys.exit(dealer.main(sys.argv[1:]))
 
 
 @pytest.mark.slow
-def test_a_dealer_killed_mid_run_fails_the_run_quickly(tmp_path, monkeypatch, share_files):
+def test_a_dealer_killed_mid_run_fails_the_run_quickly(
+    tmp_path, monkeypatch, run_session, share_files
+):
     """The dealer dies on the first triple request: the supervisor names it and stops."""
-    original = party._dealer_command
+    original = runtime.dealer_command
 
-    def command(port: int, timeout: float) -> list[str]:
-        return [sys.executable, "-c", DYING_DEALER, *original(port, timeout)[3:]]
+    def command(master: tuple[str, int], timeout: float) -> list[str]:
+        return [sys.executable, "-c", DYING_DEALER, *original(master, timeout)[3:]]
 
-    monkeypatch.setattr(party, "_dealer_command", command)
+    monkeypatch.setattr(runtime, "dealer_command", command)
     files = share_files(PLAIN)
     started = time.monotonic()
     with pytest.raises(PartyFailedError, match=r"triple dealer \(rank 3\) failed") as caught:
-        run_parties(files, tmp_path / "run", TIMEOUT, CHECKED, ".npz", "ttp")
+        run_session("checked_sum", PARAMS, files, tmp_path / "run", TIMEOUT)
     assert time.monotonic() - started < 15
     assert caught.value.party == DEALER_RANK
     assert "exited with code -9" in caught.value.reason

@@ -10,7 +10,6 @@ from samenbeeld.federation.mpc.programs import (
     CheckedSumParams,
     CheckedSumResult,
     load_result,
-    run_checked_sum,
     save_result,
 )
 from samenbeeld.federation.protocol import DOMINANCE, MIN_CONTRIBUTORS
@@ -67,7 +66,9 @@ def test_results_round_trip_through_npz_without_pickles(tmp_path):
 
 
 @pytest.mark.slow
-def test_checked_sum_excludes_invalid_cities_and_suppresses_dominated_cells(tmp_path, share_files):
+def test_checked_sum_excludes_invalid_cities_and_suppresses_dominated_cells(
+    tmp_path, run_session, share_files
+):
     """8 cities x 20 cells of integers: released sums are exact (integers are exact in the ring).
 
     City 2 has a negative cell, city 5 one above the maximum (and a huge one): both are
@@ -81,7 +82,8 @@ def test_checked_sum_excludes_invalid_cities_and_suppresses_dominated_cells(tmp_
     plain[:, 3] = [100, 1, 0, 1, 1, 5, 1, 1]
     plain[:, 4] = [60, 10, 7, 10, 10, 50, 5, 5]
     params = CheckedSumParams(MAX)
-    result, timings = run_checked_sum(share_files(plain), tmp_path / "run", TIMEOUT, params)
+    session = run_session("checked_sum", params, share_files(plain), tmp_path / "run", TIMEOUT)
+    result, timings = session.result, session
     expected = reference(plain, params)
     assert result.invalid_cities.tolist() == [2, 5]
     assert result.contributors == 6
@@ -90,17 +92,21 @@ def test_checked_sum_excludes_invalid_cities_and_suppresses_dominated_cells(tmp_
     assert np.array_equal(result.values, expected.values, equal_nan=True)
     assert result.values[4] == 100.0
     assert_no_suppressed_number(result)
-    assert timings.total_s >= timings.compute_s > 0
+    assert timings.seconds >= timings.timings[0].compute_s > 0
 
 
 @pytest.mark.slow
-def test_checked_sum_with_too_few_valid_cities_suppresses_every_cell(tmp_path, share_files):
+def test_checked_sum_with_too_few_valid_cities_suppresses_every_cell(
+    tmp_path, run_session, share_files
+):
     """6 cities, 2 out of range: 4 valid < k = 5, so nothing but the validity bits is revealed."""
     rng = np.random.default_rng(8)
     plain = rng.integers(0, int(MAX), size=(6, 20), endpoint=True).astype(np.float64)
     plain[1, 5], plain[4, 0] = -3.5, MAX + 0.25
     params = CheckedSumParams(MAX, min_contributors=5)
-    result, _ = run_checked_sum(share_files(plain), tmp_path / "run", TIMEOUT, params)
+    result = run_session(
+        "checked_sum", params, share_files(plain), tmp_path / "run", TIMEOUT
+    ).result
     assert result.invalid_cities.tolist() == [1, 4]
     assert result.contributors == 4
     assert result.reasons.tolist() == [MIN_CONTRIBUTORS] * 20
@@ -129,13 +135,15 @@ def test_times_exactly_multiplies_every_share_without_truncation():
 
 
 @pytest.mark.slow
-def test_each_cell_is_checked_against_its_own_bound(tmp_path, share_files):
+def test_each_cell_is_checked_against_its_own_bound(tmp_path, run_session, share_files):
     """Bounds [10, 1000, 10]: 500 is valid in cell 1 only; a city with 50 in cell 0 is out."""
     plain = np.full((6, 3), 2.0)
     plain[:, 1] = 500.0
     plain[4, 0] = 50.0  # above cell 0's bound of 10, below cell 1's
     params = CheckedSumParams([10.0, 1000.0, 10.0], dominance=1.0)
-    result, _ = run_checked_sum(share_files(plain), tmp_path / "run", TIMEOUT, params)
+    result = run_session(
+        "checked_sum", params, share_files(plain), tmp_path / "run", TIMEOUT
+    ).result
     assert result.invalid_cities.tolist() == [4]
     assert result.values.tolist() == [10.0, 2500.0, 10.0]
 

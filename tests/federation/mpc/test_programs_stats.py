@@ -10,13 +10,8 @@ import pytest
 from samenbeeld.federation.mpc import compat as crypten_compat
 from samenbeeld.federation.mpc.counts import (
     CountParams,
-    MomentsParams,
-    moments_from_sums,
     quartile_buckets,
-    run_count_program,
-    run_moments,
 )
-from samenbeeld.federation.mpc.programs import CheckedSumResult
 from samenbeeld.federation.protocol import CONCENTRATED, MIN_CONTRIBUTORS
 from samenbeeld.platform.errors import InvalidInputError
 
@@ -84,7 +79,7 @@ def test_count_params_segments_are_positive_lengths_that_cover_the_row():
 
 
 @pytest.mark.slow
-def test_histogram_excludes_non_one_hot_cities_and_matches_plaintext(tmp_path):
+def test_histogram_excludes_non_one_hot_cities_and_matches_plaintext(tmp_path, run_session):
     """10 cities x 6 buckets; cities 1, 3, 6, 8 are not one-hot and are named and excluded."""
     buckets = np.array([0, 2, 2, 5, 1, 3, 2, 4, 0, 2])
     plain = np.eye(6, dtype=np.int64)[buckets]
@@ -92,9 +87,10 @@ def test_histogram_excludes_non_one_hot_cities_and_matches_plaintext(tmp_path):
     plain[3] = [2, 0, 0, 0, 0, 0]
     plain[6] = 0
     plain[8] = [-1, 2, 0, 0, 0, 0]
-    result, timings = run_count_program(
-        "histogram", integer_shares(plain, tmp_path), tmp_path / "run", TIMEOUT, CountParams()
+    session = run_session(
+        "histogram", CountParams(), integer_shares(plain, tmp_path), tmp_path / "run", TIMEOUT
     )
+    result, timings = session.result, session
     valid = np.all((plain == 0) | (plain == 1), axis=1) & (plain.sum(axis=1) == 1)
     expected = plain[valid].sum(axis=0).astype(np.float64)
     assert result.invalid_cities.tolist() == [1, 3, 6, 8]
@@ -102,19 +98,19 @@ def test_histogram_excludes_non_one_hot_cities_and_matches_plaintext(tmp_path):
     assert result.reasons.tolist() == [""] * 6
     assert result.values.tolist() == expected.tolist()
     assert quartile_buckets(result.values) == reference_quartiles(expected)
-    assert timings.total_s >= timings.compute_s > 0
+    assert timings.seconds >= timings.timings[0].compute_s > 0
 
 
-def test_a_concentrated_segment_is_suppressed_inside_mpc(tmp_path):
+def test_a_concentrated_segment_is_suppressed_inside_mpc(tmp_path, run_session):
     """7 cities, two segments: in the first, 6 of 7 valid cities share a bucket (their
     counts would tell each city's bucket), so it is suppressed; the second is released."""
     first = np.eye(3, dtype=np.int64)[[1, 1, 1, 0, 1, 1, 1]]
     second = np.eye(4, dtype=np.int64)[[0, 1, 2, 3, 0, 1, 2]]
     plain = np.hstack([first, second])
-    result, _ = run_count_program(
-        "histogram", integer_shares(plain, tmp_path), tmp_path / "run", TIMEOUT,
-        CountParams(segments=[3, 4]),
-    )  # fmt: skip
+    result = run_session(
+        "histogram", CountParams(segments=[3, 4]), integer_shares(plain, tmp_path),
+        tmp_path / "run", TIMEOUT,
+    ).result  # fmt: skip
     assert result.contributors == 7
     assert result.reasons.tolist() == [CONCENTRATED] * 3 + [""] * 4
     assert np.isnan(result.values[:3]).all()
@@ -122,7 +118,7 @@ def test_a_concentrated_segment_is_suppressed_inside_mpc(tmp_path):
 
 
 @pytest.mark.slow
-def test_histogram_checks_each_segment_of_a_concatenated_row(tmp_path):
+def test_histogram_checks_each_segment_of_a_concatenated_row(tmp_path, run_session):
     """Two indicators' one-hot segments of 3 and 4 buckets side by side, 9 cities.
 
     City 1 has two ones in its first segment, city 4 an empty second segment, city 6 both
@@ -136,92 +132,38 @@ def test_histogram_checks_each_segment_of_a_concatenated_row(tmp_path):
     plain[4, 3:] = 0
     plain[6] = [1, 1, 0, 0, 0, 0, 0]
     shares = integer_shares(plain, tmp_path)
-    result, _ = run_count_program(
-        "histogram", shares, tmp_path / "run", TIMEOUT, CountParams(segments=[3, 4])
-    )
+    segmented = CountParams(segments=[3, 4])
+    result = run_session("histogram", segmented, shares, tmp_path / "run", TIMEOUT).result
     valid = np.ones(9, dtype=bool)
     valid[[1, 4, 6]] = False
     assert result.invalid_cities.tolist() == [1, 4, 6]
     assert result.contributors == 6
     assert result.values.tolist() == plain[valid].sum(axis=0).astype(np.float64).tolist()
     assert result.values[:3].sum() == result.values[3:].sum() == 6
-    whole, _ = run_count_program("histogram", shares, tmp_path / "whole", TIMEOUT, CountParams())
+    whole = run_session("histogram", CountParams(), shares, tmp_path / "whole", TIMEOUT).result
     assert whole.invalid_cities.tolist() == [0, 1, 2, 3, 5, 6, 7, 8]
     assert whole.reasons.tolist() == [MIN_CONTRIBUTORS] * 7
 
 
 @pytest.mark.slow
-def test_spike_count_is_exact_and_suppressed_below_k(tmp_path):
+def test_spike_count_is_exact_and_suppressed_below_k(tmp_path, run_session):
     """10 cities x 7 cells of 0/1 flags; 4 hold a non-flag, leaving 6 valid (4 < k = 7)."""
     valid_rows = np.array([[1 if row < flagged else 0 for flagged in range(7)] for row in range(6)])
     plain = np.vstack([valid_rows, np.ones((4, 7), dtype=np.int64)])
     plain[6, 2], plain[7, 0], plain[8, 5], plain[9, 1] = 2, -1, 1 << 40, 3
     files = integer_shares(plain, tmp_path)
-    below, _ = run_count_program(
-        "spike_count", files, tmp_path / "run", TIMEOUT, CountParams(min_contributors=7)
-    )
+    strict = CountParams(min_contributors=7)
+    below = run_session("spike_count", strict, files, tmp_path / "run", TIMEOUT).result
     assert below.invalid_cities.tolist() == [6, 7, 8, 9]
     assert below.contributors == 6
     assert below.reasons.tolist() == [MIN_CONTRIBUTORS] * 7
     assert np.all(np.isnan(below.values)) and below.released() == {}
 
-    released, _ = run_count_program(
-        "spike_count", files, tmp_path / "run2", TIMEOUT, CountParams(min_contributors=4)
-    )
+    lenient = CountParams(min_contributors=4)
+    released = run_session("spike_count", lenient, files, tmp_path / "run2", TIMEOUT).result
     assert released.invalid_cities.tolist() == [6, 7, 8, 9]
     # Cell j is flagged by j of the 6 valid cities. 0, 1, 5 and 6 would tell cities each
     # other's flags (none, all, or all but the one asking): concentrated, never revealed.
     assert released.reasons.tolist() == [CONCENTRATED] * 2 + [""] * 3 + [CONCENTRATED] * 2
     assert released.released() == {2: 2.0, 3: 3.0, 4: 4.0}
     assert np.all(np.isnan(released.values[[0, 1, 5, 6]]))
-
-
-def test_moments_params_refuse_ranges_the_ring_cannot_hold():
-    for bad in ('{"max_value": 5000}', '{"max_value": 10, "max_population": 0}', "{}"):
-        with pytest.raises(InvalidInputError):
-            MomentsParams.from_json(bad)
-    with pytest.raises(InvalidInputError):
-        MomentsParams.from_json('{"max_value": "ten"}')
-    params = MomentsParams(100.0, 1e6, 3)
-    assert MomentsParams.from_json(params.to_json()) == params
-
-
-def test_moments_from_suppressed_sums_are_nan():
-    released = CheckedSumResult(
-        np.full(5, np.nan), np.full(5, MIN_CONTRIBUTORS), np.array([0, 1]), 2
-    )
-    result = moments_from_sums(released)
-    assert np.all(np.isnan(result.mean)) and np.all(np.isnan(result.variance))
-    assert np.all(np.isnan(result.rate)) and result.reasons.tolist() == [MIN_CONTRIBUTORS] * 2
-
-
-@pytest.mark.slow
-def test_moments_exclude_inconsistent_cities_and_match_plaintext(tmp_path):
-    """9 cities, 2 value columns in quarters (exact at 16 bits), squares, then population.
-
-    City 2 submits a square that is not its value squared, city 4 a negative population,
-    city 7 a value above max_value: all three are named and excluded.
-    """
-    rng = np.random.default_rng(5)
-    values = rng.integers(0, 400, size=(9, 2)) / 4.0
-    population = rng.integers(1_000, 50_000, size=(9, 1)).astype(np.float64)
-    plain = np.hstack([values, values**2, population])
-    plain[2, 2] += 1.0
-    plain[4, 4] = -10.0
-    plain[7, 1], plain[7, 3] = 150.0, 150.0**2
-    params = MomentsParams(max_value=100.0, min_contributors=5)
-    shares = integer_shares(plain, tmp_path, crypten_compat.PRECISION_BITS)
-    result, _ = run_moments(shares, tmp_path / "run", TIMEOUT, params)
-    valid = np.ones(9, dtype=bool)
-    valid[[2, 4, 7]] = False
-    kept = values[valid]
-    assert result.invalid_cities.tolist() == [2, 4, 7]
-    assert result.count == 6
-    assert result.sums.tolist() == kept.sum(axis=0).tolist()
-    assert result.sums_of_squares.tolist() == (kept**2).sum(axis=0).tolist()
-    assert result.population == population[valid].sum()
-    np.testing.assert_allclose(result.mean, kept.mean(axis=0), rtol=1e-12)
-    np.testing.assert_allclose(result.variance, kept.var(axis=0), rtol=1e-9)
-    expected_rate = kept.sum(axis=0) / population[valid].sum() * 10_000
-    np.testing.assert_allclose(result.rate, expected_rate, rtol=1e-12)
-    assert result.reasons.tolist() == ["", ""]

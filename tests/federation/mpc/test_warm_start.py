@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from samenbeeld.federation.mpc import runtime as party
-from samenbeeld.federation.mpc import warm_start
+from samenbeeld.federation.mpc import runtime, warm_start
 from samenbeeld.federation.mpc.supervisor import find_free_port, kill_all, start_member
 from samenbeeld.federation.mpc.warm_start import LOST, Starter
 
@@ -139,7 +138,7 @@ def test_a_dead_starters_children_are_lost_and_the_next_start_gets_a_new_one(
 
 
 def test_the_supervisor_forks_the_mpc_entry_points_warm_and_kills_them(tmp_path):
-    command = party._dealer_command(find_free_port(), 60.0)  # nobody joins: it waits
+    command = runtime.dealer_command(("127.0.0.1", find_free_port()), 60.0)  # nobody joins
     assert warm_start.warm_module(command) == "samenbeeld.federation.mpc.dealer"
     dealer = start_member(3, "triple dealer", command, tmp_path, "dealer", os.environ)
     try:

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import sys
 import tempfile
 import uuid
 from collections.abc import Sequence
@@ -40,6 +39,7 @@ import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
 from samenbeeld.federation.hub import rounds as hub_rounds
+from samenbeeld.federation.mpc import runtime
 from samenbeeld.federation.mpc.supervisor import find_free_port, kill_all, start_member
 from samenbeeld.federation.party.rounds import remove_leftovers
 from samenbeeld.platform.models.hub import Round
@@ -102,12 +102,8 @@ def rendezvous(settings: HubSettings) -> tuple[str, int]:
 
 def _dealer(host: str, port: int, timeout: float, workdir: Path) -> Any:
     """Start the triple dealer for one session (rank 3 of the parties' rendezvous)."""
-    command = [
-        sys.executable, "-m", "samenbeeld.federation.mpc.dealer",
-        "--world-size", "3", "--master-addr", host,
-        "--master-port", str(port), "--timeout", str(timeout),
-    ]  # fmt: skip
-    return start_member(3, "triple dealer", command, workdir, "dealer")
+    command = runtime.dealer_command((host, port), timeout)
+    return start_member(runtime.DEALER_RANK, runtime.DEALER_NAME, command, workdir, "dealer")
 
 
 def _ask_party(

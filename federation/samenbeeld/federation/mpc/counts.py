@@ -1,4 +1,4 @@
-"""Statistics programs: one-hot histogram and spike count (precision 0 shares), moments.
+"""Counting programs: the one-hot histogram and the spike count, on precision-0 shares.
 
 The histogram and the spike count take the shared cities x cells matrix encoded with
 ``precision_bits=0`` (one ring element per integer, no fixed-point scale), so the product
@@ -32,37 +32,20 @@ tell every city's flag (all, or none), or tell the one odd city everyone else's,
 suppressed as ``"concentrated"``. Every other cell reveals the number of valid cities with
 the flag set. Suppressed cells are NaN with their reason. Results use
 :class:`programs.CheckedSumResult` and its ``.npz`` format.
-
-:func:`moments` works on fixed-point shares (``PRECISION_BITS``) laid out as ``m`` value columns
-``x_j``, then their ``m`` squares ``x_j**2``, then one population column: ``2 m + 1`` cells. It
-reveals one validity bit per city (``x_j`` in ``[0, max_value]``, squares in
-``[0, max_value**2]`` and within :func:`square_tolerance` of ``x_j * x_j`` computed in MPC,
-population in ``[1, max_population]``) and, with at least ``min_contributors`` valid cities, the
-``2 m + 1`` column sums over valid cities. Mean, variance ``E[x**2] - E[x]**2`` and the rate per
-10,000 inhabitants are computed from those sums after the reveal (:func:`moments_from_sums`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
-from samenbeeld.federation.mpc import compat as crypten_compat
 from samenbeeld.federation.mpc import programs
 from samenbeeld.federation.mpc.programs import CheckedSumResult, JsonParams
-from samenbeeld.federation.mpc.runtime import WORLD_SIZE, PartyFailedError, SumTimings, read_timings
-from samenbeeld.federation.mpc.runtime import run_parties as _run_parties
 from samenbeeld.federation.protocol import CONCENTRATED, MIN_CONTRIBUTORS
 from samenbeeld.platform.errors import InvalidInputError
 
-PROGRAMS = ("histogram", "spike_count", "moments")
-MOMENTS_MAX_VALUE = 2**12
-"""Bound on ``max_value``: x * x at scale 2**32 stays below 2**56, squares' sums below 2**62."""
-MOMENTS_MAX_POPULATION = 2**30
-RATE_BASE = 10_000
 QUARTILES = (0.25, 0.5, 0.75)
 
 
@@ -98,40 +81,6 @@ class CountParams(JsonParams):
 def _is_int(value: object) -> bool:
     """An int that is not a bool."""
     return isinstance(value, int) and not isinstance(value, bool)
-
-
-@dataclass(frozen=True)
-class MomentsParams(JsonParams):
-    """Public parameters of the moments program."""
-
-    required: ClassVar[tuple[str, ...]] = ("max_value",)
-    max_value: float
-    max_population: float = 1e8
-    min_contributors: int = 5
-
-    def __post_init__(self) -> None:
-        """Refuse parameters outside the ranges the MPC arithmetic is exact for."""
-        if not 0 < self.max_value <= MOMENTS_MAX_VALUE:
-            raise InvalidInputError(f"max_value must be in (0, {MOMENTS_MAX_VALUE}]")
-        if not 1 <= self.max_population <= MOMENTS_MAX_POPULATION:
-            raise InvalidInputError(f"max_population must be in [1, {MOMENTS_MAX_POPULATION}]")
-        CountParams(self.min_contributors)
-
-
-@dataclass(frozen=True)
-class MomentsResult:
-    """Released sums and what is derived from them per value column (NaN when suppressed)."""
-
-    sums: np.ndarray
-    sums_of_squares: np.ndarray
-    population: float
-    count: int
-    mean: np.ndarray
-    variance: np.ndarray
-    rate: np.ndarray
-    """Sum of the value per ``RATE_BASE`` inhabitants of the valid cities."""
-    reasons: np.ndarray
-    invalid_cities: np.ndarray
 
 
 def _load_integers(crypten: Any, shares: np.ndarray) -> Any:
@@ -232,72 +181,6 @@ def spike_count(crypten: Any, shares: np.ndarray, params: CountParams) -> Checke
     return _release_unless_concentrated(counts, kept, valid)
 
 
-def square_tolerance(max_value: float) -> float:
-    """How far a submitted square may lie from ``x * x`` in MPC (fixed-point rounding)."""
-    return float((1 + max_value) * 2.0**-12)
-
-
-def moments(crypten: Any, shares: np.ndarray, params: MomentsParams) -> CheckedSumResult:
-    """Run the checked moments on this party's shares; reveals the ``2 m + 1`` column sums."""
-    import torch
-
-    if shares.shape[1] < 3 or shares.shape[1] % 2 == 0:
-        raise InvalidInputError("moments need 2 m + 1 columns: values, squares, population")
-    m = shares.shape[1] // 2
-    matrix = crypten.mpc.MPCTensor.from_shares(
-        torch.from_numpy(shares), precision=crypten_compat.PRECISION_BITS
-    )
-    values, squares, population = matrix[:, :m], matrix[:, m : 2 * m], matrix[:, 2 * m :]
-    tolerance = square_tolerance(params.max_value)
-    mismatch = squares - values * values
-    violations = (
-        (values.lt(0) + values.gt(params.max_value)).sum(dim=1)
-        + (squares.lt(0) + squares.gt(params.max_value**2)).sum(dim=1)
-        + (mismatch.gt(tolerance) + mismatch.lt(-tolerance)).sum(dim=1)
-        + (population.lt(1) + population.gt(params.max_population)).sum(dim=1)
-    )
-    return _counts(matrix, _valid_bits(violations), CountParams(params.min_contributors))
-
-
-def moments_from_sums(released: CheckedSumResult) -> MomentsResult:
-    """Public post-processing of the released sums: mean, variance and rate per value column.
-
-    Variance is the population variance over valid cities, ``S2 / n - (S1 / n) ** 2``, clipped
-    at 0 against fixed-point rounding. Everything is NaN when the sums were suppressed.
-    """
-    m = released.values.size // 2
-    sums, squares = released.values[:m], released.values[m : 2 * m]
-    population = float(released.values[2 * m])
-    n = released.contributors
-    if np.isnan(population) or n == 0:
-        nan = np.full(m, np.nan)
-        mean, variance, rate = nan, nan.copy(), nan.copy()
-    else:
-        mean = sums / n
-        variance = np.maximum(squares / n - mean**2, 0.0)
-        rate = sums / population * RATE_BASE
-    return MomentsResult(
-        sums,
-        squares,
-        population,
-        n,
-        mean,
-        variance,
-        rate,
-        released.reasons[:m],
-        released.invalid_cities,
-    )
-
-
-COUNT_PROGRAMS = {"histogram": histogram, "spike_count": spike_count}
-"""Party-side functions by program name, for ``party_main``."""
-
-
-def input_precision(program: str) -> int:
-    """Fractional bits of a program's input shares: 0 (integers) for the counts, else 16."""
-    return 0 if program in COUNT_PROGRAMS else crypten_compat.PRECISION_BITS
-
-
 def quartile_buckets(counts: np.ndarray) -> tuple[int, ...] | None:
     """Bucket index of each quartile from a released histogram (None if suppressed or empty).
 
@@ -310,33 +193,3 @@ def quartile_buckets(counts: np.ndarray) -> tuple[int, ...] | None:
     cumulative = np.cumsum(counts)
     total = cumulative[-1]
     return tuple(int(np.searchsorted(cumulative, q * total, side="left")) for q in QUARTILES)
-
-
-def run_count_program(
-    program: str,
-    share_files: list[Path],
-    workdir: Path,
-    timeout: float,
-    params: CountParams | MomentsParams,
-) -> tuple[CheckedSumResult, SumTimings]:
-    """Run the three parties on one of :data:`PROGRAMS`; require that all three agree."""
-    if program not in PROGRAMS:
-        raise InvalidInputError(f"program must be one of {PROGRAMS}, got {program!r}")
-    workdir = Path(workdir)
-    extra = ["--program", program, "--params", params.to_json()]
-    total = _run_parties(share_files, workdir, timeout, extra, suffix=".npz")
-    results = [programs.load_result(workdir / f"party{rank}.npz") for rank in range(WORLD_SIZE)]
-    for rank, other in enumerate(results[1:], start=1):
-        if not programs.same_result(results[0], other):
-            raise PartyFailedError(rank, "revealed a different result than party 0")
-    parties = read_timings(workdir)
-    compute = parties[0].compute_s
-    return results[0], SumTimings(total, total - compute, compute, parties)
-
-
-def run_moments(
-    share_files: list[Path], workdir: Path, timeout: float, params: MomentsParams
-) -> tuple[MomentsResult, SumTimings]:
-    """Run the three parties on the moments and post-process the released sums."""
-    released, timings = run_count_program("moments", share_files, workdir, timeout, params)
-    return moments_from_sums(released), timings

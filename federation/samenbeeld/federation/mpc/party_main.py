@@ -8,28 +8,28 @@ import json
 import sys
 from pathlib import Path
 
-from samenbeeld.federation.mpc import jobs
+from samenbeeld.federation.mpc import programs, registry
 from samenbeeld.federation.mpc.runtime import WORLD_SIZE, PartyTimings, run_party_program
 from samenbeeld.platform.errors import SamenbeeldError
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Parse the party's command line."""
-    parser = argparse.ArgumentParser(description="Run one compute party of a secure sum.")
+    parser = argparse.ArgumentParser(description="Run one compute party of a session.")
     parser.add_argument("--rank", type=int, required=True)
     parser.add_argument("--world-size", type=int, default=WORLD_SIZE)
     parser.add_argument("--master-addr", default="127.0.0.1")
     parser.add_argument("--master-port", type=int, required=True)
     parser.add_argument("--shares", type=Path, required=True, help="this party's int64 .npy")
-    parser.add_argument("--out", type=Path, required=True, help="decoded float64 .npy")
+    parser.add_argument("--out", type=Path, required=True, help="the result (.npz)")
     parser.add_argument("--timeout", type=float, default=60.0, help="rendezvous seconds")
-    parser.add_argument("--program", choices=jobs.PROGRAMS, default="sum")
+    parser.add_argument("--program", choices=tuple(registry.PROGRAMS), required=True)
     parser.add_argument("--params", default="{}", help="the program's public JSON parameters")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the party, write the decoded sum to --out and its timings (JSON) to stdout."""
+    """Run the party, write its result to --out and its timings (JSON) to stdout."""
     args = parse_args(argv)
     if args.world_size != WORLD_SIZE:
         print(f"world size must be {WORLD_SIZE}, got {args.world_size}", file=sys.stderr)
@@ -44,11 +44,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> PartyTimings:
-    """Run the chosen program and write its result to --out (.npy for sum, .npz otherwise)."""
-    compute = jobs.program_for(args.program, args.params)
+    """Run the chosen program and write its result to --out."""
+    compute = registry.compute_for(args.program, args.params)
     where = (args.rank, args.master_addr, args.master_port, args.shares, args.timeout)
     result, timings = run_party_program(*where, compute)
-    jobs.save_output(result, args.out)
+    programs.save_result(result, args.out)
     return timings
 
 

@@ -14,7 +14,7 @@
    changes each cell by at most ``max_value`` (L1 ``max_value x cells`` for Laplace, L2
    ``max_value x sqrt(cells)`` for Gaussian, over the released cells). Suppression decisions
    are taken on the exact sums, as the rules require; the hub charges ``epsilon`` to the
-   indicator's yearly budget before the job runs (:mod:`samenbeeld.federation.mpc.release`).
+   indicator's yearly budget (:mod:`samenbeeld.federation.hub.budget`) before the job runs.
 
 Comparisons use CrypTen's sign-bit extraction (no products of two encoded values), each
 batched over the whole matrix so that a round costs three comparison calls whatever the
@@ -37,12 +37,10 @@ import numpy as np
 
 from samenbeeld.federation.mpc import compat as crypten_compat
 from samenbeeld.federation.mpc import dp
-from samenbeeld.federation.mpc.runtime import WORLD_SIZE, PartyFailedError, SumTimings, read_timings
-from samenbeeld.federation.mpc.runtime import run_parties as _run_parties
+from samenbeeld.federation.mpc.runtime import WORLD_SIZE
 from samenbeeld.federation.protocol import DOMINANCE, MIN_CONTRIBUTORS
 from samenbeeld.platform.errors import InvalidInputError
 
-PROGRAMS = ("sum", "checked_sum")
 MAX_VALUE_LIMIT = 2**24
 """Upper bound on ``max_value``: keeps q * sum (q <= 1000, cities x max) far below 2**62."""
 MAX_DENOMINATOR = 1000
@@ -267,19 +265,3 @@ def same_result(left: CheckedSumResult, right: CheckedSumResult) -> bool:
         and np.array_equal(left.invalid_cities, right.invalid_cities)
         and left.contributors == right.contributors
     )
-
-
-def run_checked_sum(
-    share_files: list[Path], workdir: Path, timeout: float, params: CheckedSumParams
-) -> tuple[CheckedSumResult, SumTimings]:
-    """Run the three parties on the checked sum; require that all three agree."""
-    workdir = Path(workdir)
-    extra = ["--program", "checked_sum", "--params", params.to_json()]
-    total = _run_parties(share_files, workdir, timeout, extra, suffix=".npz")
-    results = [load_result(workdir / f"party{rank}.npz") for rank in range(WORLD_SIZE)]
-    for rank, other in enumerate(results[1:], start=1):
-        if not same_result(results[0], other):
-            raise PartyFailedError(rank, "revealed a different result than party 0")
-    parties = read_timings(workdir)
-    compute = parties[0].compute_s
-    return results[0], SumTimings(total, total - compute, compute, parties)

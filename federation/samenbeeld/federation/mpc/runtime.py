@@ -1,23 +1,23 @@
-"""Compute-party runtime: one CrypTen party per OS process, and a supervisor for three.
+"""The one runtime of a session: one CrypTen party per OS process, plus the triple dealer.
 
-A party loads its additive share matrix (int64 ring elements, cities x cells, all cities
-in one tensor), joins the gloo rendezvous, computes the column sum over cities inside MPC
-and reveals only that sum, decoded exactly with :func:`crypten_compat.decode_ring`.
+Every session runs the same way, product and tests alike: each compute party service forks
+one party process (:mod:`party_main`, via :mod:`warm_start`) on its own share matrix, the
+hub forks the triple dealer (:mod:`dealer`), and :mod:`supervisor` watches them under a
+deadline. This module holds what runs inside a party process (:func:`run_party_program`:
+load the shares, join the rendezvous, run the program, leave) and the command lines and
+environment the services start them with (:func:`party_command`, :func:`dealer_command`,
+:func:`party_environment`), defined once.
 
 CrypTen 0.4.1 calls ``torch.distributed.init_process_group`` and ``new_group`` without a
 timeout, so a party that never shows up would keep the others waiting for torch's default
-(30 minutes for gloo). :func:`crypten_compat.distributed_timeout` supplies one while
-``crypten.init()`` runs; it covers the rendezvous and every later collective on CrypTen's groups.
+(30 minutes for gloo). :func:`compat.distributed_timeout` supplies one while
+``crypten.init()`` runs; it covers the rendezvous and every later collective on CrypTen's
+groups.
 
-Multiplication triples come from CrypTen's TTP provider by default: a fourth process,
-the triple dealer (:mod:`samenbeeld.federation.mpc.dealer`, rank ``WORLD_SIZE``), joins the same
-rendezvous and never receives shares. The party reads its provider from
+Multiplication triples come from CrypTen's TTP provider: the dealer joins the same
+rendezvous as rank ``WORLD_SIZE`` and never receives shares. A party reads its provider from
 ``SAMENBEELD_MPC_PROVIDER`` (``ttp``, the default, or ``tfp``) and refuses to start with
-CrypTen's trusted-first-party provider unless ``SAMENBEELD_MPC_DEV=1``; the supervisor sets
-both for its parties.
-
-The supervisor (:func:`run_secure_sum`) never hangs: it polls the three parties and the
-dealer under an overall deadline and kills every process group as soon as one fails.
+CrypTen's trusted-first-party provider unless ``SAMENBEELD_MPC_DEV=1``.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -34,15 +34,6 @@ from typing import Any, TypeVar
 import numpy as np
 
 from samenbeeld.federation.mpc import compat as crypten_compat
-from samenbeeld.federation.mpc.supervisor import (
-    Member,
-    kill_all,
-    start_member,
-    wait_for_members,
-    write_manifest,
-)
-from samenbeeld.federation.mpc.supervisor import PartyFailedError as PartyFailedError  # re-export
-from samenbeeld.federation.mpc.supervisor import find_free_port as find_free_port  # re-export
 from samenbeeld.platform.errors import SamenbeeldError
 
 WORLD_SIZE = 3
@@ -73,26 +64,6 @@ class PartyTimings:
     compute_s: float
     """Secure sum, reveal and decode."""
     shutdown_s: float
-
-
-@dataclass(frozen=True)
-class SumTimings:
-    """Wall-clock seconds of one secure sum, seen by the supervisor and by rank 0."""
-
-    total_s: float
-    startup_s: float
-    """Everything but rank 0's compute: process start, imports, rendezvous, shutdown."""
-    compute_s: float
-    """Rank 0's secure sum plus reveal and decode."""
-    parties: tuple[PartyTimings, ...]
-
-
-@dataclass(frozen=True)
-class SecureSumResult:
-    """The decoded column sum and how long it took."""
-
-    values: np.ndarray
-    timings: SumTimings
 
 
 # --- party side ---------------------------------------------------------------------------
@@ -160,23 +131,6 @@ def load_shares(path: Path) -> np.ndarray:
     return shares
 
 
-def secure_column_sum(crypten: Any, shares: np.ndarray) -> np.ndarray:
-    """Sum the shared matrix over cities inside MPC and reveal only the decoded sum."""
-    import torch
-
-    matrix = crypten.mpc.MPCTensor.from_shares(
-        torch.from_numpy(shares), precision=crypten_compat.PRECISION_BITS
-    )
-    return crypten_compat.decode_ring(matrix.sum(dim=0).reveal())
-
-
-def run_party(
-    rank: int, addr: str, port: int, shares_path: Path, timeout: float
-) -> tuple[np.ndarray, PartyTimings]:
-    """Run one party of the secure sum; returns the decoded sum and the phase timings."""
-    return run_party_program(rank, addr, port, shares_path, timeout, secure_column_sum)
-
-
 def run_party_program(
     rank: int,
     addr: str,
@@ -204,34 +158,44 @@ def run_party_program(
     return result, PartyTimings(*steps)
 
 
-# --- supervisor side ----------------------------------------------------------------------
+# --- the session's commands: what the party services and the hub start -----------------------
 
 
-def _party_command(rank: int, port: int, shares: Path, out: Path, timeout: float) -> list[str]:
-    """The command line that starts party ``rank``."""
+def party_command(
+    rank: int,
+    program: str,
+    params_json: str,
+    shares: Path,
+    out: Path,
+    master: tuple[str, int],
+    timeout: float,
+) -> list[str]:
+    """The one-shot process of compute party ``rank`` for one session of ``program``."""
+    addr, port = master
     return [
         sys.executable,
         "-m",
         "samenbeeld.federation.mpc.party_main",
-        *("--rank", str(rank), "--world-size", str(WORLD_SIZE)),
-        *("--master-addr", "127.0.0.1", "--master-port", str(port)),
+        *("--rank", str(rank), "--master-addr", addr, "--master-port", str(port)),
         *("--shares", str(shares), "--out", str(out), "--timeout", str(timeout)),
+        *("--program", program, "--params", params_json),
     ]
 
 
-def _dealer_command(port: int, timeout: float) -> list[str]:
-    """The command line that starts the triple dealer (it takes no shares at all)."""
+def dealer_command(master: tuple[str, int], timeout: float) -> list[str]:
+    """The triple dealer of one session (rank ``WORLD_SIZE``; it takes no shares at all)."""
+    addr, port = master
     return [
         sys.executable,
         "-m",
         "samenbeeld.federation.mpc.dealer",
-        *("--world-size", str(WORLD_SIZE), "--master-addr", "127.0.0.1"),
+        *("--world-size", str(WORLD_SIZE), "--master-addr", addr),
         *("--master-port", str(port), "--timeout", str(timeout)),
     ]
 
 
-def _party_environment(provider: str) -> dict[str, str]:
-    """The parties' environment: the provider, and the dev flag only for ``tfp``."""
+def party_environment(provider: str = "ttp") -> dict[str, str]:
+    """A party process's environment: the provider; the dev flag only for ``tfp``."""
     if provider not in PROVIDERS:
         raise ValueError(f"provider must be one of {PROVIDERS}, got {provider!r}")
     env = {key: value for key, value in os.environ.items() if key != DEV_ENV}
@@ -241,92 +205,7 @@ def _party_environment(provider: str) -> dict[str, str]:
     return env
 
 
-def _start_parties(
-    share_files: list[Path],
-    workdir: Path,
-    timeout: float,
-    members: list[Member],
-    extra_args: Sequence[str] = (),
-    suffix: str = ".npy",
-    provider: str = "ttp",
-) -> None:
-    """Start the parties (and the dealer for ``ttp``) into ``members``, one group each."""
-    env = _party_environment(provider)
-    port = find_free_port()
-    for rank, shares in enumerate(share_files):
-        out = workdir / f"party{rank}{suffix}"
-        command = [*_party_command(rank, port, shares, out, timeout), *extra_args]
-        members.append(
-            start_member(rank, f"compute party {rank}", command, workdir, f"party{rank}", env)
-        )
-    if provider == "ttp":
-        command = _dealer_command(port, timeout)
-        members.append(start_member(DEALER_RANK, DEALER_NAME, command, workdir, "dealer", env))
-
-
-def _last_line(path: Path) -> str:
-    """The last non-empty line of a text file (a party's timings line)."""
-    return [line for line in path.read_text().splitlines() if line.strip()][-1]
-
-
-def _collect(workdir: Path) -> tuple[np.ndarray, tuple[PartyTimings, ...]]:
-    """Load the three results, check that they are identical, read each party's timings."""
-    results = [np.load(workdir / f"party{rank}.npy") for rank in range(WORLD_SIZE)]
-    for rank, result in enumerate(results[1:], start=1):
-        if not np.array_equal(result, results[0]):
-            raise PartyFailedError(rank, "revealed a different result than party 0")
-    return results[0], read_timings(workdir)
-
-
-def read_timings(workdir: Path) -> tuple[PartyTimings, ...]:
-    """Read the timings line each party printed last on its stdout."""
-    return tuple(
-        PartyTimings(**json.loads(_last_line(workdir / f"party{rank}.stdout")))
-        for rank in range(WORLD_SIZE)
-    )
-
-
-def run_parties(
-    share_files: list[Path],
-    workdir: Path,
-    timeout: float,
-    extra_args: Sequence[str] = (),
-    suffix: str = ".npy",
-    provider: str = "ttp",
-) -> float:
-    """Run the three parties (outputs ``party<rank><suffix>``) and, for ``ttp``, the dealer.
-
-    Returns the wall-clock seconds. ``processes.json`` in ``workdir`` records every
-    process's pid and exit code afterwards.
-    """
-    if len(share_files) != WORLD_SIZE:
-        raise ValueError(f"expected {WORLD_SIZE} share files, got {len(share_files)}")
-    workdir.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
-    members: list[Member] = []
-    try:
-        files = [Path(f) for f in share_files]
-        _start_parties(files, workdir, timeout, members, extra_args, suffix, provider)
-        wait_for_members(members, timeout)
-    finally:
-        kill_all(members)
-        write_manifest(members, workdir)
-    return time.perf_counter() - started
-
-
-def run_secure_sum_timed(
-    share_files: list[Path], workdir: Path, timeout: float, provider: str = "ttp"
-) -> SecureSumResult:
-    """Run the three parties on their share files; return the sum and its timings."""
-    workdir = Path(workdir)
-    total = run_parties(share_files, workdir, timeout, provider=provider)
-    values, parties = _collect(workdir)
-    compute = parties[0].compute_s
-    return SecureSumResult(values, SumTimings(total, total - compute, compute, parties))
-
-
-def run_secure_sum(
-    share_files: list[Path], workdir: Path, timeout: float, provider: str = "ttp"
-) -> np.ndarray:
-    """Securely sum the shared matrices over cities; returns the decoded column sum."""
-    return run_secure_sum_timed(share_files, workdir, timeout, provider).values
+def read_timings(stdout: Path) -> PartyTimings:
+    """The timings line a party printed last on its stdout."""
+    last = [line for line in stdout.read_text().splitlines() if line.strip()][-1]
+    return PartyTimings(**json.loads(last))

@@ -36,7 +36,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from samenbeeld.federation.mpc import sharing
-from samenbeeld.federation.mpc.counts import input_precision
+from samenbeeld.federation.mpc.registry import input_precision
 from samenbeeld.federation.protocol import RoundSpec, check_program, check_round_id
 from samenbeeld.platform.catalog import Catalog, default_catalog
 from samenbeeld.platform.errors import InvalidInputError

@@ -17,10 +17,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import os
 import re
 import shutil
-import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -34,11 +32,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from samenbeeld.federation.mpc import sharing
+from samenbeeld.federation.mpc import runtime, sharing
 from samenbeeld.federation.mpc.compat import PRECISION_BITS
-from samenbeeld.federation.mpc.counts import input_precision
 from samenbeeld.federation.mpc.programs import CheckedSumResult, JsonParams, load_result
-from samenbeeld.federation.mpc.runtime import DEV_ENV, PROVIDER_ENV
+from samenbeeld.federation.mpc.registry import input_precision
 from samenbeeld.federation.mpc.supervisor import (
     PartyFailedError,
     kill_all,
@@ -223,7 +220,7 @@ def share_matrix(
     """This party's cities x cells share matrix, rows in cohort order.
 
     Every upload must be encoded at ``precision_bits`` (the program's,
-    :func:`programs_stats.input_precision`): a fixed-point vector in a counting round would
+    :func:`registry.input_precision`): a fixed-point vector in a counting round would
     fail its one-hot check only by accident; and declare ``spec`` when one is given.
     """
     query = select(ShareUpload).where(
@@ -264,22 +261,9 @@ def prepare_round(session: Session, job: ComputeJob, party: int) -> np.ndarray:
 
 def party_command(job: ComputeJob, party: int, shares: Path, out: Path) -> list[str]:
     """The one-shot party process of job: rank ``party`` of the job's program."""
-    return [
-        sys.executable,
-        "-m",
-        "samenbeeld.federation.mpc.party_main",
-        *("--rank", str(party), "--master-addr", job.master_addr),
-        *("--master-port", str(job.master_port), "--shares", str(shares), "--out", str(out)),
-        *("--program", job.program, "--params", job.params.to_json()),
-        *("--timeout", str(job.timeout)),
-    ]
-
-
-def _party_environment() -> dict[str, str]:
-    """The party process's environment: triples from the hub's dealer (TTP), never TFP."""
-    env = {key: value for key, value in os.environ.items() if key != DEV_ENV}
-    env[PROVIDER_ENV] = "ttp"
-    return env
+    master = (job.master_addr, job.master_port)
+    params = job.params.to_json()
+    return runtime.party_command(party, job.program, params, shares, out, master, job.timeout)
 
 
 def remove_leftovers(work_dir: Path) -> int:
@@ -312,7 +296,7 @@ def run_party_process(
         out = workdir / "result.npz"
         command = party_command(job, party, workdir / "shares.npy", out)
         member = start_member(
-            party, f"compute party {party}", command, workdir, "party", _party_environment()
+            party, f"compute party {party}", command, workdir, "party", runtime.party_environment()
         )
         try:
             wait_for_members([member], job.timeout)
