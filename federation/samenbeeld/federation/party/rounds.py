@@ -28,7 +28,7 @@ from typing import Any
 import httpx
 import jwt
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -204,9 +204,16 @@ def close_round(
         except IntegrityError:
             raise ConflictError(f"round {round_id} is being computed already") from None
         return
-    if attempt <= row.last_attempt:
+    # One guarded UPDATE, not read-then-write: SQLite ignores FOR UPDATE, and two requests
+    # for the same new attempt must not both pass.
+    moved = session.execute(
+        update(PartyRound)
+        .where(PartyRound.round_id == round_id, PartyRound.last_attempt < attempt)
+        .values(last_attempt=attempt)
+        .execution_options(synchronize_session="fetch")
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
         raise ConflictError(f"attempt {attempt} of round {round_id} was already run here")
-    row.last_attempt = attempt
 
 
 def share_matrix(
