@@ -218,3 +218,15 @@ def test_upload_sizes_meet_the_compression_goal():
     assert sizes["upload_ratio_uncompressed"] >= 3.0
     shares = sharing.split(np.zeros(10_000, dtype=np.int64), round_id=ROUND)
     assert sum(len(blob) for blob in payloads(shares)) == sizes["compressed_bytes"]
+
+
+def test_check_payload_reads_the_header_of_a_payload_for_its_party_only():
+    """What a party checks on arrival: the header, and that the payload is addressed to it."""
+    shares = sharing.split(sharing.encode_vector([1.0, 2.0, 3.0]), round_id="r-1")
+    seed_payload = sharing.encode_payload(shares, 2)
+    header = sharing.check_payload(seed_payload, sharing.ShareContext("r-1", 2))
+    assert (header.kind, header.cells, header.precision_bits) == ("seed", 3, 16)
+    with pytest.raises(InvalidInputError, match="different round or party"):
+        sharing.check_payload(seed_payload, sharing.ShareContext("r-1", 1))
+    with pytest.raises(InvalidInputError, match="different round or party"):
+        sharing.check_payload(seed_payload, sharing.ShareContext("r-2", 2))

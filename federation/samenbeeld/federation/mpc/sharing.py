@@ -224,6 +224,18 @@ def _parse_header(payload: bytes) -> PayloadHeader:
     return PayloadHeader(version, _KINDS[code], precision_bits, cells, context_id)
 
 
+def check_payload(payload: bytes, context: ShareContext) -> PayloadHeader:
+    """The header of a payload addressed to ``context`` (InvalidInputError otherwise).
+
+    Checks everything :func:`expand_share` would, without expanding a seed: a party checks
+    an upload when it arrives and expands it once, when the round is computed.
+    """
+    header, _ = decode_payload(payload)
+    if header.context_id != context.context_id():
+        raise InvalidInputError("payload belongs to a different round or party")
+    return header
+
+
 def expand_share(payload: bytes, context: ShareContext) -> np.ndarray:
     """Turn a payload received by ``context.party`` into that party's int64 share vector."""
     header, body = decode_payload(payload)

@@ -33,7 +33,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from samenbeeld.federation.mpc import runtime, sharing
-from samenbeeld.federation.mpc.compat import PRECISION_BITS
 from samenbeeld.federation.mpc.programs import CheckedSumResult, JsonParams, load_result
 from samenbeeld.federation.mpc.registry import input_precision
 from samenbeeld.federation.mpc.supervisor import (
@@ -110,7 +109,7 @@ def store_upload(
     _require_open(session, round_id)
     policy = disclosure.Policy.from_settings(settings)
     disclosure.check_spec(policy, spec)
-    header, _ = sharing.decode_payload(payload)
+    header = sharing.check_payload(payload, sharing.ShareContext(round_id, settings.index))
     if header.precision_bits != input_precision(spec.program):
         raise InvalidInputError(
             f"a {spec.program} share is encoded at {input_precision(spec.program)} bits"
@@ -119,7 +118,6 @@ def store_upload(
         raise InvalidInputError(
             f"the payload has {header.cells} cells, the round's spec another number"
         )
-    sharing.expand_share(payload, sharing.ShareContext(round_id, settings.index))
     if _stored(session, round_id, municipality):
         raise ConflictError(f"{municipality} already uploaded its share for {round_id}")
     declared = session.scalar(
@@ -217,18 +215,13 @@ def close_round(
 
 
 def share_matrix(
-    session: Session,
-    round_id: str,
-    cohort: Sequence[str],
-    party: int,
-    precision_bits: int = PRECISION_BITS,
-    spec: RoundSpec | None = None,
+    session: Session, round_id: str, cohort: Sequence[str], party: int, spec: RoundSpec
 ) -> np.ndarray:
     """This party's cities x cells share matrix, rows in cohort order.
 
-    Every upload must be encoded at ``precision_bits`` (the program's,
-    :func:`registry.input_precision`): a fixed-point vector in a counting round would
-    fail its one-hot check only by accident; and declare ``spec`` when one is given.
+    Every upload of the cohort must have been made for ``spec``: its precision and number of
+    cells were checked against that spec when it arrived (:func:`store_upload`), so each
+    payload is expanded here once, without decoding it twice.
     """
     query = select(ShareUpload).where(
         ShareUpload.round_id == round_id, ShareUpload.municipality.in_(cohort)
@@ -238,18 +231,10 @@ def share_matrix(
     missing = [code for code in cohort if code not in uploads]
     if missing:
         raise ConflictError(f"no upload here for {', '.join(missing)} of the cohort")
-    if spec is not None and any(row.spec != spec.canonical() for row in stored):
+    if any(row.spec != spec.canonical() for row in stored):
         raise ConflictError("the cohort's uploads were made for another round spec")
     context = sharing.ShareContext(round_id, party)
-    rows = []
-    for code in cohort:
-        header, _ = sharing.decode_payload(uploads[code])
-        if header.precision_bits != precision_bits:
-            raise ConflictError(f"the upload of {code} is not at {precision_bits} bits")
-        rows.append(sharing.expand_share(uploads[code], context))
-    if len({row.size for row in rows}) != 1:
-        raise ConflictError("the cohort's uploads have different numbers of cells")
-    return np.stack(rows)
+    return np.stack([sharing.expand_share(uploads[code], context) for code in cohort])
 
 
 def prepare_round(session: Session, job: ComputeJob, party: int) -> np.ndarray:
@@ -260,8 +245,7 @@ def prepare_round(session: Session, job: ComputeJob, party: int) -> np.ndarray:
     upload is missing or of another spec, or when the ledger refuses the cells.
     """
     close_round(session, job.round_id, job.attempt)
-    precision = input_precision(job.program)
-    matrix = share_matrix(session, job.round_id, job.cohort, party, precision, job.spec)
+    matrix = share_matrix(session, job.round_id, job.cohort, party, job.spec)
     disclosure.record_reveal(session, job.spec, job.round_id, job.cohort, job.params)
     return matrix
 
