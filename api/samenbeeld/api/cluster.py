@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -25,7 +26,6 @@ from pathlib import Path
 import httpx
 
 from samenbeeld.federation.hub.members import register_member
-from samenbeeld.federation.mpc.supervisor import find_free_port
 from samenbeeld.platform import keys, migrate
 from samenbeeld.platform.catalog import CATALOG_DIR_ENV
 from samenbeeld.platform.db import session_scope
@@ -35,18 +35,33 @@ from samenbeeld.platform.settings import BaseSettings, HubSettings, NodeSettings
 from samenbeeld.platform.tokens import Signer
 
 HOST = "127.0.0.1"
+CORE = ("hub", "party-0", "party-1", "party-2")
 HEALTH_SECONDS = 60.0
 STOP_SECONDS = 10.0
 
 
 @dataclass
 class Service:
-    """One service process of the cluster."""
+    """One service process of the cluster, and the listening socket it is handed."""
 
     name: str
     settings: BaseSettings
     port: int
     process: subprocess.Popen[bytes] | None = None
+    listener: socket.socket | None = None
+    """Bound and listening until the service's process inherits it (then closed here)."""
+
+    def listen(self) -> socket.socket:
+        """The socket to hand over: bound when the cluster was made, or bound again to the
+        same port for a restart (ConfigurationError if another process took it meanwhile)."""
+        if self.listener is None:
+            try:
+                self.listener = socket.create_server((HOST, self.port))
+            except OSError as error:
+                raise ConfigurationError(
+                    f"{self.name}: port {self.port} was taken meanwhile ({error.strerror})"
+                ) from None
+        return self.listener
 
     @property
     def url(self) -> str:
@@ -66,24 +81,29 @@ class Cluster:
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir).resolve()
-        ports = {name: find_free_port() for name in ("hub", "party-0", "party-1", "party-2")}
+        # Every service's socket is bound here, on port 0, and handed to its process: no port
+        # is probed free and bound later by someone else (a race under load).
+        listeners = {name: socket.create_server((HOST, 0)) for name in CORE}
+        ports = {name: listener.getsockname()[1] for name, listener in listeners.items()}
         parties = ",".join(f"http://{HOST}:{ports[f'party-{i}']}" for i in range(3))
         hub_url = f"http://{HOST}:{ports['hub']}"
         common = {"data_dir": self.data_dir, "log_level": "WARNING"}
-        self._add("hub", HubSettings(**common, party_urls=parties), ports["hub"])
+        self._add("hub", HubSettings(**common, party_urls=parties), listeners["hub"])
         for index in range(3):
             name = f"party-{index}"
-            self._add(name, PartySettings(**common, index=index, hub_url=hub_url), ports[name])
+            party = PartySettings(**common, index=index, hub_url=hub_url)
+            self._add(name, party, listeners[name])
         for code in self.codes:
             node = NodeSettings(**common, municipality=code, hub_url=hub_url, party_urls=parties)
-            self._add(code, node, find_free_port())
+            self._add(code, node, socket.create_server((HOST, 0)))
 
-    def _add(self, name: str, settings: BaseSettings, port: int) -> None:
-        """Register a service, with its database URL override if any."""
+    def _add(self, name: str, settings: BaseSettings, listener: socket.socket) -> None:
+        """Register a service and its bound socket, with its database URL override if any."""
         url = self.database_urls.get(name)
         if url:
             settings = type(settings).load(environ={}, **{**_fields(settings), "database_url": url})
-        self.services[name] = Service(name, settings, port)
+        port = listener.getsockname()[1]
+        self.services[name] = Service(name, settings, port, listener=listener)
 
     @property
     def hub(self) -> Service:
@@ -194,6 +214,13 @@ class Cluster:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
+    def close(self) -> None:
+        """Close the sockets of services that were never started."""
+        for service in self.services.values():
+            if service.listener is not None:
+                service.listener.close()
+                service.listener = None
+
 
 def _fields(settings: BaseSettings) -> dict[str, object]:
     """The settings' field values (to rebuild them with an override)."""
@@ -214,27 +241,30 @@ def _environment(settings: BaseSettings) -> dict[str, str]:
 
 
 def _spawn(service: Service, logs: Path) -> subprocess.Popen[bytes]:
-    """Start ``samenbeeld <role> serve`` for the service in its own process group."""
+    """Start ``samenbeeld <role> serve`` in its own process group, on the service's socket.
+
+    The process inherits the bound, listening socket (``--fd``); the cluster closes its own
+    copy once the process has it, so a stopped service refuses connections.
+    """
     role = service.settings.role
-    command = [
-        sys.executable,
-        "-m",
-        "samenbeeld.api.cli",
-        role,
-        "serve",
-        "--port",
-        str(service.port),
-    ]
+    listener = service.listen()
+    fd = listener.fileno()
+    command = [sys.executable, "-m", "samenbeeld.api.cli", role, "serve", "--fd", str(fd)]
     if role == "party":
         command += ["--index", service.settings.member]
     if role == "node":
         command += ["--municipality", service.settings.member]
-    with open(logs / f"{service.name}.log", "ab") as log:
-        return subprocess.Popen(
-            command,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=_environment(service.settings),
-            start_new_session=True,
-        )
+    try:
+        with open(logs / f"{service.name}.log", "ab") as log:
+            return subprocess.Popen(
+                command,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=_environment(service.settings),
+                start_new_session=True,
+                pass_fds=(fd,),
+            )
+    finally:
+        listener.close()
+        service.listener = None

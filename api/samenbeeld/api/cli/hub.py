@@ -8,7 +8,7 @@ from typing import BinaryIO
 import click
 
 from samenbeeld.api.cli.keys import load_public_pem
-from samenbeeld.api.cli.serve import host_option, port_option, require_head, serve
+from samenbeeld.api.cli.serve import fd_option, host_option, port_option, require_head, serve
 from samenbeeld.platform.db import session_scope
 from samenbeeld.platform.settings import HubSettings
 
@@ -21,10 +21,11 @@ def hub() -> None:
 @hub.command("serve")
 @host_option
 @port_option
+@fd_option
 @click.pass_context
-def serve_hub(ctx: click.Context, host: str, port: int | None) -> None:
+def serve_hub(ctx: click.Context, host: str, port: int | None, fd: int | None) -> None:
     """Serve the hub API (the database must be at head: samenbeeld db upgrade --role hub)."""
-    serve(HubSettings.load(ctx.obj["config"]), host, port)
+    serve(HubSettings.load(ctx.obj["config"]), host, port, fd)
 
 
 @hub.command("register")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from samenbeeld.api.cli.serve import host_option, port_option, serve
+from samenbeeld.api.cli.serve import fd_option, host_option, port_option, serve
 from samenbeeld.platform.db import session_scope
 from samenbeeld.platform.settings import NodeSettings
 
@@ -53,7 +53,10 @@ def indicators(ctx: click.Context, municipality: str | None) -> None:
 @municipality_option
 @host_option
 @port_option
+@fd_option
 @click.pass_context
-def serve_node(ctx: click.Context, municipality: str | None, host: str, port: int | None) -> None:
+def serve_node(
+    ctx: click.Context, municipality: str | None, host: str, port: int | None, fd: int | None
+) -> None:
     """Serve this node's API (its database must be at head: samenbeeld db upgrade)."""
-    serve(node_settings(ctx, municipality), host, port)
+    serve(node_settings(ctx, municipality), host, port, fd)

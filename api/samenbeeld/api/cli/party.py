@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from samenbeeld.api.cli.serve import host_option, port_option, serve
+from samenbeeld.api.cli.serve import fd_option, host_option, port_option, serve
 from samenbeeld.platform.settings import PartySettings
 
 
@@ -23,7 +23,10 @@ def party() -> None:
 )
 @host_option
 @port_option
+@fd_option
 @click.pass_context
-def serve_party(ctx: click.Context, index: int, host: str, port: int | None) -> None:
+def serve_party(
+    ctx: click.Context, index: int, host: str, port: int | None, fd: int | None
+) -> None:
     """Serve party INDEX's API (its database must be at head: samenbeeld db upgrade)."""
-    serve(PartySettings.load(ctx.obj["config"], index=index), host, port)
+    serve(PartySettings.load(ctx.obj["config"], index=index), host, port, fd)

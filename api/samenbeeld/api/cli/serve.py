@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 import signal
+import socket
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,12 @@ port_option = click.option(
     type=click.IntRange(1, 65535),
     help="TCP port (default: hub 8700, party 8701+i, node 8710).",
 )
+fd_option = click.option(
+    "--fd",
+    type=click.IntRange(0),
+    help="Serve on this inherited, already listening socket instead of binding "
+    "--host/--port (what a supervisor that bound the port passes on).",
+)
 
 
 def default_port(settings: BaseSettings) -> int:
@@ -38,7 +45,7 @@ def default_port(settings: BaseSettings) -> int:
     return DEFAULT_PORTS[settings.role] + offset
 
 
-def serve(settings: BaseSettings, host: str, port: int | None) -> None:
+def serve(settings: BaseSettings, host: str, port: int | None, fd: int | None = None) -> None:
     """Refuse an unmigrated database, then serve the role's app until SIGTERM or SIGINT."""
     from samenbeeld.api import db
     from samenbeeld.api.app import create_app
@@ -48,12 +55,13 @@ def serve(settings: BaseSettings, host: str, port: int | None) -> None:
     app = create_app(settings.role, settings)
     recover(settings, app.extensions[db.EXTENSION].sessionmaker())
     port = port or default_port(settings)
-    server = _create_server(app, settings.role, host, port)
+    server = _create_server(app, settings.role, host, port, fd)
     # What start-up made (modules, the app) lives as long as the process: keep it out of
     # the garbage collector's full passes, which otherwise walk it on every one of them.
     gc.collect()
     gc.freeze()
     previous = signal.signal(signal.SIGTERM, _interrupt)
+    host, port = server.effective_host, server.effective_port
     logger.info("samenbeeld %s listening on http://%s:%s", settings.role, host, port)
     try:
         server.run()
@@ -75,16 +83,18 @@ def recover(settings: BaseSettings, sessions: sessionmaker[Session]) -> None:
         hub_compute.recover_after_restart(sessions, settings)
 
 
-def _create_server(app: Flask, role: str, host: str, port: int) -> Any:
-    """A bound waitress server for app (threads, one process)."""
+def _create_server(app: Flask, role: str, host: str, port: int, fd: int | None = None) -> Any:
+    """A bound waitress server for app (threads, one process), or one on socket ``fd``."""
     import waitress
 
     limit = app.config["MAX_CONTENT_LENGTH"]
+    where: dict[str, Any] = {"host": host, "port": port}
+    if fd is not None:
+        where = {"sockets": [socket.socket(fileno=fd)]}
     try:
         return waitress.create_server(
             app,
-            host=host,
-            port=port,
+            **where,
             threads=THREADS,
             ident=f"samenbeeld-{role}",
             # waitress spools a body before the app sees it: cap that spool, but above the
