@@ -88,6 +88,32 @@ def test_hub_serves_until_sigterm(tmp_path, environment):
     assert f"samenbeeld hub listening on {base}" in output
 
 
+@pytest.mark.slow
+def test_a_service_serves_on_the_socket_its_supervisor_bound(tmp_path, environment):
+    """--fd: the port is bound (port 0) and listening before the process starts, so no other
+    process can take it in between; the service serves there and reports where."""
+    migrate.upgrade("party", f"sqlite:///{tmp_path / 'party-2.sqlite3'}")
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    command = [str(SAMENBEELD), "party", "serve", "--index", "2", "--fd", str(listener.fileno())]
+    process = subprocess.Popen(
+        command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        pass_fds=(listener.fileno(),),
+    )  # fmt: skip
+    listener.close()  # the process holds the socket now
+    try:
+        base = f"http://127.0.0.1:{port}"
+        assert wait_for_health(process, base)["index"] == 2
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, output
+    assert f"samenbeeld party listening on {base}" in output
+
+
 @pytest.mark.parametrize(
     ("role", "options", "advice"),
     [
