@@ -17,6 +17,7 @@ from samenbeeld.api.config import current_settings
 from samenbeeld.api.db import get_session
 from samenbeeld.api.hub.keys import registry_keys
 from samenbeeld.federation.hub import compute as hub_compute
+from samenbeeld.federation.hub import reports
 from samenbeeld.federation.hub import rounds as hub_rounds
 from samenbeeld.federation.protocol import PROGRAMS, ROUND_ID, PartyResult
 from samenbeeld.platform.keys import read_private_key
@@ -132,7 +133,7 @@ class Reports(MethodView):
         party = int(current_identity().member)
         result = PartyResult(**body["result"])
         session = get_session()
-        return hub_rounds.store_report(
+        return reports.store_report(
             session, registry_keys(), round_id, party, body["attempt"], result, body["signature"]
         )
 
@@ -208,4 +209,4 @@ class Releases(MethodView):
     @blp.response(200, ReleaseSchema(many=True))
     def get(self, round_id: str) -> list[Any]:
         """Released cells in order; suppressed ones carry the reason and no value."""
-        return hub_rounds.releases(get_session(), round_id)
+        return reports.releases(get_session(), round_id)

@@ -6,7 +6,7 @@
 3. Otherwise the round becomes ``computing`` as a new attempt, the hub starts the triple
    dealer (it deals triples, never sees shares) and asks the three parties, concurrently, to
    compute; each party posts its signed report to the hub's API before it answers.
-4. The verdict is :func:`hub_rounds.verify_and_release` on the stored reports: identical and
+4. The verdict is :func:`reports.verify_and_release` on the stored reports: identical and
    signed → released; anything else → failed, with the reason (names, never values).
 
 The compute request carries the round's spec (program, period, indicators) and the hub's
@@ -38,6 +38,7 @@ from typing import Any
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
+from samenbeeld.federation.hub import reports
 from samenbeeld.federation.hub import rounds as hub_rounds
 from samenbeeld.federation.mpc import runtime
 from samenbeeld.federation.mpc.supervisor import find_free_port, kill_all, start_member
@@ -182,7 +183,7 @@ def compute_round(
         finally:
             kill_all([dealer])
     with sessions.begin() as session:
-        row = hub_rounds.verify_and_release(session, round_id)
+        row = reports.verify_and_release(session, round_id)
         if row.state == "computing":
             hub_rounds.fail_round(session, round_id, "; ".join(problems) or "reports missing")
         return row
