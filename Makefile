@@ -10,13 +10,15 @@ STAMP  := $(VENV)/.installed
 venv: $(STAMP)
 
 # torch first, pinned to the CPU build that lies on every machine here; then CrypTen
-# without its broken declared dependencies; then the project with all its extras.
+# without its broken declared dependencies; then the project with all its extras; then
+# the privacy guard's deduce lookup structures (minutes to build: here, never in a request).
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet "torch==2.13.0"
 	$(BIN)/pip install --quiet --no-deps "crypten==0.4.1"
 	$(BIN)/pip install --quiet -e ".[mpc,airflow,dev]"
+	$(BIN)/python -m samenbeeld.platform.privacy
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -1,0 +1,208 @@
+"""The privacy guard's corpus: personal data per category, bare and in Dutch sentences,
+and text that must pass. Generated with Faker's nl_NL locale and python-stdnum (seeded, so
+the same every run) plus hand-written hard cases. Used by test_privacy_corpus and
+``python -m bench privacy_guard``.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+
+from faker import Faker
+from stdnum import iban as iban_check
+from stdnum.nl import bsn as bsn_check
+
+SENTENCES = (
+    "Volgens de melding was {} erbij betrokken.",
+    "Graag contact opnemen via {} voor meer informatie.",
+    "In het verslag van de wijkagent staat {} genoemd.",
+    "{} staat in het overzicht van vorige week.",
+    "Let op: {}, zie dossier.",
+    "De jongerenwerker noteerde {} na het gesprek.",
+)
+
+HAND_WRITTEN: dict[str, list[str]] = {
+    "name": [
+        "Sanne de Vries", "Jan-Willem van der Berg", "J. de Vries", "J.P. van den Heuvel",
+        "dhr. Bakker", "mevr. Yilmaz", "Mevrouw El Amrani", "de heer Van Dijk",
+        "Ik sprak gisteren met Kees over de overlast.", "Daarna belde Fatima de wijkagent.",
+        "Buurman Xandro klaagt al weken over lawaai.",
+        "De melder, genaamd Tjeerd, wil anoniem blijven.",
+        "jan jansen", "sanne de vries", "Melding van pieter bakker over de hangjongeren.",
+        "Het gaat om Mohammed Boukhari uit de Kerkstraat.", "Contactpersoon: Ingrid Hoekstra",
+        "Gesprek gevoerd met mw. Ozturk en haar zoon Emre.", "Ayoub Ouali", "Kevin Janssen",
+        "Priya Ramdin", "Sem Vermeulen", "Lotte Kuipers", "Daan van Leeuwen",
+        "Deelnemer Wolter Kooistra meldde zich af.", "Verdachte Dewi Sastrowardojo is gehoord.",
+        "De organisator heet Ruben.", "Dochter Noor was niet thuis.", "A. Aydin",
+        "Door dr. Hermans is een verklaring afgelegd.", "Mohammed", "Ahmed Yilmaz",
+    ],
+    "email": [
+        "jan.jansen@example.nl", "mailto:info.pietersen@hotmail.com", "naam [at] domein [dot] nl",
+        "k.devries (at) gmail (dot) com", "Mail s.bakker@gemeente-breda.nl voor het rooster.",
+        "Stuur het naar fleur.visser [at] ziggo [dot] nl graag.", "JOOST.MEIJER@KPNMAIL.NL",
+        "contact: r.dekker@outlook.com", "tim_85@live.nl", "lisa apenstaartje gmail punt com",
+    ],
+    "phone": [
+        "06-12345678", "+31 6 12345678", "0031 6 1234 5678", "+31 (0)6 12345678",
+        "010-1234567", "(076) 523 45 67", "0612345678", "06 12 34 56 78",
+        "Bel mij op 06-87654321 als er iets is.", "Het nummer van de melder is 020 - 555 12 34.",
+        "+32 470 12 34 56", "+44 20 7946 0958", "tel: 0031 (0)76 5234567", "+49 30 123456789",
+    ],
+    "bsn": [
+        "111222333", "123.456.782", "123 456 782", "BSN 111.222.333 staat in het dossier.",
+        "Zijn burgerservicenummer is 123456782.", "bsn: 111 222 333",
+    ],
+    "iban": [
+        "NL91ABNA0417164300", "NL91 ABNA 0417 1643 00", "nl91abna0417164300",
+        "nl91 abna 0417 1643 00", "Het geld ging naar NL91 ABNA 0417 1643 00 vorige week.",
+        "BE68539007547034", "DE89 3704 0044 0532 0130 00",
+    ],
+    "social": [
+        "@jansen_r", "instagram.com/sanne.devries", "https://www.tiktok.com/@dj_breda076",
+        "x.com/kevin_010", "twitter.com/breda_boy", "facebook.com/pieter.bakker.9",
+        "snapchat.com/add/lotje2005", "snap: lotje2005", "insta: jaylano.99",
+        "Hij postte de oproep via @bredaboys076 op TikTok.", "Zie https://instagram.com/r.dekker",
+        "Sc: mila_xo", "Volg hem op TikTok: @kev.076",
+    ],
+    "plate": [
+        "AB-12-CD", "12-ABC-3", "1-ABC-23", "XX-999-X", "G-123-BB", "ab-12-cd", "ab12cd",
+        "12abc3", "GHJK12", "99-XX-99", "Auto met kenteken 12-ABC-3 stond fout geparkeerd.",
+        "Scooter vd-123-b reed door rood.", "kenteken 7KUM77", "De bus (KB 123 T) stond er.",
+    ],
+    "postcode": [
+        "3011 AB 12", "3011AB 12", "3011ab12", "3011 ab 12", "3011 AB 12-a", "3011 AB 12 bis",
+        "4811XJ-7", "Woont op 4811 XJ 7.", "postcode 4811 xj, huisnummer 7",
+        "Adres: Kerkstraat 12, 4811 XJ Breda", "4811XJ",
+    ],
+    "ip": [
+        "192.168.1.10", "83.162.10.5", "2001:db8::1", "fe80::1ff:fe23:4567:890a",
+        "Het IP-adres 84.241.200.3 logde in.", "De server op 2a02:a440:1::5 reageerde niet.",
+    ],
+    "birth_date": [
+        "geboren 12-03-1985", "geb. 12-3-1985", "geboortedatum: 1985-03-12", "DOB 12/03/1985",
+        "Geboren op 12 maart 1985 in Breda.", "De jongen (geb. 04-07-2008) werd aangehouden.",
+        "12-03-1985 (39 jaar)", "39 jaar, 12-03-1985", "date of birth 1990-01-31",
+        "Hij is geboren in 2008.", "* 14-02-1999",
+    ],
+}  # fmt: skip
+
+MUST_PASS = [
+    "GM0758", "WK075801", "BU07580101", "GM0758 en WK075801", "5611", "Postcodegebied 4811",
+    "2024-01-15", "2024-01-15T10:00:00", "01-02-2024 12:00",
+    "Op 12 maart 2024 was er een demonstratie.",
+    "2024-W03", "Week 12 liet 34 meldingen zien.", "42", "0", "-0.75", "3.1415926535",
+    "€ 10.000.000.000", "€ 1.250.250.250 aan subsidie", "Het budget is € 2.500.000,-.",
+    "123456789", "111222334", "NL92ABNA0417164300", "high_impact_crime",
+    "youth_nuisance_online", "weekly_count", "Frederik Hendrikbuurt", "Rat Verlegh Stadion",
+    "Claudius Prinsenlaan", "Prins Hendrikkade", "De burgemeester van Breda opende de avond.",
+    "Gemeente Breda", "Politie Midden-Nederland", "Stichting Halt", "GGD West-Brabant",
+    "Veiligheidsregio Midden- en West-Brabant", "Albert Heijn", "Johan Cruijff ArenA",
+    "Bij het Rat Verlegh Stadion was het onrustig.", "De wijk Frederik Hendrikbuurt in Den Haag.",
+    "Het bureau aan de Claudius Prinsenlaan is dicht.", "Rotterdam", "Den Haag",
+    "Het Veiligheidshuis Tilburg coördineert de aanpak.", "Bel bij nood 112.",
+    "De politie is bereikbaar via 0900-8844.", "Versie 2.1 van het sjabloon",
+    "In 2023 waren er 1.234 incidenten, 12% meer dan in 2022.", "Om 12:30 begon de manifestatie.",
+    "Het aantal bezoekers was 45.000.", "Koningsdag 2024 verliep rustig.",
+    "De wijkagent sprak met de bewoners.", "Jongeren uit de wijk hielden een bijeenkomst.",
+    "Zie artikel 2:3 van de APV.", "Evaluatie na 6 maanden, in Q3 2024.",
+    "Rapportage per kwartaal aan de driehoek.", "Het Willem II-stadion in Tilburg",
+    "Het Jeroen Bosch Ziekenhuis ligt in 's-Hertogenbosch.", "Sportpark De Baars",
+    "De Markt in Breda", "Oud en Nieuw 2024/2025", "Het team telde 5 BOA's en 2 agenten.",
+    "Gebiedsverbod volgens artikel 172a Gemeentewet", "De DigiKamer van Breda", "14 076",
+    "1.0.0", "Percentage: 12,5%", "Zaaknummer 2024-00123", "Ingang Noord, vak 12",
+    "Looptijd: 2 jaar, start 01-01-2024.", "Er waren 250 geboorten in 2023.",
+]  # fmt: skip
+
+
+@functools.cache
+def corpus() -> tuple[tuple[str, str | None], ...]:
+    """(text, category) pairs; category None means the text must pass."""
+    rng = random.Random(18)
+    fake = Faker("nl_NL")
+    fake.seed_instance(18)
+    generated = {
+        "name": [fake.name() for _ in range(40)] + [fake.name().lower() for _ in range(10)],
+        "email": [fake.email() for _ in range(20)],
+        "phone": [_phone(rng) for _ in range(25)],
+        "bsn": [_bsn(rng, sep) for sep in ("", ".", " ") * 8],
+        "iban": [_iban(rng, spaced) for spaced in (False, True) * 10],
+        "social": [f"{site}/{fake.user_name()}" for site in _SITES * 3],
+        "plate": [_plate(fake.license_plate(), rng) for _ in range(25)],
+        "postcode": [_address(fake.postcode(), rng) for _ in range(25)],
+        "ip": [fake.ipv4() for _ in range(10)] + [fake.ipv6() for _ in range(10)],
+        "birth_date": [_birth(fake, rng) for _ in range(25)],
+    }
+    pairs = [(text, cat) for cat, texts in HAND_WRITTEN.items() for text in texts]
+    for category, texts in generated.items():
+        pairs += [(text, category) for text in texts]
+        pairs += [(rng.choice(SENTENCES).format(text), category) for text in texts[::2]]
+    pairs += [(text, None) for text in MUST_PASS + _generated_passes(fake, rng)]
+    return tuple(pairs)
+
+
+_SITES = (
+    "instagram.com", "https://www.tiktok.com/@", "twitter.com", "x.com", "facebook.com",
+    "snapchat.com/add",
+)  # fmt: skip
+
+
+def _phone(rng: random.Random) -> str:
+    """A Dutch mobile or landline number in one of its usual spellings."""
+    mobile = f"6{rng.randrange(1, 6)}{rng.randrange(10**6, 10**7)}"
+    area = rng.choice(["10", "20", "30", "40", "70", "76", "13", "50", "73", "43"])
+    line = rng.choice([mobile, f"{area}{rng.randrange(2 * 10**6, 10**7)}"])
+    spelled = rng.choice([f"0{line[:2]}-{line[2:]}", f"+31 {line[:1]} {line[1:]}",
+                          f"0031{line}", f"0{line[:2]} {line[2:5]} {line[5:]}",
+                          f"({'0' + line[:2]}) {line[2:]}", f"0{line}"])  # fmt: skip
+    return spelled
+
+
+def _bsn(rng: random.Random, separator: str) -> str:
+    """A random nine-digit number passing the 11-check, grouped 3-3-3 with separator."""
+    while not bsn_check.is_valid(digits := f"{rng.randrange(10**8, 10**9)}"):
+        pass
+    return separator.join((digits[:3], digits[3:6], digits[6:]))
+
+
+def _iban(rng: random.Random, spaced: bool) -> str:
+    """A Dutch IBAN with valid check digits (python-stdnum), compact or in groups of four."""
+    bank = rng.choice(["ABNA", "INGB", "RABO", "SNSB", "TRIO", "ASNB"])
+    bban = f"{bank}{rng.randrange(10**9, 10**10)}"
+    check = iban_check.calc_check_digits(f"NL00{bban}")
+    number = f"NL{check}{bban}"
+    text = " ".join(number[i : i + 4] for i in range(0, 18, 4)) if spaced else number
+    return text.lower() if rng.random() < 0.3 else text
+
+
+def _plate(plate: str, rng: random.Random) -> str:
+    """A Faker plate, sometimes without dashes or in lower case."""
+    if rng.random() < 0.4:
+        plate = plate.replace("-", "")
+    return plate.lower() if rng.random() < 0.3 else plate
+
+
+def _address(postcode: str, rng: random.Random) -> str:
+    """A postcode with a house number (and sometimes an addition) in some spelling."""
+    house = f"{rng.randrange(1, 400)}{rng.choice(['', '', 'a', '-b', ' bis', '-2'])}"
+    postcode = postcode.lower() if rng.random() < 0.3 else postcode
+    return rng.choice([f"{postcode} {house}", f"{postcode}, {house}", f"{house}, {postcode}"])
+
+
+def _birth(fake: Faker, rng: random.Random) -> str:
+    """A date of birth with a cue, in one of the usual Dutch spellings."""
+    day = fake.date_of_birth(minimum_age=12, maximum_age=90)
+    date = rng.choice([day.strftime("%d-%m-%Y"), day.isoformat(), day.strftime("%d/%m/%Y")])
+    cue = rng.choice(["geboren", "geb.", "geboortedatum:", "DOB", "Geboren op"])
+    return f"{cue} {date}"
+
+
+def _generated_passes(fake: Faker, rng: random.Random) -> list[str]:
+    """Places, streets, dates, amounts and counts that are no personal data."""
+    texts = [fake.city() for _ in range(15)] + [fake.street_name() for _ in range(15)]
+    texts += [fake.date_between("-5y").isoformat() for _ in range(10)]
+    texts += [f"€ {rng.randrange(1000, 10**9):,}".replace(",", ".") for _ in range(10)]
+    texts += [f"In week {rng.randrange(1, 53)} waren er {rng.randrange(2, 900)} meldingen."
+              for _ in range(10)]  # fmt: skip
+    texts += [f"In {fake.city()} nam de overlast in {fake.street_name()} af." for _ in range(10)]
+    return texts
