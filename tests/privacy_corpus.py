@@ -1,7 +1,7 @@
 """The privacy guard's corpus: personal data per category, bare and in Dutch sentences,
 and text that must pass. Generated with Faker's nl_NL locale and python-stdnum (seeded, so
-the same every run) plus hand-written hard cases. Used by test_privacy_corpus and
-``python -m bench privacy_guard``.
+the same every run) plus hand-written hard cases. Used by the privacy tests (this folder is
+on sys.path through its conftest) and by ``python -m bench privacy_guard``.
 """
 
 from __future__ import annotations
@@ -86,6 +86,20 @@ HAND_WRITTEN: dict[str, list[str]] = {
         "Hij is geboren in 2008.", "* 14-02-1999",
     ],
 }  # fmt: skip
+
+ONE_PER_CATEGORY = {
+    "person's name": "Sanne de Vries",
+    "e-mail address": "s.devries@example.nl",
+    "phone number": "06-12345678",
+    "citizen service number (BSN)": "123.456.782",
+    "bank account number (IBAN)": "NL91 ABNA 0417 1643 00",
+    "social-media handle or profile": "instagram.com/sanne.devries",
+    "licence plate": "12-ABC-3",
+    "postcode with house number": "3011 AB 12",
+    "IP address": "192.168.1.10",
+    "date of birth": "geboren 12-03-1985",
+}
+"""One plain example per category, named as the guard names it."""
 
 MUST_PASS = [
     "GM0758", "WK075801", "BU07580101", "GM0758 en WK075801", "5611", "Postcodegebied 4811",
