@@ -22,6 +22,7 @@ BENCHMARKS = (
     "round_national",
     "airflow_round",
     "trend_api",
+    "privacy_guard",
 )
 RESULTS = Path(__file__).resolve().parent / "results.json"
 

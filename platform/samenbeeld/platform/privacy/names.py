@@ -38,7 +38,9 @@ VENUE_WORDS = frozenset(
 ORGANISATION_WORDS = frozenset(
     """stichting gemeente vereniging basisschool school sportpark park stadion wijk buurt
     straat plein winkelcentrum theater museum ziekenhuis college lyceum fc vv club
-    supermarkt filiaal bedrijf firma project programma operatie""".split()
+    supermarkt filiaal bedrijf firma project programma operatie restaurant snackbar café
+    cafe eetcafé bakkerij slagerij kapsalon garage hotel winkel bar pizzeria apotheek
+    autobedrijf bouwbedrijf kinderopvang camping sportschool sint st""".split()
 )
 PERSON_NAMED_ORGANISATIONS = (
     "albert heijn", "jan linders", "van der valk", "willem ii", "erasmus", "jeroen bosch",
@@ -56,8 +58,10 @@ ROLE_WORDS = (
     r"|beheerder|organisator|influencer|streamer|vlogger|rapper|zanger|zangeres|dader"
     r"|getuige|aangever|minderjarige|kind|baby|partner|echtgenoot|echtgenote|ex"
 )
+TITLE_WORDS = r"dhr|mevr|mw|hr|mr|dr|drs|ir|ing|prof|meneer|mevrouw|de\s+heer|familie|fam"
 ROLE_THEN_NAME = re.compile(
-    rf"\b(?:{ROLE_WORDS})\s+(?:(?:van|de|der|den|ter|ten|el)\s+)*([A-Z][a-zà-ÿ'-]+)"
+    rf"\b(?i:{ROLE_WORDS}|{TITLE_WORDS})\.?\s+(?i:(?:van|de|der|den|ter|ten|el)\s+)*"
+    r"([A-Z][a-zà-ÿ'-]+)"
 )
 NAMING_CUE = re.compile(
     r"\b(?:genaamd|heet|heette|naam\s*(?::|is|was)|contactpersoon\s*:|roepnaam|alias"
@@ -89,8 +93,8 @@ def deduce_model() -> Any:
 
 @functools.cache
 def _registry_names() -> frozenset[str]:
-    """Lower-case names of the registry's municipalities."""
-    return frozenset(m.name.lower() for m in load_registry().members)
+    """Lower-case names of the registry's municipalities, and Den Bosch ('s-Hertogenbosch)."""
+    return frozenset(m.name.lower() for m in load_registry().members) | {"den bosch"}
 
 
 def _lookup(name: str) -> Any:
@@ -148,7 +152,8 @@ def _part_of_place(text: str, start: int, end: int) -> bool:
     """The span is (part of) a street, place, venue or organisation name, not a person.
 
     deduce may join a name and the street after it ("Mohammed B. uit de Kerkstraat"): only
-    the span up to its first lower-case word other than a particle is judged.
+    the span up to its first lower-case word other than a particle is judged. A title
+    ("mevrouw van Breda") marks a person, unless a street or venue word follows.
     """
     spanned = WORD.findall(text[start:end])
     skip = PARTICLES | TITLES
@@ -156,17 +161,27 @@ def _part_of_place(text: str, start: int, end: int) -> bool:
     words = [w for w in spanned[:cut] if w.lower() not in TITLES]
     if not words:
         return False
-    after = WORD.findall(text[end : end + 40])[:1] if cut is None else spanned[cut : cut + 1]
-    before = WORD.findall(text[max(0, start - 40) : start])[-1:]
-    core = [w for w in words if w.lower() not in PARTICLES]
+    titled = len(words) < len(spanned[:cut])
+    after = WORD.findall(text[end : end + 40])[:2] if cut is None else spanned[cut : cut + 1]
+    before = WORD.findall(text[max(0, start - 40) : start])[-1:] + words[:1]
     return bool(
-        (core and all(_is_place(w) for w in core))
+        (not titled and _is_place_name(words))
         or any(_compound_place(w) for w in words[-1:] + after)
-        or any(w.lower() in VENUE_WORDS for w in after)
+        or any(w.lower() in VENUE_WORDS for w in words + after)
         or any(w.lower() in ORGANISATION_WORDS for w in before)
         or _known_organisation(words + after)
-        or len(_lookup("street").longest_matching_prefix(words + after) or ()) >= len(words)
+        or len(_lookup("street").longest_matching_prefix(words + after) or ()) > len(words)
     )
+
+
+def _is_place_name(words: list[str]) -> bool:
+    """Particles and places only ("van Breda"), or a place of several words ("Den Bosch")."""
+    core = [w for w in words if w.lower() not in PARTICLES]
+    if core and all(_is_place(w) for w in core):
+        return True
+    joined = " ".join(words)
+    matched = _lookup("placename").longest_matching_prefix(words) or ()
+    return len(matched) == len(words) or joined.lower() in _registry_names()
 
 
 def _compound_place(word: str) -> bool:

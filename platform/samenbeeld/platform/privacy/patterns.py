@@ -21,22 +21,34 @@ from stdnum.nl import bsn, postcode
 
 AT = r"(?:@|\s*[\[({<]\s*(?:at|apenstaartje)\s*[\])}>]\s*|\s+(?:at|apenstaartje)\s+)"
 DOT = r"(?:\.|\s*[\[({<]\s*(?:dot|punt)\s*[\])}>]\s*|\s+(?:dot|punt)\s+)"
+MAIL_PROVIDERS = r"gmail|hotmail|live|outlook|icloud|yahoo|ziggo|kpnmail|kpnplanet|xs4all|home"
 EMAIL = re.compile(
-    rf"[\w.%+-]+{AT}[\w-]+(?:{DOT}[\w-]+)*{DOT}[a-z]{{2,}}\b|\bmailto:\S", re.IGNORECASE
-)
-SOCIAL_SITES = r"instagram|instagr\.am|tiktok|twitter|x|facebook|fb|snapchat|threads|youtube"
-PROFILE_URL = re.compile(rf"\b(?:{SOCIAL_SITES})\.(?:com|net|me)/[@\w.]", re.IGNORECASE)
-HANDLE = re.compile(r"(?<![\w@.])@[A-Za-z0-9_][A-Za-z0-9_.]{1,29}(?![\w@])")
-HANDLE_LABEL = re.compile(
-    r"\b(?:snap(?:chat)?|insta(?:gram)?|ig|tiktok|tt|twitter|x|facebook|fb|sc|telegram)"
-    r"\s*(?::|=|-)\s*@?[A-Za-z0-9_.]{2,30}\b",
+    rf"[\w.%+-]+{AT}[\w-]+(?:{DOT}[\w-]+)*{DOT}[a-z]{{2,}}\b|\bmailto:\S"
+    rf"|[\w.%+-]+@(?:{MAIL_PROVIDERS})\b",
     re.IGNORECASE,
 )
+SOCIAL_SITES = r"instagram|instagr\.am|tiktok|twitter|x|facebook|fb|snapchat|threads|youtube"
+PROFILE_URL = re.compile(
+    rf"\b(?:(?:{SOCIAL_SITES})\.(?:com|net|me)|t\.me|wa\.me|linkedin\.com/in)/[@\w.]",
+    re.IGNORECASE,
+)
+HANDLE = re.compile(r"(?<![\w@.])@[A-Za-z0-9_][A-Za-z0-9_.]{1,29}(?![\w@])")
+PLATFORMS = r"snap(?:chat)?|insta(?:gram)?|ig|tiktok|tt|twitter|x|facebook|fb|sc|telegram"
+HANDLE_LABEL = re.compile(
+    rf"\b(?:{PLATFORMS})(?:\s*(?::|=|-)\s*@?[A-Za-z0-9_.]{{2,30}}\b"
+    r"|(?:\s+is)?\s+@?(?=[A-Za-z0-9_.]*[\d_.])[A-Za-z0-9_.]{3,30}\b)",
+    re.IGNORECASE,
+)
+"""A platform label before an account: after ':' any name, after a space one with a digit,
+underscore or dot (so 'via insta gedeeld' passes, 'snap lotje2005' does not)."""
 IBAN_START = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}")
-BSN_CANDIDATE = re.compile(r"(?<![\d.,])\d{3,4}[ .-]?\d{2,3}[ .-]?\d{2,3}(?!\d|[.,]\d)")
+BSN_CANDIDATE = re.compile(r"(?<![\d.,])(?:\d{9}|\d{2,4}(?:[ .-]\d{2,4}){1,3})(?!\d|[.,]\d)")
 AMOUNT_BEFORE = re.compile(r"(?:€|eur|euro)\s*$", re.IGNORECASE)
 AMOUNT_AFTER = re.compile(r"(?:,[-\d]+)?\s*(?:euro|eur|€)", re.IGNORECASE)
-DATE_LIKE = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}")
+DATE_LIKE = re.compile(
+    r"(?<!\d)(?:\d{1,2}[-/.]\d{1,2}[-/.](?:19|20)\d\d|(?:19|20)\d\d[-/.]\d{1,2}[-/.]\d{1,2})(?!\d)"
+)
+DUTCH_PHONE = re.compile(r"(?<![\w+])(\+31|0031|0)[\s().-]*(\d(?:[\s().-]{0,3}\d){8})(?!\d)")
 NOT_PERSONAL_LINES = frozenset(
     {
         PhoneNumberType.TOLL_FREE,
@@ -135,7 +147,7 @@ def _alphanumeric_runs(text: str, start: int) -> list[str]:
     while i < len(text) and len(compact) < 34:
         if text[i].isalnum():
             compact += text[i]
-        elif not (text[i] == " " and i + 1 < len(text) and text[i + 1].isalnum()):
+        elif not (text[i] in " -" and i + 1 < len(text) and text[i + 1].isalnum()):
             break
         i += 1
         if len(compact) >= 15 and (i == len(text) or not text[i].isalnum()):
@@ -160,13 +172,25 @@ def _is_amount(text: str, start: int, end: int) -> bool:
 
 
 def has_phone(text: str) -> bool:
-    """A personal phone number, Dutch or international (not 0800/0900-type service lines)."""
-    for match in PhoneNumberMatcher(text, "NL", leniency=phonenumbers.Leniency.VALID):
-        if DATE_LIKE.search(match.raw_string):
-            continue
-        if phonenumbers.number_type(match.number) not in NOT_PERSONAL_LINES:
-            return True
-    return False
+    """A personal phone number, Dutch or international (not 0800/0900-type service lines).
+
+    phonenumbers finds them in text; spellings it skips ("06.12.34.56.78", "0031-6-1234...")
+    are found by a Dutch pattern and then validated by phonenumbers too.
+    """
+    found = [
+        match.number
+        for match in PhoneNumberMatcher(text, "NL", leniency=phonenumbers.Leniency.VALID)
+        if not DATE_LIKE.search(match.raw_string)
+    ]
+    for match in DUTCH_PHONE.finditer(text):
+        if not DATE_LIKE.search(match.group()):
+            digits = re.sub(r"\D", "", match.group(2)).removeprefix("0")
+            found.append(phonenumbers.parse(f"+31{digits}"))
+    return any(
+        phonenumbers.is_valid_number(number)
+        and phonenumbers.number_type(number) not in NOT_PERSONAL_LINES
+        for number in found
+    )
 
 
 def has_postcode_with_house_number(text: str) -> bool:
