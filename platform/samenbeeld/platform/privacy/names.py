@@ -30,11 +30,17 @@ PLACE_SUFFIXES = (
 )  # fmt: skip
 """Ends of compound street, neighbourhood and venue names ("Hendrik|buurt", "Prinsen|laan")."""
 VENUE_WORDS = frozenset(
-    """stadion arena school college huis ziekenhuis centrum museum theater fonds stichting
-    instituut universiteit hogeschool kazerne brug tunnel park plein laan straat kade weg
-    gracht singel buurt wijk hal zaal kerk moskee bibliotheek prijs lezing zaal sporthal
-    academie kliniek ggz mc umc hotel restaurant fc vv club tuin bos polder""".split()
+    """stadion arena school college ziekenhuis centrum museum theater fonds stichting
+    instituut universiteit hogeschool kazerne tunnel zaal moskee bibliotheek prijs lezing
+    sporthal academie akademie kliniek ggz mc umc hotel restaurant fc vv club lyceum
+    gymnasium""".split()
 )
+"""Words that make the name before them a venue or organisation; none is also a surname."""
+PLACE_WORDS = VENUE_WORDS | frozenset(
+    "park plein laan straat kade weg gracht singel buurt wijk hal kerk brug tuin bos".split()
+)
+"""Words that, right after a name, make it a street, park or venue ("Anne Frank park");
+inside a name they are surnames ("van Wijk", "van der Laan")."""
 ORGANISATION_WORDS = frozenset(
     """stichting gemeente vereniging basisschool school sportpark park stadion wijk buurt
     straat plein winkelcentrum theater museum ziekenhuis college lyceum fc vv club
@@ -46,7 +52,7 @@ PERSON_NAMED_ORGANISATIONS = (
     "albert heijn", "jan linders", "van der valk", "willem ii", "erasmus", "jeroen bosch",
     "max havelaar", "anne frank", "johan cruijff", "abe lenstra", "van gogh", "rembrandt",
     "rat verlegh", "koning willem", "prins bernhard", "prinses amalia", "juliana", "beatrix",
-    "willem-alexander", "máxima",
+    "willem-alexander", "máxima", "de kuip", "zwarte piet", "sinterklaas",
 )  # fmt: skip
 """Organisations, venues and royals whose names have the shape of a person's name."""
 ROLE_WORDS = (
@@ -167,9 +173,10 @@ def _part_of_place(text: str, start: int, end: int) -> bool:
     return bool(
         (not titled and _is_place_name(words))
         or any(_compound_place(w) for w in words[-1:] + after)
-        or any(w.lower() in VENUE_WORDS for w in words + after)
+        or any(w.lower() in VENUE_WORDS for w in words)
+        or any(w.lower() in PLACE_WORDS for w in after)
         or any(w.lower() in ORGANISATION_WORDS for w in before)
-        or _known_organisation(words + after)
+        or _known_organisation(before + words + after)
         or len(_lookup("street").longest_matching_prefix(words + after) or ()) > len(words)
     )
 
@@ -200,7 +207,8 @@ def _context_finds_person(text: str) -> bool:
     """A capitalised word after a role word, or any word after a naming cue."""
     for match in ROLE_THEN_NAME.finditer(text):
         word = match.group(1)
-        if not (_is_common(word) or _is_place(word) or _part_of_place(text, *match.span(1))):
+        ordinary = word.lower() in TITLES or _is_common(word) or _is_place(word)
+        if not ordinary and not _part_of_place(text, *match.span(1)):
             return True
     return any(not _is_common(m.group(1)) for m in NAMING_CUE.finditer(text))
 

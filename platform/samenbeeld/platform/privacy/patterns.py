@@ -79,7 +79,7 @@ DATE = (
     rf"|\d{{1,2}}\s*(?:{MONTHS})\.?\s*(?:19|20)?\d{{2}})"
 )
 BIRTH_CUE = (
-    r"\b(?:geb(?:oren|\.)|geboortedatum|geboortedag|geboortejaar|geb\.?\s*datum"
+    r"\b(?:geb(?:oren|\.|\b)|geboortedatum|geboortedag|geboortejaar|geb\.?\s*datum"
     r"|d\.?o\.?b\.?|date\s+of\s+birth|born|birthday|verjaardag)|°|\*"
 )
 AGE = r"\d{1,3}\s*(?:jaar|jr\.?|j\.)(?:\s+oud)?|leeftijd\s*:?\s*\d{1,3}|\d{1,3}-jarige?"
