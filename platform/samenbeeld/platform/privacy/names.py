@@ -26,14 +26,16 @@ PLACE_SUFFIXES = (
     "straat", "laan", "weg", "kade", "plein", "gracht", "singel", "park", "buurt", "wijk",
     "dreef", "pad", "steeg", "plantsoen", "stadion", "kwartier", "markt", "baan", "allee",
     "boulevard", "passage", "school", "college", "theater", "museum", "arena", "lyceum",
-    "gymnasium", "fonds", "ziekenhuis", "kliniek", "centrum", "zaal", "hal",
+    "gymnasium", "fonds", "ziekenhuis", "kliniek", "centrum", "zaal", "hal", "kerk",
 )  # fmt: skip
 """Ends of compound street, neighbourhood and venue names ("Hendrik|buurt", "Prinsen|laan")."""
+SURNAME_SUFFIXES = ("wijk", "weg", "steeg", "baan", "pad", "zaal", "hal")
+"""Of those, the ends that many surnames share ("van Brunswijk", "Groeneweg", "Oversteeg")."""
 VENUE_WORDS = frozenset(
     """stadion arena school college ziekenhuis centrum museum theater fonds stichting
     instituut universiteit hogeschool kazerne tunnel zaal moskee bibliotheek prijs lezing
     sporthal academie akademie kliniek ggz mc umc hotel restaurant fc vv club lyceum
-    gymnasium""".split()
+    gymnasium bv nv vof cv groep holding royal zonen zn""".split()
 )
 """Words that make the name before them a venue or organisation; none is also a surname."""
 PLACE_WORDS = VENUE_WORDS | frozenset(
@@ -46,7 +48,7 @@ ORGANISATION_WORDS = frozenset(
     straat plein winkelcentrum theater museum ziekenhuis college lyceum fc vv club
     supermarkt filiaal bedrijf firma project programma operatie restaurant snackbar café
     cafe eetcafé bakkerij slagerij kapsalon garage hotel winkel bar pizzeria apotheek
-    autobedrijf bouwbedrijf kinderopvang camping sportschool sint st""".split()
+    autobedrijf bouwbedrijf kinderopvang camping sportschool sint st royal""".split()
 )
 PERSON_NAMED_ORGANISATIONS = (
     "albert heijn", "jan linders", "van der valk", "willem ii", "erasmus", "jeroen bosch",
@@ -69,10 +71,17 @@ ROLE_THEN_NAME = re.compile(
     rf"\b(?i:{ROLE_WORDS}|{TITLE_WORDS})\.?\s+(?i:(?:van|de|der|den|ter|ten|el)\s+)*"
     r"([A-Z][a-zà-ÿ'-]+)"
 )
+PARTICLE_NAME = re.compile(
+    r"\b([A-Z][a-zà-ÿ]{2,})\s+(?:(?:van|de|der|den|ter|ten|te|el|al)\s+){1,3}([A-Z][a-zà-ÿ'-]{2,})"
+)
+"""A capitalised word, particles and a capitalised word: "Ecrin de Gruil", "Raad van State"."""
 NAMING_CUE = re.compile(
-    r"\b(?:genaamd|heet|heette|naam\s*(?::|is|was)|contactpersoon\s*:|roepnaam|alias"
-    r"|bijnaam|aka|a\.k\.a\.)\s+([A-Za-zÀ-ÿ'-]{2,})",
-    re.IGNORECASE,
+    r"\b(?i:genaamd|heet|heette|naam\s*(?::|is|was)|contactpersoon\s*:|roepnaam|alias"
+    r"|bijnaam|aka|a\.k\.a\.)\s+([A-ZÀ-Þ][A-Za-zÀ-ÿ'-]+)"
+)
+ACTION_VERB = re.compile(
+    r"\s+(?:zei|zegt|belde|belt|kwam|komt|ging|gaat|liep|loopt|meldde|meldt|vertelde|vertelt"
+    r"|sprak|heeft|had|wil|wilde|woont|woonde|werd|wordt|zat|stond|gaf|deed|vroeg)\b"
 )
 ENGLISH_STOP_WORDS = frozenset(
     """the and of to a an is are with on that for by or be it as at from this which their
@@ -143,9 +152,19 @@ def _deduce_finds_person(text: str, english: bool) -> bool:
     return any(
         "persoon" in a.tag
         and not (english and (len(WORD.findall(a.text)) == 1 or a.text[:2] in ("A ", "I ")))
+        and not _ordinary_first_word(text, a.start_char, a.end_char)
         and not _part_of_place(text, a.start_char, a.end_char)
         for a in document.annotations
     )
+
+
+def _ordinary_first_word(text: str, start: int, end: int) -> bool:
+    """A lone name that opens a sentence and is also a surname, so likely a capitalised
+    word ("Zomer", "Vos", "Roos"), unless an action verb follows ("Kees belde")."""
+    word = text[start:end]
+    opens = not text[:start].strip() or text[:start].rstrip()[-1] in ".!?:;"
+    verb = ACTION_VERB.match(text, end) is not None
+    return opens and not verb and WORD.fullmatch(word) is not None and [word] in _lookup("surname")
 
 
 def _looks_english(words: list[str]) -> bool:
@@ -170,9 +189,12 @@ def _part_of_place(text: str, start: int, end: int) -> bool:
     titled = len(words) < len(spanned[:cut])
     after = WORD.findall(text[end : end + 40])[:2] if cut is None else spanned[cut : cut + 1]
     before = WORD.findall(text[max(0, start - 40) : start])[-1:] + words[:1]
+    if "&" in text[max(0, start - 3) : end + 3]:  # "de Vos & de Leeuw": a firm
+        return True
     return bool(
         (not titled and _is_place_name(words))
-        or any(_compound_place(w) for w in words[-1:] + after)
+        or _compound_place(words[-1], after_particle=len(words) > 1 and words[-2] in PARTICLES)
+        or any(_compound_place(w) for w in after)
         or any(w.lower() in VENUE_WORDS for w in words)
         or any(w.lower() in PLACE_WORDS for w in after)
         or any(w.lower() in ORGANISATION_WORDS for w in before)
@@ -191,10 +213,16 @@ def _is_place_name(words: list[str]) -> bool:
     return len(matched) == len(words) or joined.lower() in _registry_names()
 
 
-def _compound_place(word: str) -> bool:
-    """A compound ending in a street or venue word, with a stem of four letters or more."""
+def _compound_place(word: str, after_particle: bool = False) -> bool:
+    """A compound ending in a street or venue word ("Arskerk", "Prinsenlaan"), which is no
+    surname deduce knows ("Verlaan"); for ends that surnames share, not after a particle."""
     lowered = word.lower()
-    return any(lowered.endswith(s) and len(lowered) - len(s) >= 4 for s in PLACE_SUFFIXES)
+    ending = next((s for s in PLACE_SUFFIXES if lowered.endswith(s)), "")
+    if not ending or len(lowered) - len(ending) < 3:
+        return False
+    if after_particle and ending in SURNAME_SUFFIXES:
+        return False
+    return [word.split("-")[-1]] not in _lookup("surname")
 
 
 def _known_organisation(words: list[str]) -> bool:
@@ -204,11 +232,16 @@ def _known_organisation(words: list[str]) -> bool:
 
 
 def _context_finds_person(text: str) -> bool:
-    """A capitalised word after a role word, or any word after a naming cue."""
+    """A capitalised word after a role word, a name with particles, a word after a naming cue."""
     for match in ROLE_THEN_NAME.finditer(text):
         word = match.group(1)
         ordinary = word.lower() in TITLES or _is_common(word) or _is_place(word)
         if not ordinary and not _part_of_place(text, *match.span(1)):
+            return True
+    for match in PARTICLE_NAME.finditer(text):
+        first, last = match.group(1), match.group(2)
+        ordinary = any(_is_common(w) or _is_place(w) for w in (first, last))
+        if not ordinary and not _part_of_place(text, *match.span()):
             return True
     return any(not _is_common(m.group(1)) for m in NAMING_CUE.finditer(text))
 
@@ -219,7 +252,8 @@ def _lower_case_name(words: list[str]) -> bool:
     After a particle the surname may be one deduce does not know, if no common Dutch word.
     """
     for i, word in enumerate(words[:-1]):
-        if not word.islower() or [word.title()] not in _lookup("first_name") or _is_common(word):
+        name = word.title()
+        if not word.islower() or [name] not in _lookup("first_name") or _is_common(word):
             continue
         rest = words[i + 1 :]
         while rest[:1] and rest[0].lower() in PARTICLES:

@@ -174,18 +174,16 @@ def _is_amount(text: str, start: int, end: int) -> bool:
 def has_phone(text: str) -> bool:
     """A personal phone number, Dutch or international (not 0800/0900-type service lines).
 
-    phonenumbers finds them in text; spellings it skips ("06.12.34.56.78", "0031-6-1234...")
-    are found by a Dutch pattern and then validated by phonenumbers too.
+    phonenumbers finds them in text, Dutch or foreign; a Dutch pattern adds the spellings
+    and area codes it skips ("06.12.34.56.78", "0031-6-1234...").
     """
     found = [
         match.number
         for match in PhoneNumberMatcher(text, "NL", leniency=phonenumbers.Leniency.VALID)
         if not DATE_LIKE.search(match.raw_string)
     ]
-    for match in DUTCH_PHONE.finditer(text):
-        if not DATE_LIKE.search(match.group()):
-            digits = re.sub(r"\D", "", match.group(2)).removeprefix("0")
-            found.append(phonenumbers.parse(f"+31{digits}"))
+    if any(_dutch_number_shape(match) for match in DUTCH_PHONE.finditer(text)):
+        return True
     return any(
         phonenumbers.is_valid_number(number)
         and phonenumbers.number_type(number) not in NOT_PERSONAL_LINES
@@ -193,16 +191,26 @@ def has_phone(text: str) -> bool:
     )
 
 
+def _dutch_number_shape(match: re.Match[str]) -> bool:
+    """Ten digits from 0 (or +31/0031 and nine): a number even where the area code is not
+    in phonenumbers' metadata; dates and 0800/090x service lines excepted."""
+    digits = re.sub(r"\D", "", match.group(2))
+    national = "0" + digits.removeprefix("0")
+    return not DATE_LIKE.search(match.group()) and not national.startswith(("0800", "090"))
+
+
 def has_postcode_with_house_number(text: str) -> bool:
     """A six-position postcode with a house number, or one written compact or in capitals."""
     for match in POSTCODE.finditer(text):
         if not postcode.is_valid(match.group()):
             continue
-        if match.group(2).upper() in UNITS:
-            continue
+        house = bool(
+            HOUSE_NUMBER_BEFORE.search(text[: match.start()])
+            or POSTCODE_HOUSE.match(text, match.start())
+        )
         spaced_lower = " " in match.group() and match.group(2).islower()
-        house_before = HOUSE_NUMBER_BEFORE.search(text[: match.start()]) is not None
-        if not spaced_lower or house_before or POSTCODE_HOUSE.match(text, match.start()):
+        unit = match.group(2).upper() in UNITS  # "5000 MW", "1500 KG"
+        if house or not (spaced_lower or unit):
             return True
     return False
 
