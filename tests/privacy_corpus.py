@@ -87,7 +87,7 @@ HAND_WRITTEN: dict[str, list[str]] = {
     ],
 }  # fmt: skip
 
-MORE_HARD_CASES: dict[str, list[str]] = {
+HARD_CASES_ROUND_2: dict[str, list[str]] = {
     "name": [
         "Mw. J. Bakker-de Groot",
         "Piet Hein de Wit",
@@ -236,7 +236,7 @@ MORE_HARD_CASES: dict[str, list[str]] = {
 }
 """A second set of hard cases, written after the first round of measurement."""
 
-MORE_MUST_PASS = [
+MUST_PASS_ROUND_2 = [
     "De gemeente Breda en de gemeente Tilburg werken samen.",
     "Wijk Noord telde 45 incidenten in week 12.",
     "Het Koning Willem I College in Den Bosch",
@@ -367,7 +367,7 @@ MORE_MUST_PASS = [
     "Mezz",
 ]
 
-THIRD_HARD_CASES: dict[str, list[str]] = {
+HARD_CASES_ROUND_3: dict[str, list[str]] = {
     "name": [
         "Linda Koster",
         "Erik-Jan de Haan",
@@ -499,9 +499,9 @@ THIRD_HARD_CASES: dict[str, list[str]] = {
         "17 jaar oud, geboren 3 nov 2007",
     ],
 }
-"""A third set, written after the second round."""
+"""A third set, written after the second round of measurement."""
 
-THIRD_MUST_PASS = [
+MUST_PASS_ROUND_3 = [
     "Van Ness wijk",
     "Jan van Galenstraat",
     "Wijkteam Fellenoord",
@@ -596,6 +596,169 @@ THIRD_MUST_PASS = [
     "Prinsenbeek",
 ]
 
+HARD_CASES_ROUND_4: dict[str, list[str]] = {
+    "name": [
+        "Afspraak met mevrouw Bouzid over haar zoon.",
+        "Jongerenwerker Kevin heeft contact gelegd.",
+        "De heer R. Pinas (06-...) wil teruggebeld worden.",
+        "Overleg met Ahmed en zijn vader.",
+        "cc: Annelies Verhoef",
+        "Verslag: Mustafa Yildiz",
+        "Aangever: P. de Wit",
+        "Sophie Bakker, 15 jaar, wordt vermist.",
+        "Jayden S. (17) is opgepakt.",
+        "Dhr Kuipers",
+        "mw Jansen",
+        "Mevr. Van den Broek",
+        "Door: Thomas van Dam",
+        "Casusregisseur Nadia Amrani",
+        "Gesproken met de moeder van Daan.",
+        "Melder: Karin",
+        "Tieners Milan en Ilias maakten ruzie.",
+        "luuk de jong",
+        "gerard joling",
+        "Vraag aan Ellen Smit",
+        "De Graaf, Peter",
+        "Jansen, J.",
+        "Bakker, M.A.",
+    ],
+    "email": [
+        "jansen.p@gmail.com",
+        "Stuur naar p.jansen@breda.nl",
+        "Email: SVDB@ZIGGO.NL",
+        "k [dot] de [dot] vries [at] gmail [dot] com",
+    ],
+    "phone": [
+        "06 - 12 34 56 78",
+        "06/12345678",
+        "0612-345678",
+        "+31 6-12 34 56 78",
+        "tel 076-5299999",
+        "Nummer: 0031 6 12 34 56 78",
+    ],
+    "bsn": ["BSN-nr: 1234.56.782", "123-456-782", "Burgerservicenummer 123456782 (gecontroleerd)"],
+    "iban": ["Iban: nl91 abna 0417 1643 00.", "NL91ABNA 0417164300"],
+    "social": [
+        "Instagram-account @kevin.breda",
+        "op TikTok (@bredadrill) stond een video",
+        "www.instagram.com/bredadrill",
+        "Facebookpagina facebook.com/groups/bredaburen",
+        "Snap me: kevinbreda",
+        "Zijn snapchatnaam is kev_076",
+    ],
+    "plate": [
+        "Kenteken XL-12-BB",
+        "kenteken 12 XLB 3",
+        "De auto met 23-KLM-4 reed weg",
+        "GX-434-H",
+        "V-123-XX",
+        "1-ZZZ-99",
+    ],
+    "postcode": [
+        "Woonadres: 4811 AA, 1",
+        "4811AA1",
+        "4811 aa 1a",
+        "Postcode 4811 AA nummer 3",
+        "4811 AA - 15",
+    ],
+    "ip": ["IPv4 81.205.1.1", "IP 2001:db8::ff00:42:8329", "192.168.001.001"],
+    "birth_date": [
+        "Geboren: 1-2-2005",
+        "geb. 01/02/05",
+        "Geboortedatum 01 februari 2005",
+        "jongen (2005-02-01, 19 jaar)",
+        "DOB 1 Feb 2005",
+        "geb.: 1.2.2005",
+    ],
+}
+"""A fourth set: staff notes as they are written."""
+
+MUST_PASS_ROUND_4 = [
+    "In de periode 01-01-2024 t/m 31-03-2024 zijn 356 meldingen geregistreerd.",
+    "Sinds 15 maart 2024 is er cameratoezicht.",
+    "Besluit van 12 februari 2024, kenmerk 2024-123",
+    "Bijlage 3: tabel 2.1",
+    "Van 19.00 tot 23.00 uur",
+    "Er zijn 4 BOA's en 12 agenten ingezet.",
+    "De inzet kostte € 125.000,-",
+    "Inwoners: 184.126",
+    "CBS-code GM0758",
+    "WK075801 (Centrum)",
+    "Stratumseind in Eindhoven",
+    "De Haagse Markt",
+    "Het Plein in Den Haag",
+    "Rotterdam-Zuid",
+    "Amsterdam Nieuw-West",
+    "Utrecht Overvecht",
+    "Het uitgaansgebied rond de Grote Markt",
+    "Evenement: Breda Jazz Festival",
+    "Carnaval in Brabant",
+    "Het Haagse Veld",
+    "Sportpark Hoge Kamp",
+    "De Koepel in Breda",
+    "Chassé Theater",
+    "Park Valkenberg",
+    "Het Mastbos",
+    "Het Ulvenhoutse Bos",
+    "Tilburgse Kermis",
+    "Koningsnacht",
+    "Bevrijdingsfestival",
+    "Breda Photo",
+    "Graafschap Breda",
+    "Kasteel van Breda",
+    "Begijnhof",
+    "Grote Kerk Breda",
+    "Spanjaardsgat",
+    "Kloosterkazerne",
+    "Nassau-Baroniestraat",
+    "Wilhelminastraat",
+    "Emmastraat",
+    "Graaf Engelbertlaan",
+    "Baronielaan",
+    "Gemeentelijke Gezondheidsdienst",
+    "Regionale Ambulancevoorziening",
+    "Openbaar Ministerie Zeeland-West-Brabant",
+    "Raad voor de Kinderbescherming",
+    "Reclassering Nederland",
+    "Slachtofferhulp Nederland",
+    "Bureau Halt",
+    "Stichting Nidos",
+    "Vluchtelingenwerk",
+    "Leger des Heils",
+    "Er was 1 aanhouding.",
+    "Twee jongeren van 16 en 17 jaar zijn aangehouden.",
+    "Een man van 45 jaar",
+    "De 18-jarige verdachte",
+    "Een vrouw (32)",
+    "Jongens tussen de 14 en 17",
+    "leeftijd 12-18 jaar",
+    "ID 4f8a2c",
+    "Ticket #123456",
+    "Versie 4.2.1",
+    "SHA256 e3b0c442",
+    "UUID 123e4567-e89b-12d3-a456-426614174000",
+    "Port 8080",
+    "localhost:5000",
+    "https://www.breda.nl/veiligheid",
+    "www.politie.nl",
+    "Zie https://www.cbs.nl/nl-nl/cijfers",
+    "Telefoon gemeente: 14 076",
+    "Politie: 0900-8844",
+    "Meld Misdaad Anoniem 0800-7000",
+    "Veilig Thuis 0800-2000",
+    "Bel 112 bij nood",
+    "Lees meer op vng.nl",
+    "Ratio 1:4",
+    "Score 7,5/10",
+    "Periode 2023-2024",
+    "Budget 2024-2027",
+    "In 2022, 2023 en 2024",
+    "Week 2024-W10 tot 2024-W20",
+    "10-15 personen",
+    "Groep van 20-30 jongeren",
+    "Categorie A1",
+]
+
 ONE_PER_CATEGORY = {
     "person's name": "Sanne de Vries",
     "e-mail address": "s.devries@example.nl",
@@ -656,12 +819,15 @@ def corpus() -> tuple[tuple[str, str | None], ...]:
         "ip": [fake.ipv4() for _ in range(10)] + [fake.ipv6() for _ in range(10)],
         "birth_date": [_birth(fake, rng) for _ in range(25)],
     }
-    written = [HAND_WRITTEN, MORE_HARD_CASES, THIRD_HARD_CASES]
+    written = [HAND_WRITTEN, HARD_CASES_ROUND_2, HARD_CASES_ROUND_3, HARD_CASES_ROUND_4]
     pairs = [(text, cat) for cases in written for cat, texts in cases.items() for text in texts]
     for category, texts in generated.items():
         pairs += [(text, category) for text in texts]
         pairs += [(rng.choice(SENTENCES).format(text), category) for text in texts[::2]]
-    pairs += [(text, None) for text in MUST_PASS + MORE_MUST_PASS + THIRD_MUST_PASS]
+    pairs += [
+        (text, None)
+        for text in MUST_PASS + MUST_PASS_ROUND_2 + MUST_PASS_ROUND_3 + MUST_PASS_ROUND_4
+    ]
     pairs += [(text, None) for text in _generated_passes(fake, rng)]
     return tuple(pairs)
 

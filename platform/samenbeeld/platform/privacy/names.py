@@ -35,7 +35,8 @@ VENUE_WORDS = frozenset(
     """stadion arena school college ziekenhuis centrum museum theater fonds stichting
     instituut universiteit hogeschool kazerne tunnel zaal moskee bibliotheek prijs lezing
     sporthal academie akademie kliniek ggz mc umc hotel restaurant fc vv club lyceum
-    gymnasium bv nv vof cv groep holding royal zonen zn""".split()
+    gymnasium bv nv vof cv groep holding royal zonen zn festival kermis toernooi marathon
+    concert""".split()
 )
 """Words that make the name before them a venue or organisation; none is also a surname."""
 PLACE_WORDS = VENUE_WORDS | frozenset(
@@ -75,6 +76,8 @@ PARTICLE_NAME = re.compile(
     r"\b([A-Z][a-zà-ÿ]{2,})\s+(?:(?:van|de|der|den|ter|ten|te|el|al)\s+){1,3}([A-Z][a-zà-ÿ'-]{2,})"
 )
 """A capitalised word, particles and a capitalised word: "Ecrin de Gruil", "Raad van State"."""
+SURNAME_COMMA_INITIALS = re.compile(r"\b([A-Z][a-zà-ÿ'-]{2,}),\s*(?:[A-Z]\.\s?){1,4}")
+"""A list entry: "Jansen, J.", "Bakker, M.A."."""
 NAMING_CUE = re.compile(
     r"\b(?i:genaamd|heet|heette|naam\s*(?::|is|was)|contactpersoon\s*:|roepnaam|alias"
     r"|bijnaam|aka|a\.k\.a\.)\s+([A-ZÀ-Þ][A-Za-zÀ-ÿ'-]+)"
@@ -243,7 +246,8 @@ def _context_finds_person(text: str) -> bool:
         ordinary = any(_is_common(w) or _is_place(w) for w in (first, last))
         if not ordinary and not _part_of_place(text, *match.span()):
             return True
-    return any(not _is_common(m.group(1)) for m in NAMING_CUE.finditer(text))
+    cued = [*NAMING_CUE.finditer(text), *SURNAME_COMMA_INITIALS.finditer(text)]
+    return any(not (_is_common(m.group(1)) or _is_place(m.group(1))) for m in cued)
 
 
 def _lower_case_name(words: list[str]) -> bool:

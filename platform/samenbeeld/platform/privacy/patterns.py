@@ -35,7 +35,8 @@ PROFILE_URL = re.compile(
 HANDLE = re.compile(r"(?<![\w@.])@[A-Za-z0-9_][A-Za-z0-9_.]{1,29}(?![\w@])")
 PLATFORMS = r"snap(?:chat)?|insta(?:gram)?|ig|tiktok|tt|twitter|x|facebook|fb|sc|telegram"
 HANDLE_LABEL = re.compile(
-    rf"\b(?:{PLATFORMS})(?:\s*(?::|=|-)\s*@?[A-Za-z0-9_.]{{2,30}}\b"
+    rf"\b(?:{PLATFORMS})(?:naam|account|id)?(?:\s+(?:me|naam|account|id))?"
+    r"(?:\s*(?::|=|-)\s*@?[A-Za-z0-9_.]{2,30}\b"
     r"|(?:\s+is)?\s+@?(?=[A-Za-z0-9_.]*[\d_.])[A-Za-z0-9_.]{3,30}\b)",
     re.IGNORECASE,
 )
@@ -63,6 +64,7 @@ HOUSE_NUMBER = (
 )
 POSTCODE = re.compile(r"(?<![\w-])([1-9]\d{3})\s?([A-Za-z]{2})(?![A-Za-z])")
 HOUSE_NUMBER_BEFORE = re.compile(r"\d{1,5}(?:\s?-?\s?[a-z]{1,3})?\s*,?\s*$", re.IGNORECASE)
+TWO_LETTER_WORDS = frozenset("en in op om of te de na nu al ik is er ze we je uw zo la".split())
 UNITS = frozenset({"MW", "KW", "GW", "GB", "MB", "KB", "TB", "KG", "CM", "MM", "KM", "PK", "EU"})
 POSTCODE_HOUSE = re.compile(
     rf"(?<![\w-])[1-9]\d{{3}}\s?[A-Za-z]{{2}}{HOUSE_NUMBER}(?![\w-])", re.IGNORECASE
@@ -204,11 +206,12 @@ def has_postcode_with_house_number(text: str) -> bool:
     for match in POSTCODE.finditer(text):
         if not postcode.is_valid(match.group()):
             continue
-        house = bool(
-            HOUSE_NUMBER_BEFORE.search(text[: match.start()])
-            or POSTCODE_HOUSE.match(text, match.start())
-        )
         spaced_lower = " " in match.group() and match.group(2).islower()
+        if spaced_lower and match.group(2) in TWO_LETTER_WORDS:  # "in 2023 en 2024"
+            continue
+        house = HOUSE_NUMBER_BEFORE.search(text[: match.start()]) or POSTCODE_HOUSE.match(
+            text, match.start()
+        )
         unit = match.group(2).upper() in UNITS  # "5000 MW", "1500 KG"
         if house or not (spaced_lower or unit):
             return True
