@@ -66,6 +66,13 @@ def _has_words(text: str) -> bool:
     return stripped.isalpha() and stripped[:1].isupper() and not stripped.isupper()
 
 
+def warm_up() -> None:
+    """Load deduce's lookup structures now (building them the first time, for minutes), so
+    that no request waits for them: at install time and when a service that checks text
+    starts."""
+    names.deduce_model()
+
+
 def find_personal_data_in(value: object) -> str | None:
     """Like find_personal_data, for every string in a (nested) JSON value, keys included."""
     if isinstance(value, str):

@@ -1,6 +1,6 @@
 """``python -m samenbeeld.platform.privacy``: build deduce's lookup structures at install time."""
 
-from samenbeeld.platform.privacy.names import build_lookup_structures
+from samenbeeld.platform.privacy import warm_up
 
 if __name__ == "__main__":
-    build_lookup_structures()
+    warm_up()

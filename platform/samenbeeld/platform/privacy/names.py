@@ -4,9 +4,11 @@ deduce (de-identification of Dutch text) knows Dutch first names, surnames, part
 initials and titles, and the context that makes a word a name. It also takes the person
 in "Frederik Hendrikbuurt", "Prins Hendrikkade" or "de burgemeester van Breda" for a
 person, so a finding is dropped when it is part of a street, neighbourhood, venue or
-organisation name, or is nothing but a particle and a place. Our own rules add what it
-misses: lower-case names, a first name outside its lists after a role word ("buurman
-Xandro") and a name after "genaamd", "heet" or "naam:".
+organisation name, or is nothing but a particle and a place; and a lone name that opens
+a sentence and is also a surname ("Zomer", "Vos") needs a verb such as "belde" after it.
+Our own rules add what it misses: lower-case names ("sanne de vries"), a name outside its
+lists after a role word or title ("buurman Xandro", "mevrouw van der Linden"), with
+particles ("Ecrin de Gruil"), after "genaamd", "heet" or "naam:", and "Jansen, J.".
 
 deduce builds its lookup structures once (minutes) and loads them per process (seconds):
 ``python -m samenbeeld.platform.privacy`` builds them at install time (the Makefile does).
@@ -267,8 +269,3 @@ def _lower_case_name(words: list[str]) -> bool:
         if (particle and len(surname) > 2) or [surname.title()] in _lookup("surname"):
             return True
     return False
-
-
-def build_lookup_structures() -> None:
-    """Build (or load) deduce's lookup structures now, so no request pays for it."""
-    deduce_model()
