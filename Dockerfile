@@ -28,7 +28,8 @@ COPY api ./api
 COPY migrations ./migrations
 RUN pip wheel --no-deps --wheel-dir /wheels . \
  && pip install "$(ls /wheels/samenbeeld-*.whl)[mpc]" \
- && python -c "import samenbeeld.api.cli, samenbeeld.federation.mpc.dealer"
+ && python -c "import samenbeeld.api.cli, samenbeeld.federation.mpc.dealer" \
+ && python -m samenbeeld.platform.privacy
 
 # The services: `samenbeeld node|party|hub serve`, `samenbeeld db upgrade`, the operator
 # commands. Non-root, and nothing written outside the volumes the chart mounts.

@@ -14,8 +14,9 @@ venv: $(STAMP)
 # never imports (the dead `sklearn` package, torchvision, tensorboard), and every pip install
 # that resolves while CrypTen is in the venv prints "ERROR: ... crypten 0.4.1 requires
 # sklearn, which is not installed", which reads like a failed install. --no-deps skips that
-# check and, as the last step, no later install sees CrypTen; a re-run (pyproject.toml
-# changed) takes it out first for the same reason (-qq: no "not installed" warning).
+# check and, as the last pip step, no later install sees CrypTen; a re-run (pyproject.toml
+# changed) takes it out first for the same reason (-qq: no "not installed" warning). Last,
+# the privacy guard's deduce lookup structures (minutes to build: here, never in a request).
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
@@ -23,6 +24,7 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/pip install --quiet "torch==2.13.0"
 	$(BIN)/pip install --quiet -e ".[mpc,airflow,dev]"
 	$(BIN)/pip install --quiet --no-deps "crypten==0.4.1"
+	$(BIN)/python -m samenbeeld.platform.privacy
 	touch $(STAMP)
 
 demo: $(STAMP)

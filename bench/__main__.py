@@ -22,6 +22,7 @@ BENCHMARKS = (
     "demo_week",
     "airflow_round",
     "trend_api",
+    "privacy_guard",
 )
 RETIRED = frozenset(
     {

@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from privacy_corpus import ONE_PER_CATEGORY
 from samenbeeld.api import db
 from samenbeeld.api.app import create_app
 from samenbeeld.federation.hub import templates as hub_templates
@@ -235,6 +236,20 @@ def test_invalid_documents_and_slugs_are_refused(hub, document):
     for slug in ("adoptions", "Breda"):
         assert status(hub, "post", "", BREDA, json={"slug": slug, "document": document}) == 422
     assert status(hub, "post", "", BREDA, json={"slug": "digikamer", "document": document}) == 409
+
+
+@pytest.mark.parametrize(("category", "value"), ONE_PER_CATEGORY.items())
+def test_personal_data_in_lessons_learned_is_refused_and_nothing_stored(
+    hub, document, category, value
+):
+    bad = copy.deepcopy(document)
+    bad["lessons_learned"] = ["Vroeg beginnen hielp.", f"Afspraken liepen via {value} voortaan."]
+    slug = new_slug()
+    response = hub.call("post", "", BREDA, json={"slug": slug, "document": bad})
+    assert response.status_code == 422
+    (reason,) = response.get_json()["errors"]["json"]["document"]["lessons_learned"]["1"]
+    assert category in reason and value not in response.get_data(as_text=True)
+    assert status(hub, "get", f"/{slug}", BREDA) == 404
 
 
 def test_adoptions_are_recorded_by_nodes_and_visible_to_every_member(hub, document):

@@ -1,11 +1,11 @@
 """The `samenbeeld` command line: one click group per area (db, node, party, hub, keys, token,
-demo, airflow)."""
+demo, airflow, privacy)."""
 
 from __future__ import annotations
 
 import click
 
-from samenbeeld.api.cli import airflow, db, demo, hub, keys, node, party, token
+from samenbeeld.api.cli import airflow, db, demo, hub, keys, node, party, privacy, token
 from samenbeeld.platform.errors import SamenbeeldError
 
 
@@ -42,3 +42,4 @@ main.add_command(demo.demo)
 main.add_command(airflow.airflow)
 main.add_command(token.token)
 main.add_command(keys.keys)
+main.add_command(privacy.privacy)

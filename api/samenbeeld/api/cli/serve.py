@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 from sqlalchemy.exc import DBAPIError
 
-from samenbeeld.platform import migrate
+from samenbeeld.platform import migrate, privacy
 from samenbeeld.platform.errors import ConfigurationError
 from samenbeeld.platform.settings import BaseSettings, HubSettings, NodeSettings, PartySettings
 
@@ -54,6 +54,8 @@ def serve(settings: BaseSettings, host: str, port: int | None, fd: int | None = 
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(message)s")
     app = create_app(settings.role, settings)
     recover(settings, app.extensions[db.EXTENSION].sessionmaker())
+    if settings.role == "hub":  # it checks template text: load deduce now, not in a request
+        privacy.warm_up()
     port = port or default_port(settings)
     server = _create_server(app, settings.role, host, port, fd)
     # What start-up made (modules, the app) lives as long as the process: keep it out of

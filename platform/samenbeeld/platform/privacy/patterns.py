@@ -1,0 +1,246 @@
+"""Checks for personal data with a fixed shape: checksums, numbers, addresses, handles.
+
+Libraries do what they were made for: python-stdnum validates BSNs (11-check), IBANs
+(mod 97) and Dutch postcodes, phonenumbers finds Dutch and international phone numbers,
+the standard library's ipaddress validates IP addresses. The regular expressions here only
+find candidates for them, and add what no library knows: licence-plate sidecodes,
+social-media handles and profile URLs, obfuscated e-mail addresses and dates of birth.
+Each check takes the text and answers True or False; none keeps the matched text.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+import phonenumbers
+from phonenumbers import PhoneNumberMatcher, PhoneNumberType
+from stdnum import iban
+from stdnum.exceptions import ValidationError
+from stdnum.nl import bsn, postcode
+
+AT = r"(?:@|\s*[\[({<]\s*(?:at|apenstaartje)\s*[\])}>]\s*|\s+(?:at|apenstaartje)\s+)"
+DOT = r"(?:\.|\s*[\[({<]\s*(?:dot|punt)\s*[\])}>]\s*|\s+(?:dot|punt)\s+)"
+MAIL_PROVIDERS = r"gmail|hotmail|live|outlook|icloud|yahoo|ziggo|kpnmail|kpnplanet|xs4all|home"
+EMAIL = re.compile(
+    rf"[\w.%+-]+{AT}[\w-]+(?:{DOT}[\w-]+)*{DOT}[a-z]{{2,}}\b|\bmailto:\S"
+    rf"|[\w.%+-]+@(?:{MAIL_PROVIDERS})\b",
+    re.IGNORECASE,
+)
+SOCIAL_SITES = r"instagram|instagr\.am|tiktok|twitter|x|facebook|fb|snapchat|threads|youtube"
+PROFILE_URL = re.compile(
+    rf"\b(?:(?:{SOCIAL_SITES})\.(?:com|net|me)|t\.me|wa\.me|linkedin\.com/in)/[@\w.]",
+    re.IGNORECASE,
+)
+HANDLE = re.compile(r"(?<![\w@.])@[A-Za-z0-9_][A-Za-z0-9_.]{1,29}(?![\w@])")
+PLATFORMS = r"snap(?:chat)?|insta(?:gram)?|ig|tiktok|tt|twitter|x|facebook|fb|sc|telegram"
+HANDLE_LABEL = re.compile(
+    rf"\b(?:{PLATFORMS})(?:naam|account|id)?(?:\s+(?:me|naam|account|id))?"
+    r"(?:\s*(?::|=|-)\s*@?[A-Za-z0-9_.]{2,30}\b"
+    r"|(?:\s+is)?\s+@?(?=[A-Za-z0-9_.]*[\d_.])[A-Za-z0-9_.]{3,30}\b)",
+    re.IGNORECASE,
+)
+"""A platform label before an account: after ':' any name, after a space one with a digit,
+underscore or dot (so 'via insta gedeeld' passes, 'snap lotje2005' does not)."""
+IBAN_START = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}")
+BSN_CANDIDATE = re.compile(r"(?<![\d.,])(?:\d{9}|\d{2,4}(?:[ .-]\d{2,4}){1,3})(?!\d|[.,]\d)")
+AMOUNT_BEFORE = re.compile(r"(?:€|eur|euro)\s*$", re.IGNORECASE)
+AMOUNT_AFTER = re.compile(r"(?:,[-\d]+)?\s*(?:euro|eur|€)", re.IGNORECASE)
+DATE_LIKE = re.compile(
+    r"(?<!\d)(?:\d{1,2}[-/.]\d{1,2}[-/.](?:19|20)\d\d|(?:19|20)\d\d[-/.]\d{1,2}[-/.]\d{1,2})(?!\d)"
+)
+DUTCH_PHONE = re.compile(r"(?<![\w+])(\+31|0031|0)[\s().-]*(\d(?:[\s().-]{0,3}\d){8})(?!\d)")
+NOT_PERSONAL_LINES = frozenset(
+    {
+        PhoneNumberType.TOLL_FREE,
+        PhoneNumberType.PREMIUM_RATE,
+        PhoneNumberType.SHARED_COST,
+        PhoneNumberType.UAN,
+    }
+)
+HOUSE_NUMBER = (
+    r"[,\s]*(?:(?:huis)?n(?:umme)?r\.?:?\s*)?\d{1,5}"
+    r"(?:\s?[-/]?\s?(?:[a-z]{1,3}|bis|hs|\d{1,3})\b)?"
+)
+POSTCODE = re.compile(r"(?<![\w-])([1-9]\d{3})\s?([A-Za-z]{2})(?![A-Za-z])")
+HOUSE_NUMBER_BEFORE = re.compile(r"\d{1,5}(?:\s?-?\s?[a-z]{1,3})?\s*,?\s*$", re.IGNORECASE)
+TWO_LETTER_WORDS = frozenset("en in op om of te de na nu al ik is er ze we je uw zo la".split())
+UNITS = frozenset({"MW", "KW", "GW", "GB", "MB", "KB", "TB", "KG", "CM", "MM", "KM", "PK", "EU"})
+POSTCODE_HOUSE = re.compile(
+    rf"(?<![\w-])[1-9]\d{{3}}\s?[A-Za-z]{{2}}{HOUSE_NUMBER}(?![\w-])", re.IGNORECASE
+)
+IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)")
+IPV6 = re.compile(r"(?<![\w:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:])")
+MONTHS = (
+    r"jan(?:uari)?|feb(?:ruari)?|maa(?:rt)?|mrt|apr(?:il)?|mei|jun(?:i)?|jul(?:i)?|"
+    r"aug(?:ustus)?|sep(?:t(?:ember)?)?|okt(?:ober)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+    r"|january|february|march|may|june|july|august|october"
+)
+DATE = (
+    r"(?:\d{1,2}[-/.]\d{1,2}[-/.](?:19|20)?\d{2}|(?:19|20)\d{2}[-/.]\d{1,2}[-/.]\d{1,2}"
+    rf"|\d{{1,2}}\s*(?:{MONTHS})\.?\s*(?:19|20)?\d{{2}})"
+)
+BIRTH_CUE = (
+    r"\b(?:geb(?:oren|\.|\b)|geboortedatum|geboortedag|geboortejaar|geb\.?\s*datum"
+    r"|d\.?o\.?b\.?|date\s+of\s+birth|born|birthday|verjaardag)|°|\*"
+)
+AGE = r"\d{1,3}\s*(?:jaar|jr\.?|j\.)(?:\s+oud)?|leeftijd\s*:?\s*\d{1,3}|\d{1,3}-jarige?"
+BIRTH_DATE = re.compile(
+    rf"(?:{BIRTH_CUE})\W{{0,3}}(?:(?:\w+\W+){{0,3}}?{DATE}|(?:in\s+|op\s+)?(?:19|20)\d{{2}}\b)"
+    rf"|{DATE}\W{{0,3}}\(?(?:{BIRTH_CUE})"
+    rf"|(?:{AGE})\W{{1,4}}{DATE}|{DATE}\W{{1,4}}(?:{AGE})",
+    re.IGNORECASE,
+)
+"""A date (or a year) after a birth cue, a date before one, or a date beside an age."""
+
+
+def _sidecodes() -> re.Pattern[str]:
+    """Every Dutch licence-plate sidecode (L letter, 9 digit), dashes optional, any case."""
+    codes = (
+        "LL-99-99 99-99-LL 99-LL-99 LL-99-LL LL-LL-99 99-LL-LL 99-LLL-9 9-LLL-99 "
+        "LL-999-L L-999-LL LLL-99-L L-99-LLL 9-LL-999 999-LL-9"
+    ).split()
+    parts = []
+    for code in codes:
+        groups = [g.replace("L", "[A-Za-z]").replace("9", r"\d") for g in code.split("-")]
+        upper = [g.replace("[A-Za-z]", "[A-Z]") for g in groups]
+        parts += ["-".join(groups), "".join(groups), " ".join(upper)]
+    return re.compile(r"(?<![\w-])(?:" + "|".join(parts) + r")(?![\w-])")
+
+
+PLATE = _sidecodes()
+CBS_CODE = re.compile(r"(?:GM|NL|PV|LD|CR)\d{4}", re.IGNORECASE)
+PLATE_CUE = re.compile(
+    r"\bkenteken\w*\W{1,3}" + r"[\s-]?".join([r"[A-Za-z0-9]{1,3}"] * 3) + r"\b", re.IGNORECASE
+)
+
+
+def has_email(text: str) -> bool:
+    """An e-mail address, also as mailto: or spelled out ('naam [at] domein [dot] nl')."""
+    return EMAIL.search(text) is not None
+
+
+def has_social_media(text: str) -> bool:
+    """A handle (@naam), a profile URL or a labelled account ('snap: naam')."""
+    return any(p.search(text) for p in (PROFILE_URL, HANDLE, HANDLE_LABEL))
+
+
+def has_iban(text: str) -> bool:
+    """An IBAN, compact or in groups, any case, whose mod-97 check holds (stdnum)."""
+    return any(
+        _valid_iban(candidate)
+        for match in IBAN_START.finditer(text)
+        for candidate in _alphanumeric_runs(text, match.start())
+    )
+
+
+def _valid_iban(candidate: str) -> bool:
+    """The IBAN checksum and the country's length hold (not each bank's own check)."""
+    try:
+        iban.validate(candidate, check_country=False)
+    except ValidationError:
+        return False
+    return True
+
+
+def _alphanumeric_runs(text: str, start: int) -> list[str]:
+    """Runs from start (single spaces allowed) of 15 to 34 characters ending at a word end."""
+    found, compact, i = [], "", start
+    while i < len(text) and len(compact) < 34:
+        if text[i].isalnum():
+            compact += text[i]
+        elif not (text[i] in " -" and i + 1 < len(text) and text[i + 1].isalnum()):
+            break
+        i += 1
+        if len(compact) >= 15 and (i == len(text) or not text[i].isalnum()):
+            found.append(compact)
+    return found
+
+
+def has_bsn(text: str) -> bool:
+    """Nine digits, plain or grouped with dots, spaces or dashes, passing the 11-check."""
+    for match in BSN_CANDIDATE.finditer(text):
+        digits = re.sub(r"\D", "", match.group())
+        if len(digits) == 9 and bsn.is_valid(digits) and not _is_amount(text, *match.span()):
+            return True
+    return False
+
+
+def _is_amount(text: str, start: int, end: int) -> bool:
+    """The number at text[start:end] is an amount of money (a € sign, 'EUR' or 'euro')."""
+    return bool(AMOUNT_BEFORE.search(text[max(0, start - 6) : start])) or bool(
+        AMOUNT_AFTER.match(text, end)
+    )
+
+
+def has_phone(text: str) -> bool:
+    """A personal phone number, Dutch or international (not 0800/0900-type service lines).
+
+    phonenumbers finds them in text, Dutch or foreign; a Dutch pattern adds the spellings
+    and area codes it skips ("06.12.34.56.78", "0031-6-1234...").
+    """
+    found = [
+        match.number
+        for match in PhoneNumberMatcher(text, "NL", leniency=phonenumbers.Leniency.VALID)
+        if not DATE_LIKE.search(match.raw_string)
+    ]
+    if any(_dutch_number_shape(match) for match in DUTCH_PHONE.finditer(text)):
+        return True
+    return any(
+        phonenumbers.is_valid_number(number)
+        and phonenumbers.number_type(number) not in NOT_PERSONAL_LINES
+        for number in found
+    )
+
+
+def _dutch_number_shape(match: re.Match[str]) -> bool:
+    """Ten digits from 0 (or +31/0031 and nine): a number even where the area code is not
+    in phonenumbers' metadata; dates and 0800/090x service lines excepted."""
+    digits = re.sub(r"\D", "", match.group(2))
+    national = "0" + digits.removeprefix("0")
+    return not DATE_LIKE.search(match.group()) and not national.startswith(("0800", "090"))
+
+
+def has_postcode_with_house_number(text: str) -> bool:
+    """A six-position postcode with a house number, or one written compact or in capitals."""
+    for match in POSTCODE.finditer(text):
+        if not postcode.is_valid(match.group()):
+            continue
+        spaced_lower = " " in match.group() and match.group(2).islower()
+        if spaced_lower and match.group(2) in TWO_LETTER_WORDS:  # "in 2023 en 2024"
+            continue
+        house = HOUSE_NUMBER_BEFORE.search(text[: match.start()]) or POSTCODE_HOUSE.match(
+            text, match.start()
+        )
+        unit = match.group(2).upper() in UNITS  # "5000 MW", "1500 KG"
+        if house or not (spaced_lower or unit):
+            return True
+    return False
+
+
+def has_licence_plate(text: str) -> bool:
+    """A Dutch licence plate of any sidecode, with or without dashes, any case.
+
+    A CBS municipality code (GM0758) has the shape of sidecode 1 without dashes: it passes.
+    """
+    return any(not CBS_CODE.fullmatch(m.group()) for m in PLATE.finditer(text)) or bool(
+        PLATE_CUE.search(text)
+    )
+
+
+def has_ip_address(text: str) -> bool:
+    """An IPv4 or IPv6 address (validated by ipaddress; amounts with a € sign pass)."""
+    for match in (*IPV4.finditer(text), *IPV6.finditer(text)):
+        if _is_amount(text, *match.span()):
+            continue
+        try:
+            ipaddress.ip_address(match.group())
+        except ValueError:
+            continue
+        return True
+    return False
+
+
+def has_date_of_birth(text: str) -> bool:
+    """A date with a birth cue ('geboren', 'geb.', 'DOB', ...) or with an age beside it."""
+    return BIRTH_DATE.search(text) is not None
