@@ -19,7 +19,7 @@ from werkzeug.exceptions import BadGateway
 from samenbeeld.api.config import current_settings
 from samenbeeld.api.db import get_session
 from samenbeeld.api.errors import PROBLEM_JSON, ProblemSchema
-from samenbeeld.api.node.rounds import http_client, node_signer
+from samenbeeld.api.outbound import http_client, own_signer
 from samenbeeld.api.users import current_user, user_required
 from samenbeeld.federation.node import position as node_position
 from samenbeeld.federation.node.templates import HubUnavailableError
@@ -97,7 +97,7 @@ class Position(MethodView):
             return node_position.own_position(
                 get_session(),
                 settings,
-                node_signer(settings),
+                own_signer(),
                 http_client(),
                 code,
                 args["start"],

@@ -19,7 +19,7 @@ from werkzeug.exceptions import BadGateway
 from samenbeeld.api.config import current_settings
 from samenbeeld.api.db import get_session
 from samenbeeld.api.hub.templates import UtcDateTime
-from samenbeeld.api.node.rounds import http_client, node_signer
+from samenbeeld.api.outbound import http_client, own_signer
 from samenbeeld.api.users import current_user, user_required
 from samenbeeld.federation.node import templates as node_templates
 from samenbeeld.platform.models.node import TemplateAdoption
@@ -66,7 +66,7 @@ class Adopt(MethodView):
             return node_templates.adopt_template(
                 get_session(),
                 settings,
-                node_signer(settings),
+                own_signer(),
                 http_client(),
                 slug,
                 body["version"],
