@@ -8,7 +8,6 @@ generation is read at most once per ``TREND_VERSION_TTL_S`` seconds (Flask setti
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -17,17 +16,14 @@ from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from samenbeeld.api import users
-from samenbeeld.api.auth import bearer_token, token_required
 from samenbeeld.api.config import current_settings
 from samenbeeld.api.db import get_session
 from samenbeeld.api.errors import PROBLEM_JSON, ProblemSchema
-from samenbeeld.api.users import user_required
+from samenbeeld.api.users import user_or_node_required, user_required
 from samenbeeld.federation.hub import trends as hub_trends
 from samenbeeld.federation.hub.trend_cache import Answer, TrendCache
 from samenbeeld.platform.settings import HubSettings
 from samenbeeld.platform.trend_schemas import DistributionSchema, PeriodRangeSchema
-from samenbeeld.platform.users import UserTokenVerifier
 
 CACHE_EXTENSION = "samenbeeld.trends"
 """The app's :class:`TrendCache` (a test may put one with its own clock here)."""
@@ -37,23 +33,6 @@ VERSION_TTL = "TREND_VERSION_TTL_S"
 View = TypeVar("View", bound=Callable[..., Any])
 
 blp = Blueprint("trends", __name__, url_prefix="/api/v1", description="Cross-city trends.")
-
-
-def reader_required() -> Callable[[View], View]:
-    """A user token of any role, or a node's service token (nodes fetch distributions)."""
-
-    def decorate(view: View) -> View:
-        as_user, as_node = user_required()(view), token_required("node")(view)
-
-        @functools.wraps(as_user)  # keeps the view's API doc and the user roles it records
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            verifier: UserTokenVerifier = current_app.extensions[users.EXTENSION]
-            issuer = verifier.issuer_of(bearer_token())  # service tokens have none
-            return (as_user if issuer is not None else as_node)(*args, **kwargs)
-
-        return wrapped  # type: ignore[return-value]
-
-    return decorate
 
 
 # -- schemas -----------------------------------------------------------------------------
@@ -226,7 +205,7 @@ class Series(MethodView):
 class Distribution(MethodView):
     """An indicator's released histograms."""
 
-    @reader_required()
+    @user_or_node_required  # nodes fetch distributions
     @blp.arguments(RangeQueryArgsSchema(), location="query")
     @blp.response(200, DistributionSchema, headers=CACHE_HEADERS)
     @blp.alt_response(200, **CSV_RESPONSE)

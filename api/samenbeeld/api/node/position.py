@@ -14,7 +14,6 @@ from typing import Any, TypeVar
 import marshmallow as ma
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from werkzeug.exceptions import BadGateway
 
 from samenbeeld.api.config import current_settings
 from samenbeeld.api.db import get_session
@@ -22,7 +21,6 @@ from samenbeeld.api.errors import PROBLEM_JSON, ProblemSchema
 from samenbeeld.api.outbound import http_client, own_signer
 from samenbeeld.api.users import current_user, user_required
 from samenbeeld.federation.node import position as node_position
-from samenbeeld.federation.node.templates import HubUnavailableError
 from samenbeeld.platform.settings import NodeSettings
 from samenbeeld.platform.trend_schemas import PeriodRangeSchema
 
@@ -92,16 +90,12 @@ class Position(MethodView):
     @blp.alt_response(502, schema=ProblemSchema, content_type=PROBLEM_JSON)
     def get(self, args: dict[str, Any], code: str) -> dict[str, Any]:
         """Own figure, bucket, quartile, z-score and the band, per period with own data."""
-        settings = current_settings(NodeSettings)
-        try:
-            return node_position.own_position(
-                get_session(),
-                settings,
-                own_signer(),
-                http_client(),
-                code,
-                args["start"],
-                args["end"],
-            )
-        except HubUnavailableError as error:
-            raise BadGateway(str(error)) from None
+        return node_position.own_position(
+            get_session(),
+            current_settings(NodeSettings),
+            own_signer(),
+            http_client(),
+            code,
+            args["start"],
+            args["end"],
+        )

@@ -14,7 +14,6 @@ from typing import Any
 import marshmallow as ma
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from werkzeug.exceptions import BadGateway
 
 from samenbeeld.api.config import current_settings
 from samenbeeld.api.db import get_session
@@ -62,17 +61,9 @@ class Adopt(MethodView):
         """Adopt a published version here: opt in to its indicators; the hub records it too."""
         settings = current_settings(NodeSettings)
         current_user().require_municipality(settings.municipality)
-        try:
-            return node_templates.adopt_template(
-                get_session(),
-                settings,
-                own_signer(),
-                http_client(),
-                slug,
-                body["version"],
-            )
-        except node_templates.HubUnavailableError as error:
-            raise BadGateway(str(error)) from error
+        return node_templates.adopt_template(
+            get_session(), settings, own_signer(), http_client(), slug, body["version"]
+        )
 
 
 @blp.route("/adopted")

@@ -7,7 +7,7 @@ range asked for), and places the figure in it: the quartile (1 to 4) against the
 grouped-data quartiles, and an approximate z-score from the histogram's grouped mean and
 standard deviation (bucket midpoints; see :mod:`samenbeeld.platform.trends`). The figure
 never leaves the node. A hub that does not answer, or answers anything but a distribution
-with this node's bucket edges, is a :class:`HubUnavailableError`.
+with this node's bucket edges, is a :class:`UpstreamFailedError`.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ import httpx
 import marshmallow as ma
 from sqlalchemy.orm import Session
 
-from samenbeeld.federation.node.templates import HubUnavailableError
 from samenbeeld.platform import trends
 from samenbeeld.platform.catalog import Catalog, Indicator, indicator_of
+from samenbeeld.platform.errors import UpstreamFailedError
 from samenbeeld.platform.indicators import IndicatorResult, compute_indicators
 from samenbeeld.platform.settings import NodeSettings, audience_for
 from samenbeeld.platform.tokens import Signer
@@ -65,13 +65,13 @@ def fetch_distribution(
     try:
         response = client.get(url, params=params, headers=headers)
     except httpx.HTTPError as error:
-        raise HubUnavailableError(f"the hub did not answer: {type(error).__name__}") from None
+        raise UpstreamFailedError(f"the hub did not answer: {type(error).__name__}") from None
     if response.status_code != 200:
-        raise HubUnavailableError(f"the hub answered {response.status_code}")
+        raise UpstreamFailedError(f"the hub answered {response.status_code}")
     try:
         body = DistributionSchema().load(response.json())
     except (ValueError, ma.ValidationError):
-        raise HubUnavailableError("the hub's answer is not a distribution") from None
+        raise UpstreamFailedError("the hub's answer is not a distribution") from None
     return {p["period_start"]: {**p, "edges": body["edges"]} for p in body["periods"]}
 
 
@@ -103,7 +103,7 @@ def position(
     if counts is None or figure is None:
         return point
     if tuple(released["edges"]) != indicator.buckets:
-        raise HubUnavailableError("the hub's bucket edges differ from this node's catalog")
+        raise UpstreamFailedError("the hub's bucket edges differ from this node's catalog")
     bounds = trends.bucket_bounds(released["edges"], *trends.figure_range(indicator))
     band = trends.quartiles(counts, bounds)
     if band is not None:
