@@ -27,8 +27,8 @@ from typing import Any
 import httpx
 import numpy as np
 
-from samenbeeld.api import driver
-from samenbeeld.api.cluster import Cluster
+from samenbeeld.api.ops import client as ops_client
+from samenbeeld.api.ops.cluster import Cluster
 from samenbeeld.federation.hub.members import register_member
 from samenbeeld.platform import keys
 from samenbeeld.platform.catalog import CATALOG_DIR_ENV
@@ -79,7 +79,7 @@ def one_round(cluster: Cluster, folder: Path, run: int) -> tuple[float, list[flo
     monday = dt.date(2026, 1, 5) + dt.timedelta(weeks=run)
     with httpx.Client(timeout=TIMEOUT + 60) as client:
         started = time.perf_counter()
-        driver.open_round(client, hub, signer, round_id, [INDICATOR], monday, CELLS)
+        ops_client.open_round(client, hub, signer, round_id, [INDICATOR], monday, CELLS)
         load = [
             sys.executable,
             "-m",
@@ -91,9 +91,9 @@ def one_round(cluster: Cluster, folder: Path, run: int) -> tuple[float, list[flo
             *("--indicator", INDICATOR, "--period-start", monday.isoformat()),
         ]
         subprocess.run([*load, "--cells", str(CELLS)], check=True)
-        state = driver.compute(client, hub, signer, round_id, TIMEOUT)
+        state = ops_client.compute(client, hub, signer, round_id, TIMEOUT)
         elapsed = time.perf_counter() - started
-        released = driver.releases(client, hub, signer, round_id)
+        released = ops_client.releases(client, hub, signer, round_id)
     report = json.loads(out.read_text())
     if state["state"] != "released" or report["refused"]:
         raise AssertionError(
