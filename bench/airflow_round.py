@@ -30,10 +30,11 @@ from typing import Any
 import httpx
 from sqlalchemy.exc import OperationalError
 
-from samenbeeld.api import airflow_stack, dag_test, driver
-from samenbeeld.api.cluster import Cluster
-from samenbeeld.api.demo_run import opt_in, weekly_indicators
-from samenbeeld.api.orchestration import Federation, indicator_set
+from samenbeeld.api.ops import airflow_stack, dag_test
+from samenbeeld.api.ops import client as ops_client
+from samenbeeld.api.ops.cluster import Cluster
+from samenbeeld.api.ops.demo_run import opt_in, weekly_indicators
+from samenbeeld.api.ops.orchestration import Federation, indicator_set
 from samenbeeld.platform.demo import init_federation
 
 CITIES, WEEKS, REPEATS = 12, 6, 3
@@ -56,7 +57,7 @@ def wait_released(client: httpx.Client, cluster: Cluster, round_id: str, limit: 
     while time.perf_counter() < deadline:
         response = client.get(
             f"{cluster.hub.url}/api/v1/rounds/{round_id}",
-            headers=cluster.signer("hub").headers(driver.HUB),
+            headers=cluster.signer("hub").headers(ops_client.HUB),
         )
         if response.status_code == 200 and response.json()["state"] == "released":
             return time.perf_counter()

@@ -18,8 +18,8 @@ from typing import Any
 
 import httpx
 
-from samenbeeld.api import dag_test, demo_run
-from samenbeeld.api.orchestration import Federation
+from samenbeeld.api.ops import dag_test, demo_run
+from samenbeeld.api.ops.orchestration import Federation
 from samenbeeld.platform.truth import load_truth
 
 CITIES = 12

@@ -32,8 +32,8 @@ from typing import Any
 import httpx
 import numpy as np
 
-from samenbeeld.api import driver
-from samenbeeld.api.cluster import Cluster
+from samenbeeld.api.ops import client as ops_client
+from samenbeeld.api.ops.cluster import Cluster
 from samenbeeld.federation.hub.members import register_member
 from samenbeeld.federation.mpc import sharing
 from samenbeeld.platform import keys
@@ -95,7 +95,7 @@ def one_round(cluster: Cluster, folder: Path, run: int) -> Round:
     monday = dt.date(2026, 1, 5) + dt.timedelta(weeks=run)
     with httpx.Client(timeout=TIMEOUT + 60) as client:
         started = time.perf_counter()
-        driver.open_round(client, hub, signer, round_id, [INDICATOR], monday, CELLS)
+        ops_client.open_round(client, hub, signer, round_id, [INDICATOR], monday, CELLS)
         load = [
             sys.executable,
             "-m",
@@ -108,10 +108,10 @@ def one_round(cluster: Cluster, folder: Path, run: int) -> Round:
         ]
         subprocess.run([*load, "--cells", str(CELLS)], check=True)
         computing = time.perf_counter()
-        state = driver.compute(client, hub, signer, round_id, TIMEOUT)
+        state = ops_client.compute(client, hub, signer, round_id, TIMEOUT)
         elapsed = time.perf_counter() - started
         compute_s = time.perf_counter() - computing
-        released = driver.releases(client, hub, signer, round_id)
+        released = ops_client.releases(client, hub, signer, round_id)
     report = json.loads(out.read_text())
     if state["state"] != "released" or report["refused"]:
         raise AssertionError(

@@ -25,7 +25,7 @@ import httpx
 import numpy as np
 import sqlalchemy as sa
 
-from samenbeeld.api.cluster import Cluster
+from samenbeeld.api.ops.cluster import Cluster
 from samenbeeld.platform import keys
 from samenbeeld.platform.catalog import load_catalog
 from samenbeeld.platform.db import session_scope

@@ -1,6 +1,6 @@
 """Samenbeeld's rounds, one DAG per schedule group (weekly, monthly) from the catalog.
 
-A run makes the period's three rounds (``samenbeeld.api.orchestration.round_sets``): the
+A run makes the period's three rounds (``samenbeeld.api.ops.orchestration.round_sets``): the
 sums, the distribution (one-hot buckets) and the spike count; the ``rounds`` param may
 choose fewer. Each task is mapped over the rounds: open every round -> ask every node to
 contribute to every round (dynamic task mapping over rounds x nodes; a node that cannot be
@@ -50,7 +50,7 @@ def round_tasks(period: str) -> None:
 
     @task(retries=0)
     def kinds(params: dict | None = None) -> list[str]:
-        from samenbeeld.api import orchestration
+        from samenbeeld.api.ops import orchestration
 
         return orchestration.round_kinds(period, (params or {}).get("rounds"))
 
@@ -58,7 +58,7 @@ def round_tasks(period: str) -> None:
     def open_round(
         kind: str, params: dict | None = None, data_interval_start: dt.datetime | None = None
     ) -> str:
-        from samenbeeld.api import airflow_adapter, orchestration
+        from samenbeeld.api.ops import airflow_adapter, orchestration
 
         start = period_start(params, data_interval_start)
         chosen = orchestration.round_sets(period)[kind]
@@ -66,7 +66,7 @@ def round_tasks(period: str) -> None:
 
     @task(retries=1)
     def nodes(round_ids: list[str]) -> list[str]:
-        from samenbeeld.api import airflow_adapter
+        from samenbeeld.api.ops import airflow_adapter
 
         return sorted(airflow_adapter.federation().nodes)
 
@@ -77,7 +77,7 @@ def round_tasks(period: str) -> None:
         params: dict | None = None,
         data_interval_start: dt.datetime | None = None,
     ) -> str:
-        from samenbeeld.api import airflow_adapter, orchestration
+        from samenbeeld.api.ops import airflow_adapter, orchestration
 
         start = period_start(params, data_interval_start)
         chosen = orchestration.round_sets(period)[kind]
@@ -87,21 +87,21 @@ def round_tasks(period: str) -> None:
         poke_interval=5, timeout=3600, mode="reschedule", trigger_rule=TriggerRule.ALL_DONE
     )
     def quorum(round_id: str) -> PokeReturnValue:
-        from samenbeeld.api import airflow_adapter, orchestration
+        from samenbeeld.api.ops import airflow_adapter, orchestration
 
         size, needed = orchestration.cohort(airflow_adapter.federation(), round_id)
         return PokeReturnValue(is_done=size >= needed, xcom_value=size)
 
     @task(max_active_tis_per_dagrun=1)
     def compute(round_id: str) -> str:
-        from samenbeeld.api import airflow_adapter, orchestration
+        from samenbeeld.api.ops import airflow_adapter, orchestration
 
         federation = airflow_adapter.federation()
         return orchestration.compute(federation, round_id)
 
     @task
     def publish(round_id: str) -> dict[str, int]:
-        from samenbeeld.api import airflow_adapter, orchestration
+        from samenbeeld.api.ops import airflow_adapter, orchestration
 
         return orchestration.publish(airflow_adapter.federation(), round_id)
 

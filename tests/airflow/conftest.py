@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from samenbeeld.api.airflow_stack import (
+from samenbeeld.api.ops.airflow_stack import (
     POSTGRES_ADMIN,
     AirflowStack,
     drop_database,

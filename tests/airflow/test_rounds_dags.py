@@ -21,10 +21,11 @@ import httpx
 import psutil
 import pytest
 
-from samenbeeld.api import dag_test, driver
-from samenbeeld.api.cluster import Cluster
-from samenbeeld.api.demo_run import opt_in
-from samenbeeld.api.orchestration import Federation, round_sets
+from samenbeeld.api.ops import client as ops_client
+from samenbeeld.api.ops import dag_test
+from samenbeeld.api.ops.cluster import Cluster
+from samenbeeld.api.ops.demo_run import opt_in
+from samenbeeld.api.ops.orchestration import Federation, round_sets
 from samenbeeld.platform.catalog import load_catalog
 from samenbeeld.platform.demo import init_federation
 from samenbeeld.platform.truth import expected_cells, load_truth, verifiable
@@ -88,7 +89,7 @@ def imports_airflow(path) -> bool:
 
 
 def test_no_package_module_but_the_adapter_imports_airflow():
-    """Only dags/ and samenbeeld.api.airflow_adapter may import Airflow."""
+    """Only dags/ and samenbeeld.api.ops.airflow_adapter may import Airflow."""
     top = dag_test.DAGS_FOLDER.parent
     importers = sorted(
         str(path.relative_to(top))
@@ -96,7 +97,7 @@ def test_no_package_module_but_the_adapter_imports_airflow():
         for path in (top / root / "samenbeeld").rglob("*.py")
         if imports_airflow(path)
     )
-    assert importers == ["api/samenbeeld/api/airflow_adapter.py"]
+    assert importers == ["api/samenbeeld/api/ops/airflow_adapter.py"]
 
 
 @pytest.fixture(scope="module")
@@ -135,12 +136,12 @@ def assert_released_as_truth(
             round_id = chosen.round_id(monday)
             if kind not in kinds:
                 response = client.get(
-                    f"{hub}/api/v1/rounds/{round_id}", headers=signer.headers(driver.HUB)
+                    f"{hub}/api/v1/rounds/{round_id}", headers=signer.headers(ops_client.HUB)
                 )
                 assert response.status_code == 404, round_id
                 continue
-            state = driver.get_round(client, hub, signer, round_id)
-            cells = driver.releases(client, hub, signer, round_id)
+            state = ops_client.get_round(client, hub, signer, round_id)
+            cells = ops_client.releases(client, hub, signer, round_id)
             assert state["state"] == "released" and state["program"] == chosen.program, state
             assert {cell["indicator"] for cell in cells} == set(chosen.indicators)
             by_cell = {(cell["indicator"], cell["cell"]): cell for cell in cells}

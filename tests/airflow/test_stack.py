@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from samenbeeld.api.airflow_stack import COMPONENTS, AirflowStack, session_members
+from samenbeeld.api.ops.airflow_stack import COMPONENTS, AirflowStack, session_members
 
 pytestmark = pytest.mark.slow
 UTC = dt.UTC
@@ -101,7 +101,7 @@ def test_backfill_creates_one_run_per_week(stack: AirflowStack) -> None:
 
 
 def test_the_stack_module_does_not_import_airflow() -> None:
-    code = "import sys, samenbeeld.api.airflow_stack; print('airflow' in sys.modules)"
+    code = "import sys, samenbeeld.api.ops.airflow_stack; print('airflow' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
 

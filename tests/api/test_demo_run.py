@@ -6,8 +6,8 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
-from samenbeeld.api.demo_run import build, distribution_section
-from samenbeeld.api.driver import RoundOutcome
+from samenbeeld.api.ops.client import RoundOutcome
+from samenbeeld.api.ops.demo_run import build, distribution_section
 from samenbeeld.platform.db import session_scope
 from samenbeeld.platform.models.hub import Member, Round
 from samenbeeld.platform.models.party import PartyRound

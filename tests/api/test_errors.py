@@ -27,6 +27,7 @@ RAISED = {
     "disclosure-refused": (errors.DisclosureRefusedError, 409, "Disclosure refused"),
     "invalid-input": (errors.InvalidInputError, 422, "Invalid input"),
     "configuration": (errors.ConfigurationError, 422, "Invalid input"),
+    "upstream-failed": (errors.UpstreamFailedError, 502, "Upstream failed"),
     "bad-request": (errors.SamenbeeldError, 400, "Bad request"),
 }
 

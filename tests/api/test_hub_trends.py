@@ -10,7 +10,6 @@ import csv
 import datetime as dt
 import io
 import math
-import time
 from dataclasses import dataclass
 
 import pytest
@@ -18,7 +17,9 @@ from sqlalchemy import delete
 
 from samenbeeld.api import db
 from samenbeeld.api.app import create_app
+from samenbeeld.api.hub.trends import CACHE_EXTENSION
 from samenbeeld.federation.hub.members import register_member
+from samenbeeld.federation.hub.trend_cache import TrendCache
 from samenbeeld.platform import keys, migrate
 from samenbeeld.platform.db import session_scope
 from samenbeeld.platform.models.hub import Release, Round
@@ -316,10 +317,14 @@ def test_early_warnings_count_cities_and_never_name_them(hub):
 
 
 def test_a_cached_response_follows_new_releases(hub):
+    now = [0.0]
+    hub.client.application.extensions[CACHE_EXTENSION] = TrendCache(clock=lambda: now[0])
     hub.client.application.config["TREND_VERSION_TTL_S"] = 0.2
     path = f"/api/v1/indicators/{HISTOGRAM}/distribution"
     assert hub.get(path).get_json()["periods"] == []
     hub.histogram(HISTOGRAM, week(0), [2, 3, 4, 1, 0, 0])
-    time.sleep(0.25)  # the data version is read again after TREND_VERSION_TTL_S
+    now[0] = 0.1
+    assert hub.get(path).get_json()["periods"] == []  # the data version read a moment ago
+    now[0] = 0.25  # the data version is read again after TREND_VERSION_TTL_S
     periods = hub.get(path).get_json()["periods"]
     assert len(periods) == 1 and math.isclose(periods[0]["quartiles"]["q3"], 1.625)

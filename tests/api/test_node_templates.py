@@ -19,7 +19,7 @@ from sqlalchemy import select
 from samenbeeld.api import db
 from samenbeeld.api.app import create_app
 from samenbeeld.api.auth import StaticKeySource
-from samenbeeld.api.cluster import Cluster
+from samenbeeld.api.ops.cluster import Cluster
 from samenbeeld.platform import keys, migrate
 from samenbeeld.platform import templates as rules
 from samenbeeld.platform.db import session_scope

@@ -30,7 +30,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from samenbeeld.api.app import create_app
-from samenbeeld.api.cluster import Cluster
+from samenbeeld.api.ops.cluster import Cluster
 from samenbeeld.platform import keys
 from samenbeeld.platform.demo import init_federation
 from samenbeeld.platform.users import issue_user_token

@@ -27,7 +27,7 @@ import pytest
 from samenbeeld.api import db
 from samenbeeld.api.app import create_app
 from samenbeeld.api.auth import StaticKeySource
-from samenbeeld.api.party.compute import HTTP_EXTENSION
+from samenbeeld.api.outbound import EXTENSION as HTTP_EXTENSION
 from samenbeeld.federation.mpc import runtime, sharing
 from samenbeeld.federation.mpc.programs import CheckedSumResult
 from samenbeeld.federation.mpc.supervisor import find_free_port

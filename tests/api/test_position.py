@@ -15,7 +15,7 @@ import jwt
 import pytest
 from sqlalchemy import delete
 
-from samenbeeld.api.cluster import Cluster
+from samenbeeld.api.ops.cluster import Cluster
 from samenbeeld.platform import keys
 from samenbeeld.platform.db import session_scope
 from samenbeeld.platform.models.hub import Release, Round

@@ -34,9 +34,9 @@ from typing import Any
 import httpx
 import pytest
 
-from samenbeeld.api import driver
-from samenbeeld.api.cluster import Cluster, Service
-from samenbeeld.api.orchestration import indicator_set
+from samenbeeld.api.ops import client as ops_client
+from samenbeeld.api.ops.cluster import Cluster, Service
+from samenbeeld.api.ops.orchestration import indicator_set
 from samenbeeld.platform.catalog import Catalog, Indicator, load_catalog
 from samenbeeld.platform.db import session_scope
 from samenbeeld.platform.demo import init_federation
@@ -189,7 +189,9 @@ def run_program_round(
     round_id = f"dashboard-{program.replace('_', '-')}-{week.isoformat()}"
     body = {"indicators": indicators, "period_start": week.isoformat(), "program": program}
     opened = client.post(
-        f"{hub}/api/v1/rounds", json={"id": round_id, **body}, headers=signer.headers(driver.HUB)
+        f"{hub}/api/v1/rounds",
+        json={"id": round_id, **body},
+        headers=signer.headers(ops_client.HUB),
     )
     assert opened.status_code == 201, opened.text
 
@@ -200,7 +202,7 @@ def run_program_round(
 
     with ThreadPoolExecutor(max_workers=len(cluster.codes)) as pool:
         assert all(pool.map(contribute, cluster.nodes())), round_id
-    state = driver.compute(client, hub, signer, round_id)
+    state = ops_client.compute(client, hub, signer, round_id)
     assert state["state"] == "released", state
 
 

@@ -9,8 +9,8 @@ import pytest
 
 from samenbeeld.api import dashboard, db
 from samenbeeld.api.app import create_app
-from samenbeeld.api.cluster import Cluster
-from samenbeeld.api.demo_run import dashboard_urls
+from samenbeeld.api.ops.cluster import Cluster
+from samenbeeld.api.ops.demo_run import dashboard_urls
 from samenbeeld.platform import keys
 from samenbeeld.platform.settings import SETTINGS_BY_ROLE
 from samenbeeld.platform.users import UserTokenVerifier

@@ -58,7 +58,7 @@ def test_airflow_image_values_and_project_agree_on_the_version() -> None:
 
 def adapter_names() -> tuple[str, str]:
     """The Connection and Variable the DAGs read (without importing Airflow)."""
-    source = (ROOT / "api/samenbeeld/api/airflow_adapter.py").read_text()
+    source = (ROOT / "api/samenbeeld/api/ops/airflow_adapter.py").read_text()
     constants = {
         node.targets[0].id: node.value.value
         for node in ast.parse(source).body

@@ -10,7 +10,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from samenbeeld.api.cluster import Cluster
+from samenbeeld.api.ops.cluster import Cluster
 from samenbeeld.platform.catalog import load_catalog
 from samenbeeld.platform.demo import init_federation
 from samenbeeld.platform.settings import audience_for

@@ -17,7 +17,7 @@ import httpx
 import jwt
 import pytest
 
-from samenbeeld.api import driver
+from samenbeeld.api.ops import client as ops_client
 from samenbeeld.federation.protocol import PartyResult, sha256_hex
 from samenbeeld.platform.db import session_scope
 from samenbeeld.platform.keys import read_private_key
@@ -36,10 +36,10 @@ def week(truth, number: int) -> dt.date:
 
 
 def run(cluster, recorder, round_id, indicators, monday, nodes=None, timeout=120.0):
-    """One round through the driver, as the operator would."""
+    """One round through the ops client, as the operator would."""
     nodes = nodes or {s.name: s.url for s in cluster.nodes()}
     names = [i.code for i in indicators]
-    return driver.run_round(
+    return ops_client.run_round(
         recorder.client, cluster.hub.url, cluster.signer("hub"), nodes, round_id, names, monday,
         timeout,
     )  # fmt: skip
@@ -88,16 +88,20 @@ def test_a_duplicate_upload_is_rejected_and_counted_once(federation):
     monday = week(truth, 3)
     hub, signer = cluster.hub.url, cluster.signer("hub")
     names = [i.code for i in indicators]
-    driver.open_round(recorder.client, hub, signer, "e2e-week3", names, monday)
+    ops_client.open_round(recorder.client, hub, signer, "e2e-week3", names, monday)
     nodes = {s.name: s.url for s in cluster.nodes()}
-    first = driver.request_contributions(recorder.client, signer, nodes, "e2e-week3", names, monday)
-    again = driver.request_contributions(recorder.client, signer, nodes, "e2e-week3", names, monday)
+    first = ops_client.request_contributions(
+        recorder.client, signer, nodes, "e2e-week3", names, monday
+    )
+    again = ops_client.request_contributions(
+        recorder.client, signer, nodes, "e2e-week3", names, monday
+    )
     assert set(first.values()) == {"contributed"}
     assert set(again.values()) == {"already contributed"}  # every party answered 409
-    state = driver.compute(recorder.client, hub, signer, "e2e-week3")
+    state = ops_client.compute(recorder.client, hub, signer, "e2e-week3")
     assert state["state"] == "released"
-    outcome = driver.RoundOutcome(
-        state, driver.releases(recorder.client, hub, signer, "e2e-week3"), first
+    outcome = ops_client.RoundOutcome(
+        state, ops_client.releases(recorder.client, hub, signer, "e2e-week3"), first
     )
     assert_matches_truth(outcome, truth, codes, indicators, monday)
 
@@ -110,7 +114,7 @@ def rogue_report(cluster, round_id: str) -> int:
     with httpx.Client(timeout=30) as client:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            state = driver.get_round(client, hub, hub_signer, round_id)
+            state = ops_client.get_round(client, hub, hub_signer, round_id)
             if state["state"] == "computing":
                 cells = len(state["indicators"])
                 result = {"values": [1.0] * cells, "reasons": [""] * cells, "invalid": [],
@@ -172,15 +176,15 @@ def test_killing_a_party_mid_round_leaves_no_release_and_a_rerun_releases_once(f
     cluster.start_service("party-1")
     assert list(work.iterdir()) == [], "a restarted party removes what its predecessor left"
     hub, signer = cluster.hub.url, cluster.signer("hub")
-    state = driver.compute(recorder.client, hub, signer, "e2e-week5")
+    state = ops_client.compute(recorder.client, hub, signer, "e2e-week5")
     assert state["state"] == "released" and state["attempt"] == 2
-    rerun = driver.RoundOutcome(
-        state, driver.releases(recorder.client, hub, signer, "e2e-week5"), {}
+    rerun = ops_client.RoundOutcome(
+        state, ops_client.releases(recorder.client, hub, signer, "e2e-week5"), {}
     )
     assert_matches_truth(rerun, truth, codes, indicators, monday)
-    again = driver.compute(recorder.client, hub, signer, "e2e-week5")
+    again = ops_client.compute(recorder.client, hub, signer, "e2e-week5")
     assert again["attempt"] == 2  # a released round is never computed again
-    assert len(driver.releases(recorder.client, hub, signer, "e2e-week5")) == len(indicators)
+    assert len(ops_client.releases(recorder.client, hub, signer, "e2e-week5")) == len(indicators)
 
 
 def test_distribution_and_spike_rounds_release_city_counts_as_the_truth_demands(federation):
@@ -192,7 +196,7 @@ def test_distribution_and_spike_rounds_release_city_counts_as_the_truth_demands(
     nodes = {s.name: s.url for s in cluster.nodes()}
     released = {}
     for program, chosen in (("histogram", bucketed), ("spike_count", indicators)):
-        outcome = driver.run_round(
+        outcome = ops_client.run_round(
             recorder.client, cluster.hub.url, cluster.signer("hub"), nodes, f"e2e-{program}",
             [i.code for i in chosen], monday, program=program,
         )  # fmt: skip

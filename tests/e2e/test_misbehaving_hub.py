@@ -21,7 +21,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from samenbeeld.api import driver
+from samenbeeld.api.ops import client as ops_client
 from samenbeeld.platform.catalog import default_catalog
 from samenbeeld.platform.db import session_scope
 from samenbeeld.platform.models.hub import RoundReport
@@ -66,10 +66,10 @@ def test_every_party_refuses_a_hub_that_asks_for_less_and_the_hub_learns_nothing
     monday = monday_of(truth, 0)
     hub, signer = cluster.hub.url, cluster.signer("hub")
     nodes = {s.name: s.url for s in cluster.nodes()}
-    honest = driver.run_round(recorder.client, hub, signer, nodes, "honest-w0", NAMES, monday)
+    honest = ops_client.run_round(recorder.client, hub, signer, nodes, "honest-w0", NAMES, monday)
     assert honest.round["state"] == "released", honest.round
     # The hub has the nodes contribute to a round it never opened (nodes follow the hub).
-    outcomes = driver.request_contributions(
+    outcomes = ops_client.request_contributions(
         recorder.client, signer, nodes, "rogue-w0", NAMES, monday
     )
     assert set(outcomes.values()) == {"contributed"}
@@ -110,7 +110,7 @@ def test_a_second_round_over_a_released_cell_is_refused_at_open(federation):
     hub, signer = cluster.hub.url, cluster.signer("hub")
     body = {"id": "overlap-w0", "indicators": NAMES[:1], "period_start": monday.isoformat()}
     url = f"{hub}/api/v1/rounds"
-    response = recorder.client.post(url, json=body, headers=signer.headers(driver.HUB))
+    response = recorder.client.post(url, json=body, headers=signer.headers(ops_client.HUB))
     assert response.status_code == 409
     assert "covers riot_online_weekly of this period already" in response.json()["detail"]
 
@@ -122,8 +122,8 @@ def test_a_hub_killed_mid_attempt_recovers_at_start_and_recomputes_at_once(feder
     monday = monday_of(truth, 0) + dt.timedelta(weeks=-1)
     hub, signer = cluster.hub.url, cluster.signer("hub")
     nodes = {s.name: s.url for s in cluster.nodes()}
-    driver.open_round(recorder.client, hub, signer, "restart-w", NAMES, monday)
-    driver.request_contributions(recorder.client, signer, nodes, "restart-w", NAMES, monday)
+    ops_client.open_round(recorder.client, hub, signer, "restart-w", NAMES, monday)
+    ops_client.request_contributions(recorder.client, signer, nodes, "restart-w", NAMES, monday)
     work = cluster.hub.settings.work_dir
     killed: list[bool] = []
 
@@ -138,15 +138,15 @@ def test_a_hub_killed_mid_attempt_recovers_at_start_and_recomputes_at_once(feder
     killer = threading.Thread(target=kill_when_the_dealer_runs)
     killer.start()
     with pytest.raises(httpx.HTTPError), httpx.Client(timeout=300) as client:
-        driver.compute(client, hub, signer, "restart-w", timeout=120.0)
+        ops_client.compute(client, hub, signer, "restart-w", timeout=120.0)
     killer.join()
     assert killed and list(work.glob("dealer-*")), "the killed hub left its dealer folder"
     restarted = time.monotonic()
     cluster.start_service("hub")
-    state = driver.get_round(recorder.client, hub, signer, "restart-w")
+    state = ops_client.get_round(recorder.client, hub, signer, "restart-w")
     assert state["state"] == "failed", state
     assert state["failure"] == "attempt interrupted: the hub restarted"
     assert list(work.iterdir()) == []
-    again = driver.compute(recorder.client, hub, signer, "restart-w", timeout=120.0)
+    again = ops_client.compute(recorder.client, hub, signer, "restart-w", timeout=120.0)
     assert again["state"] == "released" and again["attempt"] == 2, again
     assert time.monotonic() - restarted < 120.0 + 60.0

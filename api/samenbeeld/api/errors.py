@@ -22,7 +22,6 @@ import marshmallow as ma
 from flask import Flask, Response, json, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from samenbeeld.federation.party.rounds import ComputeFailedError
 from samenbeeld.platform.errors import (
     AuthenticationError,
     ConflictError,
@@ -31,6 +30,7 @@ from samenbeeld.platform.errors import (
     NotFoundError,
     PermissionDeniedError,
     SamenbeeldError,
+    UpstreamFailedError,
 )
 
 PROBLEM_JSON = "application/problem+json"
@@ -51,7 +51,7 @@ STATUS_BY_ERROR: dict[type[SamenbeeldError], int] = {
     ConflictError: 409,
     DisclosureRefusedError: 409,
     InvalidInputError: 422,
-    ComputeFailedError: 502,
+    UpstreamFailedError: 502,
     SamenbeeldError: 400,
 }
 

@@ -1,5 +1,7 @@
 """People at the HTTP edge: ``@user_required(*roles)`` verifies a user token, sets ``g.user``.
 
+``@user_or_node_required`` also lets a node's service token in (``g.user`` is then unset).
+
 Service tokens (:mod:`samenbeeld.api.auth`) are for machines and are used once; user
 tokens (:mod:`samenbeeld.platform.users`) are for people and last a session. The hub
 verifies its own user tokens with its key file; a node with the hub's key from the JWKS
@@ -71,6 +73,23 @@ def user_required(*roles: str) -> Callable[[View], View]:
         return wrapped  # type: ignore[return-value]
 
     return decorate
+
+
+def user_or_node_required(view: View) -> View:
+    """A user token of any role, or a node's service token (``g.user`` is then unset).
+
+    User tokens name their issuer and service tokens do not; the unverified ``iss`` claim
+    only picks the verifier, which then checks the token in full.
+    """
+    as_user, as_node = user_required()(view), auth.token_required("node")(view)
+
+    @functools.wraps(as_user)  # keeps the view's API doc and the user roles it records
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        verifier: UserTokenVerifier = current_app.extensions[EXTENSION]
+        issuer = verifier.issuer_of(auth.bearer_token())
+        return (as_user if issuer is not None else as_node)(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
 
 
 def current_user() -> User:

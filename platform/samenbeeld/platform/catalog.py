@@ -144,6 +144,20 @@ def default_catalog() -> Catalog:
     return load_catalog(Path(folder) if folder else None)
 
 
+@functools.cache
+def shipped_catalog() -> Catalog:
+    """The shipped indicator catalog, loaded once per process."""
+    return load_catalog()
+
+
+def indicator_of(code: str, *, histogram: bool = False) -> Indicator:
+    """The shipped indicator, NotFoundError when unknown (or, with histogram, without buckets)."""
+    indicator = shipped_catalog().get(code)
+    if histogram and indicator.buckets is None:
+        raise NotFoundError(f"indicator {code!r} has no distribution (no buckets)")
+    return indicator
+
+
 class StrictBoolean(fields.Boolean):
     """A boolean that accepts only YAML true/false, not 'yes', 1 or 'on'."""
 

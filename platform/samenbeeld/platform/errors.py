@@ -8,7 +8,8 @@
     ├── InvalidInputError
     │   ├── ConfigurationError
     │   └── DefinitionError        (a YAML content file is invalid)
-    └── DisclosureRefusedError
+    ├── DisclosureRefusedError
+    └── UpstreamFailedError        (another service failed: HTTP 502)
 
 Messages never carry a municipality's value: only codes, line numbers, field names
 and reasons.
@@ -60,6 +61,11 @@ class DefinitionError(InvalidInputError):
 
 class DisclosureRefusedError(SamenbeeldError):
     """Releasing this would break disclosure control or the privacy budget."""
+
+
+class UpstreamFailedError(SamenbeeldError):
+    """Another service failed: it did not answer, answered with an error that is not the
+    caller's doing or with something malformed, or (an MPC) produced no result in time."""
 
 
 def format_errors(errors: object, prefix: str = "") -> str:

@@ -10,14 +10,13 @@ data: a template is shared with every member, and names roles, never people.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from samenbeeld.platform import vocabulary as v
-from samenbeeld.platform.catalog import CODE_PATTERN, Catalog, StrictBoolean, load_catalog
+from samenbeeld.platform.catalog import CODE_PATTERN, StrictBoolean, shipped_catalog
 from samenbeeld.platform.models.hub import TEMPLATE_STATES
 from samenbeeld.platform.privacy import find_personal_data
 
@@ -195,12 +194,6 @@ class TemplateFileSchema(TemplateDocumentSchema):
     )
     version = fields.String(required=True, validate=validate.Regexp(VERSION_PATTERN))
     state = fields.String(required=True, validate=validate.OneOf(TEMPLATE_STATES))
-
-
-@functools.cache
-def shipped_catalog() -> Catalog:
-    """The shipped indicator catalog, loaded once per process."""
-    return load_catalog()
 
 
 def _personal_data(value: object) -> Any:

@@ -25,7 +25,7 @@ def up(home: str, dags_folder: str, port: int, sqlite: bool) -> None:
     Foreground only: stopping this command stops every process it started. Metadata lives
     in the PostgreSQL database samenbeeld_airflow (SQLite when none answers or --sqlite).
     """
-    from samenbeeld.api.airflow_stack import AirflowStack
+    from samenbeeld.api.ops.airflow_stack import AirflowStack
 
     home_path = Path(home).resolve()
     url = f"sqlite:///{home_path / 'airflow.db'}" if sqlite else None

@@ -43,7 +43,7 @@ def run(
     rounds: int | None, serve: bool | None,
 ) -> None:  # fmt: skip
     """The main job: a whole federation on loopback, one secure round per week, verified."""
-    from samenbeeld.api.demo_run import run_demo
+    from samenbeeld.api.ops.demo_run import run_demo
 
     if not run_demo(Path(data_dir), cities, weeks, seed, postgres, click.echo, rounds, serve):
         click.echo("error: some released cells did not match the truth file", err=True)

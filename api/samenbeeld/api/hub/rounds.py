@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import httpx
 import marshmallow as ma
 from flask import current_app
 from flask.views import MethodView
@@ -16,16 +15,13 @@ from samenbeeld.api.auth import current_identity, token_required
 from samenbeeld.api.config import current_settings
 from samenbeeld.api.db import get_session
 from samenbeeld.api.hub.keys import registry_keys
+from samenbeeld.api.outbound import http_client, own_signer
 from samenbeeld.federation.hub import compute as hub_compute
 from samenbeeld.federation.hub import reports
 from samenbeeld.federation.hub import rounds as hub_rounds
 from samenbeeld.federation.protocol import PROGRAMS, ROUND_ID, PartyResult
-from samenbeeld.platform.keys import read_private_key
 from samenbeeld.platform.models.hub import Round
 from samenbeeld.platform.settings import HubSettings
-from samenbeeld.platform.tokens import Signer
-
-HTTP_EXTENSION = "samenbeeld.http"
 
 blp = Blueprint("rounds", __name__, url_prefix="/api/v1/rounds", description="Aggregation rounds.")
 
@@ -154,29 +150,14 @@ class Compute(MethodView):
     def post(self, body: dict[str, Any], round_id: str) -> Round:
         """Cohort, quorum, dealer, three parties, verdict; returns the round's new state."""
         get_session().commit()  # the attempt runs its own transactions (parties report meanwhile)
-        settings = current_settings(HubSettings)
         return hub_compute.compute_round(
             current_app.extensions[db.EXTENSION].sessionmaker(),
-            settings,
-            outbound_client(),
-            hub_signer(settings),
+            current_settings(HubSettings),
+            http_client(),
+            own_signer(),
             round_id,
             timeout=body["timeout"],
         )
-
-
-def hub_signer(settings: HubSettings) -> Signer:
-    """The hub's own signer, from its key file."""
-    return Signer(read_private_key(settings.effective_key_file), role="hub", member="hub")
-
-
-def outbound_client() -> httpx.Client:
-    """The app's HTTP client for other services (tests may inject one)."""
-    client: httpx.Client | None = current_app.extensions.get(HTTP_EXTENSION)
-    if client is None:
-        client = httpx.Client(timeout=30.0, transport=httpx.HTTPTransport(retries=2))
-        current_app.extensions[HTTP_EXTENSION] = client
-    return client
 
 
 class CohortSchema(ma.Schema):
@@ -196,8 +177,7 @@ class Cohort(MethodView):
         """Ask the three parties which uploads they hold; count the common ones."""
         hub_rounds.get_round(get_session(), round_id)
         settings = current_settings(HubSettings)
-        signer = hub_signer(settings)
-        codes = hub_compute.party_cohort(outbound_client(), signer, settings.parties, round_id)
+        codes = hub_compute.party_cohort(http_client(), own_signer(), settings.parties, round_id)
         return {"size": len(codes), "quorum": settings.min_contributors}
 
 

@@ -14,36 +14,31 @@ states VNG gave them, are never touched.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 import threading
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
-import jwt
 import marshmallow as ma
 from flask import current_app, g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from samenbeeld.api import db
-from samenbeeld.api.auth import bearer_token, current_identity, token_required
+from samenbeeld.api.auth import current_identity, token_required
 from samenbeeld.api.db import get_session
-from samenbeeld.api.users import current_user, user_required
+from samenbeeld.api.users import current_user, user_or_node_required, user_required
 from samenbeeld.federation.hub import templates as hub_templates
 from samenbeeld.platform import templates as rules
-from samenbeeld.platform.errors import AuthenticationError
 from samenbeeld.platform.models.hub import TemplateAdoption, TemplateVersion
 from samenbeeld.platform.template_schemas import (
     SLUG_PATTERN,
     VERSION_PATTERN,
     TemplateDocumentSchema,
 )
-from samenbeeld.platform.users import USER_ROLES, User
+from samenbeeld.platform.users import User
 
 SEEDED = "samenbeeld.templates_seeded"
 _seed_lock = threading.Lock()
-View = TypeVar("View", bound=Callable[..., Any])
 
 blp = Blueprint(
     "templates",
@@ -66,28 +61,9 @@ def seed_builtins() -> None:
             current_app.extensions[SEEDED] = True
 
 
-def member_required(view: View) -> View:
-    """A user token of any role, or a node's service token (``viewer()`` is then None)."""
-    as_user, as_node = user_required()(view), token_required("node")(view)
-
-    @functools.wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        return (as_user if _is_user_token(bearer_token()) else as_node)(*args, **kwargs)
-
-    wrapped.user_roles = USER_ROLES  # type: ignore[attr-defined]  # read by API tests
-    return wrapped  # type: ignore[return-value]
-
-
-def _is_user_token(token: str) -> bool:
-    """User tokens name their issuer; service tokens do not (only to pick the verifier)."""
-    try:
-        return "iss" in jwt.decode(token, options={"verify_signature": False})
-    except jwt.InvalidTokenError:
-        raise AuthenticationError("token is malformed") from None
-
-
 def viewer() -> User | None:
-    """The user behind this request, or None for a node's service token."""
+    """The user behind this request, or None for a node's service token
+    (``@user_or_node_required``)."""
     user: User | None = g.get("user")
     return user
 
@@ -221,7 +197,7 @@ class AdoptionSchema(ma.Schema):
 class Templates(MethodView):
     """The registry."""
 
-    @member_required
+    @user_or_node_required
     @blp.arguments(TemplateQueryArgsSchema, location="query")
     @blp.response(200, TemplateSummarySchema(many=True))
     def get(self, args: dict[str, Any]) -> list[hub_templates.TemplateSummary]:
@@ -242,7 +218,7 @@ class Templates(MethodView):
 class Adoptions(MethodView):
     """Adoptions of every template."""
 
-    @member_required
+    @user_or_node_required
     @blp.response(200, AdoptionSchema(many=True))
     def get(self) -> Any:
         """Which municipality adopted which version when, for every member to see."""
@@ -253,7 +229,7 @@ class Adoptions(MethodView):
 class TemplateBySlug(MethodView):
     """One template."""
 
-    @member_required
+    @user_or_node_required
     @blp.arguments(VersionQueryArgsSchema, location="query")
     @blp.response(200, TemplateVersionSchema)
     def get(self, args: dict[str, Any], slug: str) -> TemplateVersion:
@@ -265,7 +241,7 @@ class TemplateBySlug(MethodView):
 class Versions(MethodView):
     """A template's version history."""
 
-    @member_required
+    @user_or_node_required
     @blp.response(200, VersionSummarySchema(many=True))
     def get(self, slug: str) -> list[TemplateVersion]:
         """Every version the caller may see, oldest first; none is ever removed."""
@@ -285,7 +261,7 @@ class Versions(MethodView):
 class VersionResource(MethodView):
     """One version."""
 
-    @member_required
+    @user_or_node_required
     @blp.response(200, TemplateVersionSchema)
     def get(self, slug: str, version: str) -> TemplateVersion:
         """The version, when the caller may see it."""
@@ -330,7 +306,7 @@ class Fork(MethodView):
 class TemplateAdoptions(MethodView):
     """One template's adoptions."""
 
-    @member_required
+    @user_or_node_required
     @blp.response(200, AdoptionSchema(many=True))
     def get(self, slug: str) -> Any:
         """Which municipality adopted which version of this template, and when."""

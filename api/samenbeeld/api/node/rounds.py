@@ -1,35 +1,24 @@
-"""``POST /api/v1/rounds/<round_id>/contribute``: the hub asks this node for its shares.
-
-The outbound HTTP client is ``app.extensions["samenbeeld.http"]`` when present (tests put
-an ``httpx.Client`` with a ``MockTransport`` there), else one shared client per process.
-"""
+"""``POST /api/v1/rounds/<round_id>/contribute``: the hub asks this node for its shares."""
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
-import httpx
 import marshmallow as ma
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from samenbeeld.api.auth import token_required
 from samenbeeld.api.config import current_settings
 from samenbeeld.api.db import get_session
+from samenbeeld.api.outbound import http_client, own_signer
 from samenbeeld.federation.node import rounds as node_service
 from samenbeeld.federation.protocol import PROGRAMS
 from samenbeeld.platform.catalog import CODE_PATTERN
-from samenbeeld.platform.keys import read_private_key
 from samenbeeld.platform.settings import NodeSettings
-from samenbeeld.platform.tokens import Signer
 
-HTTP_EXTENSION = "samenbeeld.http"
 MAX_INDICATORS = 40
 """Keeps the comma-joined names within the audit log's 2000 characters."""
-_client: httpx.Client | None = None
-_client_lock = threading.Lock()
 
 blp = Blueprint(
     "node_rounds", __name__, url_prefix="/api/v1", description="This node's part in rounds."
@@ -72,24 +61,6 @@ class ContributionReportSchema(ma.Schema):
     parties = ma.fields.List(ma.fields.Nested(PartyUploadSchema), required=True)
 
 
-def http_client() -> httpx.Client:
-    """The app's injected client, else the process's shared one (created on first use)."""
-    global _client
-    injected: httpx.Client | None = current_app.extensions.get(HTTP_EXTENSION)
-    if injected is not None:
-        return injected
-    with _client_lock:
-        if _client is None:
-            _client = httpx.Client(timeout=30, transport=httpx.HTTPTransport(retries=2))
-        return _client
-
-
-def node_signer(settings: NodeSettings) -> Signer:
-    """Signs this node's outbound tokens with its key file."""
-    key = read_private_key(settings.effective_key_file)
-    return Signer(key, role="node", member=settings.municipality)
-
-
 @blp.route("/rounds/<round_id>/contribute")
 class Contribute(MethodView):
     """This node's contribution to a round."""
@@ -99,11 +70,10 @@ class Contribute(MethodView):
     @blp.response(200, ContributionReportSchema)
     def post(self, body: dict[str, Any], round_id: str) -> node_service.ContributionReport:
         """Upload the node's shares to the three parties, unless it has not opted in."""
-        settings = current_settings(NodeSettings)
         return node_service.contribute(
             get_session(),
-            settings,
-            node_signer(settings),
+            current_settings(NodeSettings),
+            own_signer(),
             http_client(),
             round_id,
             body["indicators"],

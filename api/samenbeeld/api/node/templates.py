@@ -14,12 +14,11 @@ from typing import Any
 import marshmallow as ma
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from werkzeug.exceptions import BadGateway
 
 from samenbeeld.api.config import current_settings
 from samenbeeld.api.db import get_session
 from samenbeeld.api.hub.templates import UtcDateTime
-from samenbeeld.api.node.rounds import http_client, node_signer
+from samenbeeld.api.outbound import http_client, own_signer
 from samenbeeld.api.users import current_user, user_required
 from samenbeeld.federation.node import templates as node_templates
 from samenbeeld.platform.models.node import TemplateAdoption
@@ -62,17 +61,9 @@ class Adopt(MethodView):
         """Adopt a published version here: opt in to its indicators; the hub records it too."""
         settings = current_settings(NodeSettings)
         current_user().require_municipality(settings.municipality)
-        try:
-            return node_templates.adopt_template(
-                get_session(),
-                settings,
-                node_signer(settings),
-                http_client(),
-                slug,
-                body["version"],
-            )
-        except node_templates.HubUnavailableError as error:
-            raise BadGateway(str(error)) from error
+        return node_templates.adopt_template(
+            get_session(), settings, own_signer(), http_client(), slug, body["version"]
+        )
 
 
 @blp.route("/adopted")

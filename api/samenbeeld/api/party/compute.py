@@ -2,18 +2,15 @@
 
 The party closes the round for uploads (committed at once: it stays closed when the MPC
 fails), runs its one-shot CrypTen process, reports the signed result to the hub and
-answers with the result's sha256. The hub is reached through the app's HTTP client,
-``app.extensions["samenbeeld.http"]`` (tests put an ``httpx.MockTransport`` client there).
+answers with the result's sha256. The hub is reached through the app's HTTP client
+(:mod:`samenbeeld.api.outbound`).
 """
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
-import httpx
 import marshmallow as ma
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -21,15 +18,12 @@ from samenbeeld.api.auth import token_required
 from samenbeeld.api.config import current_settings
 from samenbeeld.api.db import get_session
 from samenbeeld.api.errors import PROBLEM_JSON, ProblemSchema
+from samenbeeld.api.outbound import http_client
 from samenbeeld.federation.hub import rounds as hub_rounds
 from samenbeeld.federation.party import rounds as party_service
 from samenbeeld.federation.protocol import PROGRAMS
 from samenbeeld.platform.catalog import CODE_PATTERN
 from samenbeeld.platform.settings import MUNICIPALITY_CODE, PartySettings
-
-HTTP_EXTENSION = "samenbeeld.http"
-HUB_TIMEOUT_S = 30.0
-_client_lock = threading.Lock()
 
 blp = Blueprint(
     "compute", __name__, url_prefix="/api/v1", description="Run a round's secure aggregation."
@@ -91,15 +85,6 @@ class ComputeResponseSchema(ma.Schema):
     )
 
 
-def hub_client() -> httpx.Client:
-    """The app's HTTP client for the hub, created on first use unless one was injected."""
-    with _client_lock:
-        if HTTP_EXTENSION not in current_app.extensions:
-            current_app.extensions[HTTP_EXTENSION] = httpx.Client(timeout=HUB_TIMEOUT_S)
-        client: httpx.Client = current_app.extensions[HTTP_EXTENSION]
-    return client
-
-
 @blp.route("/rounds/<round_id>/compute")
 class Compute(MethodView):
     """This party's part of a round's MPC."""
@@ -134,5 +119,5 @@ class Compute(MethodView):
         session = get_session()
         matrix = party_service.prepare_round(session, job, settings.index)
         session.commit()  # the round stays closed for uploads even when the MPC fails
-        digest = party_service.compute_and_report(job, matrix, settings, hub_client())
+        digest = party_service.compute_and_report(job, matrix, settings, http_client())
         return {"report_sha256": digest}

@@ -9,7 +9,7 @@ node has changed.
 
 The hub's refusals keep their meaning: 403 becomes PermissionDeniedError, 404 NotFoundError,
 409 ConflictError (for example a deprecated version), 422 InvalidInputError. A hub that does
-not answer, or answers anything else (its own 401 or 5xx), is a :class:`HubUnavailableError`.
+not answer, or answers anything else (its own 401 or 5xx), is a :class:`UpstreamFailedError`.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from samenbeeld.platform.errors import (
     NotFoundError,
     PermissionDeniedError,
     SamenbeeldError,
+    UpstreamFailedError,
 )
 from samenbeeld.platform.models.node import TemplateAdoption
 from samenbeeld.platform.settings import NodeSettings, audience_for
@@ -44,10 +45,6 @@ REFUSALS: dict[int, type[SamenbeeldError]] = {
     409: ConflictError,
     422: InvalidInputError,
 }
-
-
-class HubUnavailableError(SamenbeeldError):
-    """The hub did not answer, or failed in a way that is not the caller's doing."""
 
 
 def adopt_template(
@@ -84,10 +81,10 @@ def adopt_template(
 
 
 def _indicators(fetched: dict[str, Any]) -> list[str]:
-    """The indicator codes of a fetched version; HubUnavailableError when malformed."""
+    """The indicator codes of a fetched version; UpstreamFailedError when malformed."""
     codes = fetched.get("indicators")
     if not isinstance(codes, list) or not codes or not all(isinstance(c, str) for c in codes):
-        raise HubUnavailableError("the hub sent a template version without indicators")
+        raise UpstreamFailedError("the hub sent a template version without indicators")
     return codes
 
 
@@ -105,14 +102,14 @@ def _call_hub(
     try:
         response = client.request(method, url, headers=headers, **kwargs)
     except httpx.HTTPError as error:
-        raise HubUnavailableError(f"the hub did not answer ({type(error).__name__})") from None
+        raise UpstreamFailedError(f"the hub did not answer ({type(error).__name__})") from None
     if response.is_success:
         body = response.json()
         return body if isinstance(body, dict) else {}
     detail = _detail(response)
     refusal = REFUSALS.get(response.status_code)
     if refusal is None:
-        raise HubUnavailableError(f"the hub answered {response.status_code}: {detail}")
+        raise UpstreamFailedError(f"the hub answered {response.status_code}: {detail}")
     raise refusal(f"the hub refused: {detail}")
 
 

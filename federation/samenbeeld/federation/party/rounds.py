@@ -7,7 +7,7 @@ settings and an ``httpx.Client`` for the hub. Errors, by the status the API give
                              a spec or compute request this party's policy refuses
     ConflictError       409  duplicate upload, closed round, attempt already run, missing upload,
                              an upload of another spec, a cell its ledger refuses to reveal again
-    ComputeFailedError  502  the party process failed or timed out, or the hub refused the report
+    UpstreamFailedError 502  the party process failed or timed out, or the hub refused the report
 
 Messages name codes, sizes and reasons, never a share or a value.
 """
@@ -43,7 +43,7 @@ from samenbeeld.federation.mpc.supervisor import (
 )
 from samenbeeld.federation.party import disclosure
 from samenbeeld.federation.protocol import PartyResult, RoundSpec, check_round_id
-from samenbeeld.platform.errors import ConflictError, InvalidInputError, SamenbeeldError
+from samenbeeld.platform.errors import ConflictError, InvalidInputError, UpstreamFailedError
 from samenbeeld.platform.keys import key_id, read_private_key
 from samenbeeld.platform.models.party import PartyRound, ShareUpload
 from samenbeeld.platform.settings import PartySettings, audience_for
@@ -52,10 +52,6 @@ from samenbeeld.platform.tokens import Signer
 HUB_AUDIENCE = audience_for("hub", "hub")
 _EXCEPTION_TYPE = re.compile(r"^([A-Za-z_][\w.]*)(?::|$)")
 logger = logging.getLogger(__name__)
-
-
-class ComputeFailedError(SamenbeeldError):
-    """The MPC did not produce a result (exit code, timeout) or the hub refused the report."""
 
 
 @dataclass(frozen=True)
@@ -293,7 +289,7 @@ def run_party_process(
             wait_for_members([member], job.timeout)
         except PartyFailedError as error:
             _log_failure(job, error.reason, member.stderr)
-            raise ComputeFailedError(
+            raise UpstreamFailedError(
                 f"the MPC of round {job.round_id} failed: {error.name} {error.reason}"
             ) from None
         finally:
@@ -334,7 +330,7 @@ def build_report(job: ComputeJob, result: PartyResult, settings: PartySettings) 
 def send_report(
     job: ComputeJob, report: Mapping[str, Any], settings: PartySettings, client: httpx.Client
 ) -> None:
-    """POST the report to the hub with a fresh party token; ComputeFailedError if refused."""
+    """POST the report to the hub with a fresh party token; UpstreamFailedError if refused."""
     signer = Signer(
         read_private_key(settings.effective_key_file), role="party", member=settings.member
     )
@@ -342,9 +338,9 @@ def send_report(
     try:
         response = client.post(url, json=dict(report), headers=signer.headers(HUB_AUDIENCE))
     except httpx.HTTPError as error:
-        raise ComputeFailedError(f"the hub could not be reached: {type(error).__name__}") from None
+        raise UpstreamFailedError(f"the hub could not be reached: {type(error).__name__}") from None
     if not response.is_success:
-        raise ComputeFailedError(f"the hub refused the report: HTTP {response.status_code}")
+        raise UpstreamFailedError(f"the hub refused the report: HTTP {response.status_code}")
 
 
 def compute_and_report(

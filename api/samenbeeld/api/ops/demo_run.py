@@ -32,9 +32,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 from tqdm import tqdm
 
-from samenbeeld.api import dag_test, driver
-from samenbeeld.api.cluster import Cluster
-from samenbeeld.api.orchestration import Federation, IndicatorSet, round_sets
+from samenbeeld.api.ops import client as ops_client
+from samenbeeld.api.ops import dag_test
+from samenbeeld.api.ops.cluster import Cluster
+from samenbeeld.api.ops.orchestration import Federation, IndicatorSet, round_sets
 from samenbeeld.platform.catalog import Indicator, load_catalog
 from samenbeeld.platform.demo import DemoFederation, init_federation, remove_sqlite_file
 from samenbeeld.platform.keys import key_id, read_private_key
@@ -108,7 +109,7 @@ def weekly_indicators() -> list[str]:
 
 def run_weeks(
     client: httpx.Client, cluster: Cluster, weeks: list[dt.date]
-) -> list[tuple[dt.date, IndicatorSet, driver.RoundOutcome]]:
+) -> list[tuple[dt.date, IndicatorSet, ops_client.RoundOutcome]]:
     """Weekly-rounds DAG runs (``dag.test()``): sums for every week, all rounds for the last."""
     federation = Federation(
         cluster.hub.url,
@@ -129,15 +130,15 @@ def run_weeks(
     return [(monday, one, fetch(client, cluster, one.round_id(monday))) for monday, one in chosen]
 
 
-def fetch(client: httpx.Client, cluster: Cluster, round_id: str) -> driver.RoundOutcome:
+def fetch(client: httpx.Client, cluster: Cluster, round_id: str) -> ops_client.RoundOutcome:
     """The round's state and released cells at the hub."""
     signer = cluster.signer("hub")
-    state = driver.get_round(client, cluster.hub.url, signer, round_id)
-    cells = driver.releases(client, cluster.hub.url, signer, round_id)
-    return driver.RoundOutcome(state, cells, {})
+    state = ops_client.get_round(client, cluster.hub.url, signer, round_id)
+    cells = ops_client.releases(client, cluster.hub.url, signer, round_id)
+    return ops_client.RoundOutcome(state, cells, {})
 
 
-def verdict(outcome: driver.RoundOutcome, expected: list[ExpectedCell]) -> tuple[int, int, int]:
+def verdict(outcome: ops_client.RoundOutcome, expected: list[ExpectedCell]) -> tuple[int, int, int]:
     """(released, suppressed, mismatches) of a round; mismatches against the plaintext
     expectation of the cells the truth file can verify."""
     by_cell = {(release["indicator"], release["cell"]): release for release in outcome.releases}
@@ -154,9 +155,11 @@ def verdict(outcome: driver.RoundOutcome, expected: list[ExpectedCell]) -> tuple
 
 
 def report(
-    demo: DemoFederation, indicators: list[Indicator],
-    rounds: list[tuple[dt.date, IndicatorSet, driver.RoundOutcome]], settings: tuple[int, float],
-) -> tuple[str, int]:  # fmt: skip
+    demo: DemoFederation,
+    indicators: list[Indicator],
+    rounds: list[tuple[dt.date, IndicatorSet, ops_client.RoundOutcome]],
+    settings: tuple[int, float],
+) -> tuple[str, int]:
     """The per-round summary, the last week's cells beside the truth; and the mismatches."""
     truth = load_truth(demo.truth_path)
     codes = [code for code, _, _ in demo.cities]
@@ -190,7 +193,7 @@ def _shown(release: dict[str, Any]) -> str:
     return f"{value:.0f}" if value is not None else f"suppressed: {release['suppressed_reason']}"
 
 
-def sums_section(outcome: driver.RoundOutcome, expected: list[ExpectedCell]) -> list[str]:
+def sums_section(outcome: ops_client.RoundOutcome, expected: list[ExpectedCell]) -> list[str]:
     """Released totals beside the plaintext truth."""
     lines = [f"{'sums':<38}{'released':>12}  {'plaintext truth (verification only)':<36}"]
     by_name = {cell.indicator: cell for cell in expected}
@@ -204,7 +207,9 @@ def sums_section(outcome: driver.RoundOutcome, expected: list[ExpectedCell]) -> 
     return lines
 
 
-def distribution_section(outcome: driver.RoundOutcome, expected: list[ExpectedCell]) -> list[str]:
+def distribution_section(
+    outcome: ops_client.RoundOutcome, expected: list[ExpectedCell]
+) -> list[str]:
     """Cities per bucket, per indicator, beside the plaintext truth."""
     lines = [f"{'distribution: cities per bucket':<38}{'released':>20}  {'plaintext truth':<20}"]
     counts: dict[str, list[str]] = {}
@@ -226,7 +231,7 @@ def _buckets_shown(shown: list[str]) -> str:
     return " ".join(shown)
 
 
-def spikes_section(outcome: driver.RoundOutcome, expected: list[ExpectedCell]) -> list[str]:
+def spikes_section(outcome: ops_client.RoundOutcome, expected: list[ExpectedCell]) -> list[str]:
     """Cities flagging a spike, per indicator, beside the plaintext truth."""
     lines = [f"{'spikes: cities flagging one':<38}{'released':>12}  {'plaintext truth':<20}"]
     by_name = {cell.indicator: cell for cell in expected}

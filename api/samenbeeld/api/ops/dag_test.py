@@ -1,7 +1,7 @@
 """Run the rounds DAGs with ``dag.test()`` in a child process, against running services.
 
 Airflow reconfigures logging and reads its configuration when first imported, so the
-package never imports it here: a child process (``python -m samenbeeld.api.airflow_adapter``)
+package never imports it here: a child process (``python -m samenbeeld.api.ops.airflow_adapter``)
 loads the DAG files and runs ``dag.test()`` once per period, with an environment that points
 Airflow at its own metadata database (SQLite under ``home`` by default) and carries the
 ``samenbeeld_hub`` Connection and ``samenbeeld_nodes`` Variable.
@@ -16,9 +16,9 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from samenbeeld.api.orchestration import Federation
+from samenbeeld.api.ops.orchestration import Federation
 
-DAGS_FOLDER = Path(__file__).resolve().parents[3] / "dags"
+DAGS_FOLDER = Path(__file__).resolve().parents[4] / "dags"
 PREFIX = "SBDAG "
 
 
@@ -76,7 +76,7 @@ def run_periods(
     """
     import os
 
-    command = [sys.executable, "-m", "samenbeeld.api.airflow_adapter", str(DAGS_FOLDER), dag_id]
+    command = [sys.executable, "-m", "samenbeeld.api.ops.airflow_adapter", str(DAGS_FOLDER), dag_id]
     if conf:
         command += ["--conf", json.dumps(dict(conf))]
     outcomes = []

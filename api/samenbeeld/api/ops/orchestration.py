@@ -30,7 +30,7 @@ from pathlib import Path
 
 import httpx
 
-from samenbeeld.api import driver
+from samenbeeld.api.ops import client as ops_client
 from samenbeeld.platform.catalog import Catalog, load_catalog
 from samenbeeld.platform.errors import SamenbeeldError
 from samenbeeld.platform.keys import read_private_key
@@ -129,7 +129,7 @@ def open_round(federation: Federation, indicator_set: IndicatorSet, period_start
     """Open (or find) the set's round for the period; its id."""
     round_id = indicator_set.round_id(period_start)
     with httpx.Client(timeout=60) as client:
-        driver.open_round(
+        ops_client.open_round(
             client, federation.hub_url, federation.signer(), round_id,
             list(indicator_set.indicators), period_start, program=indicator_set.program,
         )  # fmt: skip
@@ -142,7 +142,7 @@ def contribute(
     """Ask one node to contribute; raise when it cannot be reached (the task retries)."""
     url = federation.nodes[code]
     with httpx.Client(timeout=120) as client:
-        outcome = driver.request_contributions(
+        outcome = ops_client.request_contributions(
             client, federation.signer(), {code: url}, indicator_set.round_id(period_start),
             list(indicator_set.indicators), period_start, indicator_set.program,
         )[code]  # fmt: skip
@@ -154,14 +154,14 @@ def contribute(
 def cohort(federation: Federation, round_id: str) -> tuple[int, int]:
     """(contributions every party holds, quorum): counts only, never names."""
     with httpx.Client(timeout=60) as client:
-        body = driver.cohort(client, federation.hub_url, federation.signer(), round_id)
+        body = ops_client.cohort(client, federation.hub_url, federation.signer(), round_id)
     return int(body["size"]), int(body["quorum"])
 
 
 def compute(federation: Federation, round_id: str) -> str:
     """Run an attempt (or find the round released); raise when it failed."""
     with httpx.Client(timeout=TIMEOUT + 120) as client:
-        state = driver.compute(
+        state = ops_client.compute(
             client, federation.hub_url, federation.signer(), round_id, timeout=TIMEOUT
         )
     if state["state"] != "released":
@@ -172,6 +172,6 @@ def compute(federation: Federation, round_id: str) -> str:
 def publish(federation: Federation, round_id: str) -> dict[str, int]:
     """How many cells of the round were released and how many suppressed."""
     with httpx.Client(timeout=60) as client:
-        cells = driver.releases(client, federation.hub_url, federation.signer(), round_id)
+        cells = ops_client.releases(client, federation.hub_url, federation.signer(), round_id)
     suppressed = sum(1 for cell in cells if cell["suppressed_reason"])
     return {"released": len(cells) - suppressed, "suppressed": suppressed}

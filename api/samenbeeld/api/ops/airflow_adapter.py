@@ -1,5 +1,5 @@
 """The one module of the package that imports Airflow: Connections and Variables to a
-:class:`~samenbeeld.api.orchestration.Federation`.
+:class:`~samenbeeld.api.ops.orchestration.Federation`.
 
 * Connection ``samenbeeld_hub``: the hub's base URL (``http://host:port``) with the
   operator's key file in its extra, ``{"key_file": "/run/secrets/hub.pem"}``;
@@ -16,7 +16,7 @@ import os
 
 from airflow.sdk import BaseHook, Variable
 
-from samenbeeld.api.orchestration import Federation
+from samenbeeld.api.ops.orchestration import Federation
 
 HUB_CONNECTION = "samenbeeld_hub"
 NODES_VARIABLE = "samenbeeld_nodes"
@@ -58,7 +58,7 @@ def test_runs(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m samenbeeld.api.airflow_adapter DAGS DAG_ID [--conf JSON] PERIOD...``."""
+    """``python -m samenbeeld.api.ops.airflow_adapter DAGS DAG_ID [--conf JSON] PERIOD...``."""
     import sys
 
     args = sys.argv[1:] if argv is None else argv

@@ -1,0 +1,268 @@
+"""The hub's trend answers: catalog, released series, released distributions, early warnings.
+
+Only released aggregates are served (the latest ``version`` of every cell), and three
+guards hold even when a stored release is wrong: a cell with a suppression reason is served
+without its value; a cell whose cohort is below the hub's ``min_contributors`` is served
+suppressed; a histogram with one bucket holding all counted cities, or all but one, is
+served suppressed as ``concentrated`` (:mod:`samenbeeld.platform.trends`).
+
+Every answer carries a strong ETag derived from the release generation (the number of
+release rows and their highest id, which grows with every new release or correction) and
+the query, and has no body when the caller already holds that ETag. The generation is one
+small query, read at most once per ``version_ttl`` seconds per app (a new release shows at
+most that late); results and bodies are cached (:mod:`.trend_cache`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import math
+from collections.abc import Callable, Container, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session
+
+from samenbeeld.federation.hub.trend_cache import (
+    Answer,
+    Body,
+    Dump,
+    TrendCache,
+    as_csv,
+    as_json,
+    cached_answer,
+    etag_of,
+)
+from samenbeeld.platform import trends
+from samenbeeld.platform.catalog import Indicator, indicator_of, shipped_catalog
+from samenbeeld.platform.models.hub import Release
+
+CELL_COLUMNS = (
+    Release.period_start,
+    Release.cell,
+    Release.value,
+    Release.suppressed_reason,
+    Release.version,
+    Release.cohort_size,
+)
+TOTALS = Release.cell == "total"
+BUCKETS = Release.cell.like("bucket:%")
+SPIKES = Release.cell == "spikes"
+SERIES_COLUMNS = tuple(f.name for f in dataclasses.fields(trends.SeriesPoint))
+Args = dict[str, Any]
+"""A query's loaded arguments (``start``, ``end``, ``format`` and the like)."""
+
+
+@dataclass(frozen=True)
+class TrendReader:
+    """What every trend answer needs: the hub's session and cache, its rules, the caller's tags.
+
+    ``current`` holds the ETags the caller already has (``If-None-Match``).
+    """
+
+    session: Session
+    cache: TrendCache
+    min_contributors: int
+    version_ttl: float
+    current: Container[str] = ()
+
+
+def catalog_answer(reader: TrendReader, dump: Dump) -> Answer:
+    """Every indicator of the catalog: code, titles, description, period, measure, buckets."""
+    etag = etag_of("catalog", shipped_catalog())
+    if etag in reader.current:
+        return Answer(etag, None)
+    return Answer(etag, as_json(dump, {"items": shipped_catalog().indicators}))
+
+
+def series_answer(reader: TrendReader, code: str, args: Args, dump: Dump) -> Answer:
+    """One page of an indicator's released totals with moving average, year-over-year change
+    and anomaly flags, computed over the whole released history, then restricted to from..to."""
+    indicator = indicator_of(code)
+    window = args["window"]
+    return answer(
+        reader,
+        ("series", code, str(window)),
+        tuple(str(args[k]) for k in ("start", "end", "page", "page_size", "format")),
+        lambda: trends.series_points(
+            load_cells(reader, (Release.indicator == code) & TOTALS), indicator.period, window
+        ),
+        lambda points: render_series(indicator, points, args, dump),
+    )
+
+
+def distribution_answer(reader: TrendReader, code: str, args: Args, dump: Dump) -> Answer:
+    """Bucket counts per period in from..to with grouped-data quartiles; NotFoundError for an
+    indicator without buckets."""
+    indicator = indicator_of(code, histogram=True)
+    assert indicator.buckets is not None
+    bounds = trends.bucket_bounds(indicator.buckets, *trends.figure_range(indicator))
+    return answer(
+        reader,
+        ("distribution", code),
+        tuple(str(args[k]) for k in ("start", "end", "format")),
+        lambda: trends.distributions(
+            load_cells(reader, (Release.indicator == code) & BUCKETS),
+            bounds,
+            reader.min_contributors,
+        ),
+        lambda periods: render_distribution(indicator, periods, args, dump),
+    )
+
+
+def early_warnings_answer(reader: TrendReader, args: Args, dump: Dump) -> Answer:
+    """Indicators where at least k cities flag a spike in the period: counts, never names."""
+    codes = [i.code for i in shipped_catalog().indicators if i.period == args["period"]]
+    scope = ("early-warnings", *(str(args[k]) for k in ("period", "period_start", "k")))
+    spikes = Release.indicator.in_(codes) & SPIKES
+    return answer(
+        reader,
+        scope,
+        (),
+        lambda: early_warnings(reader, spikes, args["period_start"], args["k"], args["period"]),
+        lambda found: as_json(dump, found),
+    )
+
+
+def answer(
+    reader: TrendReader,
+    scope: tuple[str, ...],
+    query: tuple[str, ...],
+    compute: Callable[[], Any],
+    render: Callable[[Any], Body],
+) -> Answer:
+    """The answer to query: results cached per scope and release generation.
+
+    A release that lands while a result is computed may be in it already: it is then newer
+    than its key, never older.
+    """
+    version = release_generation(reader)
+    key = ("result", *scope, version)
+
+    def result() -> Any:
+        found = reader.cache.get(key)
+        return reader.cache.put(key, compute()) if found is None else found
+
+    return cached_answer(
+        reader.cache, etag_of(scope, version, query), reader.current, result, render
+    )
+
+
+def release_generation(reader: TrendReader) -> str:
+    """Number of release rows and their highest id, as read at most ``version_ttl`` ago (else
+    read now). Releases and corrections only ever add rows, so this changes with every one
+    of them; it is served at most that long late.
+    """
+    known: tuple[str, float] | None = reader.cache.get(("generation",))
+    now = reader.cache.clock()
+    if known is not None and now - known[1] < reader.version_ttl:
+        return known[0]
+    query = select(func.count(Release.id), func.max(Release.id))
+    count, highest = reader.session.execute(query).one()
+    generation = f"{count}-{highest or 0}"
+    reader.cache.put(("generation",), (generation, now))
+    return generation
+
+
+def load_cells(reader: TrendReader, where: ColumnElement[bool]) -> list[trends.Cell]:
+    """The servable latest cells (guards applied) that where selects, in period order."""
+    rows = reader.session.execute(select(*CELL_COLUMNS).where(where)).all()
+    latest = trends.latest_versions([trends.Cell(*row) for row in rows])
+    return [trends.servable(c, reader.min_contributors) for c in latest]
+
+
+def within(points: Sequence[Any], args: Args) -> list[Any]:
+    """The points whose period lies in the query's from..to."""
+    start, end = args["start"], args["end"]
+    return [
+        p
+        for p in points
+        if (start is None or p.period_start >= start) and (end is None or p.period_start <= end)
+    ]
+
+
+def render_series(
+    indicator: Indicator, points: Sequence[trends.SeriesPoint], args: Args, dump: Dump
+) -> Body:
+    """One page of the points in range, as JSON or CSV (same columns, a suppressed value is
+    empty); the page's place in the whole goes in an ``X-Pagination`` header."""
+    chosen = within(points, args)
+    page, size = args["page"], args["page_size"]
+    shown = chosen[(page - 1) * size : page * size]
+    pagination = {"page": page, "page_size": size, "total": len(chosen)}
+    pagination["pages"] = math.ceil(len(chosen) / size)
+    headers = {"X-Pagination": json.dumps(pagination)}
+    if args["format"] == "csv":
+        rows = [[getattr(p, column) for column in SERIES_COLUMNS] for p in shown]
+        return as_csv(SERIES_COLUMNS, rows, headers)
+    body = {"indicator": indicator.code, "period": indicator.period, "window": args["window"]}
+    body |= {"points": shown, "pagination": pagination}
+    return as_json(dump, body, headers)
+
+
+def render_distribution(
+    indicator: Indicator, periods: Sequence[trends.DistributionPeriod], args: Args, dump: Dump
+) -> Body:
+    """The periods in range as JSON or CSV (one column per bucket)."""
+    chosen = [_period_row(p) for p in within(periods, args)]
+    if args["format"] == "json":
+        edges = list(indicator.buckets or ())
+        body = {"indicator": indicator.code, "edges": edges, "periods": chosen}
+        return as_json(dump, body)
+    buckets = [f"bucket_{i}" for i in range(len(indicator.buckets or ()) + 1)]
+    header = ["period_start", *buckets, "suppressed_reason", "cohort_size", "version"]
+    header += ["q1", "median", "q3", "q1_bucket", "median_bucket", "q3_bucket"]
+    return as_csv(header, [_csv_row(row, len(buckets)) for row in chosen])
+
+
+def _period_row(period: trends.DistributionPeriod) -> dict[str, Any]:
+    """A period as the schema has it (quartile buckets beside the figures)."""
+    band = period.quartiles
+    row = {k: getattr(period, k) for k in ("period_start", "suppressed_reason", "cohort_size")}
+    row |= {"version": period.version, "quartiles": band}
+    row["counts"] = None if period.counts is None else list(period.counts)
+    row["quartile_buckets"] = None if band is None else list(band.buckets)
+    return row
+
+
+def _csv_row(row: dict[str, Any], buckets: int) -> list[object]:
+    """A distribution period as a CSV row."""
+    band, where = row["quartiles"], row["quartile_buckets"] or [None] * 3
+    counts = row["counts"] or [None] * buckets
+    figures = [None] * 3 if band is None else [band.q1, band.median, band.q3]
+    meta = [row["suppressed_reason"], row["cohort_size"], row["version"]]
+    return [row["period_start"], *counts, *meta, *figures, *where]
+
+
+def early_warnings(
+    reader: TrendReader,
+    spikes: ColumnElement[bool],
+    period_start: dt.date | None,
+    k: int,
+    period: str,
+) -> dict[str, Any]:
+    """The released spike counts of the period (default: the latest) that reach k."""
+    session = reader.session
+    if period_start is None:
+        period_start = session.scalar(select(func.max(Release.period_start)).where(spikes))
+    query = select(Release.indicator, *CELL_COLUMNS).where(
+        spikes, Release.period_start == period_start
+    )
+    latest: dict[str, trends.Cell] = {}
+    for row in session.execute(query).all():
+        code, found = row.indicator, trends.Cell(*row[1:])
+        if code not in latest or found.version > latest[code].version:
+            latest[code] = found
+    signals: list[dict[str, Any]] = []
+    for indicator in shipped_catalog().indicators:
+        if indicator.period != period or indicator.code not in latest:
+            continue
+        count = trends.spike_count(latest[indicator.code], reader.min_contributors)
+        if count is not None and count >= k:
+            signals.append({"indicator": indicator.code, "title": indicator.title,
+                            "title_nl": indicator.title_nl, "cities": count})  # fmt: skip
+    signals.sort(key=lambda signal: -int(signal["cities"]))
+    return {"period_start": period_start, "k": k, "signals": signals}
