@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import delete
 
+import factories
 from samenbeeld.api import db
 from samenbeeld.api.app import create_app
 from samenbeeld.api.hub.trends import CACHE_EXTENSION
@@ -36,7 +37,7 @@ STAMP = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 
 def week(n: int) -> dt.date:
     """The Monday n weeks after WEEK0."""
-    return WEEK0 + dt.timedelta(weeks=n)
+    return factories.week(WEEK0, n)
 
 
 @dataclass

@@ -15,11 +15,11 @@ import jwt
 import pytest
 from sqlalchemy import delete
 
+import factories
 from samenbeeld.api.ops.cluster import Cluster
 from samenbeeld.platform import keys
 from samenbeeld.platform.db import session_scope
 from samenbeeld.platform.models.hub import Release, Round
-from samenbeeld.platform.models.node import District, WeeklyCount
 from samenbeeld.platform.users import issue_user_token
 
 GM, OTHER_GM = "GM0758", "GM0363"
@@ -34,20 +34,13 @@ STAMP = dt.datetime(2025, 6, 1, tzinfo=dt.UTC)
 
 def week(n: int) -> dt.date:
     """The Monday n weeks after WEEK0."""
-    return WEEK0 + dt.timedelta(weeks=n)
+    return factories.week(WEEK0, n)
 
 
 def put_node_data(url: str) -> None:
     """One district of 100,000 residents and four weeks of HIC counts."""
-    with session_scope(url) as session:
-        session.execute(delete(WeeklyCount))
-        session.execute(delete(District))
-        session.add(District(code="WK075801", population=POPULATION))
-        session.flush()
-        for n, count in enumerate(OWN_COUNTS):
-            session.add(WeeklyCount(week_start=week(n), district_code="WK075801",
-                                    category="high_impact_crime", online_driven=False,
-                                    source_type="police", count=count))  # fmt: skip
+    counts = {week(n): count for n, count in enumerate(OWN_COUNTS)}
+    factories.put_weekly_counts(url, counts, category="high_impact_crime", population=POPULATION)
 
 
 def put_hub_releases(url: str) -> None:

@@ -19,9 +19,9 @@ import logging
 import pytest
 from sqlalchemy import delete
 
+import factories
 from samenbeeld.platform.db import session_scope
 from samenbeeld.platform.models.hub import Release, Round
-from samenbeeld.platform.models.node import District, WeeklyCount
 
 BREDA = "GM0758"
 OTHERS = ("GM0363", "GM0599", "GM0344", "GM0518")  # Amsterdam, Rotterdam, Utrecht, Den Haag
@@ -65,15 +65,9 @@ def put_hub_releases(url: str) -> None:
 
 def put_node_data(url: str, counts: dict[dt.date, int]) -> None:
     """Breda's own district and weekly riot counts."""
-    with session_scope(url) as session:
-        session.execute(delete(WeeklyCount))
-        session.execute(delete(District))
-        session.add(District(code="WK075801", population=POPULATION))
-        session.flush()
-        for week_start, count in counts.items():
-            session.add(WeeklyCount(week_start=week_start, district_code="WK075801",
-                                    category="riot", online_driven=True, source_type="police",
-                                    count=count))  # fmt: skip
+    factories.put_weekly_counts(
+        url, counts, category="riot", online_driven=True, population=POPULATION
+    )
 
 
 @pytest.fixture(scope="module")

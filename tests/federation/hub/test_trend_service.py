@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+import factories
 from samenbeeld.federation.hub import trends as hub_trends
 from samenbeeld.federation.hub.trend_cache import TrendCache, as_csv
 from samenbeeld.platform.errors import NotFoundError
@@ -33,7 +34,7 @@ class Clock:
 
 def week(n: int) -> dt.date:
     """The Monday n weeks after WEEK0."""
-    return WEEK0 + dt.timedelta(weeks=n)
+    return factories.week(WEEK0, n)
 
 
 def release(session, indicator, period, cell, value, reason=None, version=1, cohort=6) -> None:

@@ -190,7 +190,12 @@ class Cluster:
         self.stop([self.services[name]])
 
     def stop(self, services: Sequence[Service] | None = None) -> None:
-        """SIGTERM every service's process group, then SIGKILL whatever is still running."""
+        """SIGTERM every service's process group, then SIGKILL whatever is still running.
+
+        Stopping the whole cluster also closes the sockets of services never started.
+        """
+        if services is None:
+            self.close()
         chosen = self.services.values() if services is None else services
         running = [s.process for s in chosen if s.process is not None]
         for process in running:

@@ -1,0 +1,49 @@
+"""Test data made in one place: weeks, and a node's own weekly counts in its real tables.
+
+Importable from every test module (pytest puts ``tests/`` on the path through its root
+``conftest.py``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+from sqlalchemy import delete
+
+from samenbeeld.platform.db import session_scope
+from samenbeeld.platform.models.node import District, WeeklyCount
+
+DISTRICT = "WK075801"
+"""A real wijk of Breda (GM0758)."""
+
+
+def week(start: dt.date, n: int) -> dt.date:
+    """The Monday ``n`` weeks after ``start``."""
+    return start + dt.timedelta(weeks=n)
+
+
+def put_weekly_counts(
+    url: str,
+    counts: Mapping[dt.date, int],
+    *,
+    category: str,
+    online_driven: bool = False,
+    population: int = 100_000,
+) -> None:
+    """Replace a node's data with one district and one weekly count per week (police)."""
+    with session_scope(url) as session:
+        session.execute(delete(WeeklyCount))
+        session.execute(delete(District))
+        session.add(District(code=DISTRICT, population=population))
+        session.flush()
+        for week_start, count in counts.items():
+            session.add(
+                WeeklyCount(
+                    week_start=week_start,
+                    district_code=DISTRICT,
+                    category=category,
+                    online_driven=online_driven,
+                    source_type="police",
+                    count=count,
+                )
+            )
