@@ -55,7 +55,7 @@ def serve(settings: BaseSettings, host: str, port: int | None, fd: int | None = 
     app = create_app(settings.role, settings)
     recover(settings, app.extensions[db.EXTENSION].sessionmaker())
     if settings.role == "hub":  # it checks template text: load deduce now, not in a request
-        privacy.warm_up()
+        privacy.warm_up_in_background()
     port = port or default_port(settings)
     server = _create_server(app, settings.role, host, port, fd)
     # What start-up made (modules, the app) lives as long as the process: keep it out of

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from collections.abc import Callable
 
 from samenbeeld.platform.privacy import names, patterns
@@ -67,10 +68,17 @@ def _has_words(text: str) -> bool:
 
 
 def warm_up() -> None:
-    """Load deduce's lookup structures now (building them the first time, for minutes), so
-    that no request waits for them: at install time and when a service that checks text
-    starts."""
+    """Load deduce's lookup structures now (building them the first time, for minutes):
+    at install time, and in the background when a service that checks text starts."""
     names.deduce_model()
+
+
+def warm_up_in_background() -> threading.Thread:
+    """Start :func:`warm_up` in a daemon thread: the service listens at once, and the first
+    text check waits only for what is left of the load."""
+    thread = threading.Thread(target=warm_up, name="privacy-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def find_personal_data_in(value: object) -> str | None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from typing import Any
 
 from samenbeeld.platform.registry import load_registry
@@ -103,10 +104,22 @@ DEDUCE_SKIPS = frozenset(
 surname ("Oud en Nieuw", "De Groot" as a shop) is more often a word than a person."""
 
 
-@functools.cache
+_MODEL_LOCK = threading.Lock()
+
+
 def deduce_model() -> Any:
-    """deduce with its lookup structures (built once, then loaded from deduce's cache)."""
-    from deduce import Deduce  # imported here: loading takes seconds, only text needs it
+    """deduce with its lookup structures (built once, then loaded from deduce's cache).
+
+    Loaded once per process; a caller that comes while another thread loads it waits.
+    """
+    with _MODEL_LOCK:
+        return _load_deduce()
+
+
+@functools.cache
+def _load_deduce() -> Any:
+    """Load deduce (seconds, about 1 GB): only text checks need it."""
+    from deduce import Deduce
 
     return Deduce()
 
