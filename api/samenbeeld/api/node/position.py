@@ -22,7 +22,7 @@ from samenbeeld.api.outbound import http_client, own_signer
 from samenbeeld.api.users import current_user, user_required
 from samenbeeld.federation.node import position as node_position
 from samenbeeld.platform.settings import NodeSettings
-from samenbeeld.platform.trend_schemas import PeriodRangeSchema
+from samenbeeld.platform.trend_schemas import PeriodRangeSchema, QuartilesSchema
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -46,12 +46,8 @@ class PositionQueryArgsSchema(PeriodRangeSchema):
     """A period range (inclusive)."""
 
 
-class BandSchema(ma.Schema):
+class BandSchema(QuartilesSchema):
     """The released distribution's quartiles."""
-
-    q1 = ma.fields.Float(required=True)
-    median = ma.fields.Float(required=True)
-    q3 = ma.fields.Float(required=True)
 
 
 class PositionPointSchema(ma.Schema):
