@@ -18,6 +18,7 @@ STAMP = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 def test_a_second_demo_in_the_same_folder_finds_no_round_of_the_first(tmp_path):
     _, first = build(tmp_path, cities=5, weeks=4, seed=1, postgres=False)
+    first.close()  # built, never started: its services' sockets are not needed
     hub_url = first.hub.settings.effective_database_url
     party_url = first.services["party-0"].settings.effective_database_url
     with session_scope(hub_url) as session:
@@ -27,6 +28,7 @@ def test_a_second_demo_in_the_same_folder_finds_no_round_of_the_first(tmp_path):
     with session_scope(party_url) as session:
         session.add(PartyRound(round_id="weekly-2026-11-16", closed_at=STAMP, last_attempt=1))
     _, second = build(tmp_path, cities=5, weeks=4, seed=2, postgres=False)
+    second.close()
     assert second.hub.settings.effective_database_url == hub_url
     with session_scope(hub_url) as session:
         assert session.scalar(select(func.count()).select_from(Round)) == 0

@@ -77,6 +77,7 @@ def test_vendored_chart_library_keeps_its_licence_and_version():
 
 def test_demo_ends_with_dashboard_urls_whose_tokens_the_hub_accepts(tmp_path):
     cluster = Cluster(tmp_path, ["GM0758"])
+    cluster.close()  # never started: only its settings and URLs are used
     key_file = cluster.hub.settings.effective_key_file
     key_file.parent.mkdir(parents=True)
     keys.write_private_key(key_file, keys.generate_private_key())
