@@ -1,1 +1,1 @@
-"""The hub's services: members, rounds, compute, templates, the privacy budget."""
+"""The hub's services: members, rounds, reports, compute, trends, templates."""

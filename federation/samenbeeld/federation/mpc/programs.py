@@ -14,7 +14,8 @@
    changes each cell by at most ``max_value`` (L1 ``max_value x cells`` for Laplace, L2
    ``max_value x sqrt(cells)`` for Gaussian, over the released cells). Suppression decisions
    are taken on the exact sums, as the rules require; the hub charges ``epsilon`` to the
-   indicator's yearly budget (:mod:`samenbeeld.federation.hub.budget`) before the job runs.
+   indicator's yearly budget before the job runs (no round sets ``noise`` yet: the
+   differential-privacy issue wires both).
 
 Comparisons use CrypTen's sign-bit extraction (no products of two encoded values), each
 batched over the whole matrix so that a round costs three comparison calls whatever the

@@ -4,7 +4,7 @@ The node contributes to a round only when it opted in to every indicator of the 
 It then computes its vector locally for the round's program (:func:`round_vector`): its
 values (``checked_sum``, fixed point), one one-hot segment per indicator marking its bucket
 (``histogram``), or one 0/1 spike flag per indicator (``spike_count``), the last two as
-integers (precision 0, as :mod:`programs_stats` checks them). It encodes and splits it
+integers (precision 0, as :mod:`samenbeeld.federation.mpc.counts` checks them). It encodes and splits it
 (:mod:`samenbeeld.federation.mpc.sharing`) and PUTs payload i to compute party i with a fresh
 node token. Every attempt leaves one ``node_audit_log`` row per party: round, indicator
 names, party index, SHA-256 and size of the bytes sent, and the status code (NULL when the
