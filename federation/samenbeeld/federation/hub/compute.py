@@ -18,10 +18,10 @@ one one-hot segment per indicator, ``spike_count`` over 0/1 flags). Counts of
 cities get no dominance rule: it guards a *sum* against one large contributor, while here
 every valid city adds exactly 0 or 1 to a cell, so no city outweighs another. What a count
 can still show, that all (or all but one) counted cities share a bucket or a spike flag, the
-parties withhold themselves (``concentrated``, see :mod:`samenbeeld.federation.mpc.counts`), and the serving
-side withholds again. Counts get no DP noise either: the release contract is an exact
-number of cities, and the yearly ε ledger covers the sums; noisy counts would need their
-own budget.
+parties withhold themselves (``concentrated``, see :mod:`samenbeeld.federation.mpc.counts`),
+and the serving side withholds again. Counts get no DP noise either: the release contract
+is an exact number of cities, and a yearly ε ledger would cover the sums; noisy counts
+would need their own budget.
 """
 
 from __future__ import annotations

@@ -4,11 +4,11 @@ The node contributes to a round only when it opted in to every indicator of the 
 It then computes its vector locally for the round's program (:func:`round_vector`): its
 values (``checked_sum``, fixed point), one one-hot segment per indicator marking its bucket
 (``histogram``), or one 0/1 spike flag per indicator (``spike_count``), the last two as
-integers (precision 0, as :mod:`samenbeeld.federation.mpc.counts` checks them). It encodes and splits it
-(:mod:`samenbeeld.federation.mpc.sharing`) and PUTs payload i to compute party i with a fresh
-node token. Every attempt leaves one ``node_audit_log`` row per party: round, indicator
-names, party index, SHA-256 and size of the bytes sent, and the status code (NULL when the
-party did not answer). Neither values nor shares are stored, logged or raised.
+integers (precision 0, as :mod:`samenbeeld.federation.mpc.counts` checks them). It encodes
+and splits it (:mod:`samenbeeld.federation.mpc.sharing`) and PUTs payload i to compute
+party i with a fresh node token. Every attempt leaves one ``node_audit_log`` row per party:
+round, indicator names, party index, SHA-256 and size of the bytes sent, and the status code
+(NULL when the party did not answer). Neither values nor shares are stored, logged or raised.
 
 The two seeds of a round are derived from the node's private key and the round id
 (:func:`round_seeds`), so a retry after a failed upload sends the same bytes and parties
