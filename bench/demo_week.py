@@ -19,7 +19,6 @@ from typing import Any
 import httpx
 
 from samenbeeld.api.ops import dag_test, demo_run
-from samenbeeld.api.ops.orchestration import Federation
 from samenbeeld.platform.truth import load_truth
 
 CITIES = 12
@@ -52,14 +51,7 @@ def run() -> list[dict[str, Any]]:
 
 def time_weeks(cluster: Any, weeks: list[str]) -> list[float]:
     """The moment each weekly DAG run ended; raises unless every round was released."""
-    federation = Federation(
-        cluster.hub.url,
-        str(cluster.hub.settings.effective_key_file),
-        {node.name: node.url for node in cluster.nodes()},
-    )
-    env = dag_test.airflow_environment(cluster.data_dir / "airflow", federation)
-    log = cluster.data_dir / "logs" / "airflow.log"
-    dag_test.migrate(env, log)
+    env, log = demo_run.airflow_for(cluster)
     marks: list[float] = []
     runs = dag_test.run_periods(
         demo_run.WEEKLY_DAG, weeks, env, log, lambda _: marks.append(time.perf_counter()),

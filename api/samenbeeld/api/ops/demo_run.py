@@ -107,10 +107,8 @@ def weekly_indicators() -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def run_weeks(
-    client: httpx.Client, cluster: Cluster, weeks: list[dt.date]
-) -> list[tuple[dt.date, IndicatorSet, ops_client.RoundOutcome]]:
-    """Weekly-rounds DAG runs (``dag.test()``): sums for every week, all rounds for the last."""
+def airflow_for(cluster: Cluster) -> tuple[dict[str, str], Path]:
+    """The environment (migrated) and log file of ``dag.test()`` runs against the cluster."""
     federation = Federation(
         cluster.hub.url,
         str(cluster.hub.settings.effective_key_file),
@@ -119,6 +117,14 @@ def run_weeks(
     env = dag_test.airflow_environment(cluster.data_dir / "airflow", federation)
     log = cluster.data_dir / "logs" / "airflow.log"
     dag_test.migrate(env, log)
+    return env, log
+
+
+def run_weeks(
+    client: httpx.Client, cluster: Cluster, weeks: list[dt.date]
+) -> list[tuple[dt.date, IndicatorSet, ops_client.RoundOutcome]]:
+    """Weekly-rounds DAG runs (``dag.test()``): sums for every week, all rounds for the last."""
+    env, log = airflow_for(cluster)
     with tqdm(total=len(weeks), desc="weekly DAG runs", unit="week") as bar:
         if weeks[:-1]:
             earlier = [w.isoformat() for w in weeks[:-1]]
