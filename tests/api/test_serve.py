@@ -54,6 +54,19 @@ def wait_for_health(process: subprocess.Popen[str], base: str, timeout_s: float 
     pytest.fail(f"no healthy server at {base} within {timeout_s} s")
 
 
+def stop(process: subprocess.Popen[str]) -> str:
+    """SIGTERM the server and return its output (killed if it does not stop in 10 s)."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+    try:
+        output, _ = process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    return output
+
+
 @pytest.fixture
 def environment(tmp_path) -> dict[str, str]:
     """The process environment with this test's data dir and no ambient configuration."""
@@ -78,12 +91,8 @@ def test_hub_serves_until_sigterm(tmp_path, environment):
         assert wait_for_health(process, base) == {"status": "ok", "role": "hub", "database": "ok"}
         status, body = get(base + "/api/v1/openapi.json")
         assert status == 200 and json.loads(body)["openapi"] == "3.0.3"
-        process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=10)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        output = stop(process)
     assert process.returncode == 0, output
     assert f"samenbeeld hub listening on {base}" in output
 
@@ -104,12 +113,8 @@ def test_a_service_serves_on_the_socket_its_supervisor_bound(tmp_path, environme
     try:
         base = f"http://127.0.0.1:{port}"
         assert wait_for_health(process, base)["index"] == 2
-        process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=10)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        output = stop(process)
     assert process.returncode == 0, output
     assert f"samenbeeld party listening on {base}" in output
 
