@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from samenbeeld.federation.mpc import sharing
+from samenbeeld.federation.mpc.supervisor import remove_leftovers
 from samenbeeld.federation.party import rounds
 from samenbeeld.federation.protocol import RoundSpec
 from samenbeeld.platform.errors import ConflictError, InvalidInputError
@@ -79,6 +80,6 @@ def test_leftover_work_folders_are_removed_at_start(tmp_path):
     work = tmp_path / "work" / "party-1"
     (work / "r-e-1-x").mkdir(parents=True)
     (work / "r-e-1-x" / "shares.npy").write_bytes(b"shares")
-    assert rounds.remove_leftovers(work) == 1
+    assert remove_leftovers(work) == 1
     assert list(work.iterdir()) == []
-    assert rounds.remove_leftovers(tmp_path / "never-made") == 0
+    assert remove_leftovers(tmp_path / "never-made") == 0

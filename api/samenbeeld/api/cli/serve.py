@@ -77,10 +77,10 @@ def recover(settings: BaseSettings, sessions: sessionmaker[Session]) -> None:
     """Before serving, clear what a killed predecessor left: a party's work folders (shares,
     results); the hub's dealer folders and the attempts it was driving (failed at once)."""
     from samenbeeld.federation.hub import compute as hub_compute
-    from samenbeeld.federation.party import rounds as party_service
+    from samenbeeld.federation.mpc.supervisor import remove_leftovers
 
     if isinstance(settings, PartySettings):
-        party_service.remove_leftovers(settings.work_dir)
+        remove_leftovers(settings.work_dir)
     elif isinstance(settings, HubSettings):
         hub_compute.recover_after_restart(sessions, settings)
 

@@ -41,8 +41,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from samenbeeld.federation.hub import reports
 from samenbeeld.federation.hub import rounds as hub_rounds
 from samenbeeld.federation.mpc import runtime
-from samenbeeld.federation.mpc.supervisor import find_free_port, kill_all, start_member
-from samenbeeld.federation.party.rounds import remove_leftovers
+from samenbeeld.federation.mpc.supervisor import (
+    find_free_port,
+    kill_all,
+    remove_leftovers,
+    start_member,
+)
 from samenbeeld.platform.models.hub import Round
 from samenbeeld.platform.settings import HubSettings, audience_for
 from samenbeeld.platform.tokens import Signer

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -203,3 +204,18 @@ def write_manifest(members: Sequence[Member], workdir: Path) -> None:
         for member in members
     ]
     (workdir / PROCESSES_FILE).write_text(json.dumps(rows, indent=2))
+
+
+def remove_leftovers(work_dir: Path) -> int:
+    """Remove the session folders a killed service left (shares, results, a dealer's files);
+    how many there were.
+
+    Called when a party service or the hub starts, before it takes requests: no session of
+    it runs yet.
+    """
+    if not work_dir.is_dir():
+        return 0
+    folders = list(work_dir.iterdir())
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True) if folder.is_dir() else folder.unlink()
+    return len(folders)

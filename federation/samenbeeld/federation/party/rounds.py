@@ -18,7 +18,6 @@ import datetime as dt
 import hashlib
 import logging
 import re
-import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -251,19 +250,6 @@ def party_command(job: ComputeJob, party: int, shares: Path, out: Path) -> list[
     master = (job.master_addr, job.master_port)
     params = job.params.to_json()
     return runtime.party_command(party, job.program, params, shares, out, master, job.timeout)
-
-
-def remove_leftovers(work_dir: Path) -> int:
-    """Remove the work folders a killed service left (shares, results); how many there were.
-
-    Called when the service starts, before it takes requests: no attempt of it runs yet.
-    """
-    if not work_dir.is_dir():
-        return 0
-    folders = list(work_dir.iterdir())
-    for folder in folders:
-        shutil.rmtree(folder, ignore_errors=True) if folder.is_dir() else folder.unlink()
-    return len(folders)
 
 
 def run_party_process(
