@@ -198,19 +198,35 @@ def test_the_real_scheduler_runs_a_triggered_round_to_success(stack, federation)
     assert_released_as_truth(cluster, truth, monday, kinds=("sums",))
 
 
-def kill_compute_client_once(cluster: Cluster, hub_port: int, killed: list[int]) -> None:
-    """When a round computes, SIGKILL the Airflow task process waiting on the hub's answer."""
-    hub_pid = cluster.hub.process.pid
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and not killed:
-        for conn in psutil.net_connections(kind="tcp"):
-            if conn.raddr and conn.raddr.port == hub_port and conn.pid and conn.pid != hub_pid:
-                process = psutil.Process(conn.pid)
-                if "airflow" in " ".join(process.cmdline()) and compute_is_running(cluster):
-                    os.kill(conn.pid, signal.SIGKILL)
-                    killed.append(conn.pid)
+def kill_compute_client_once(
+    stack, cluster: Cluster, hub_port: int, killed: list[int]
+) -> None:
+    """When a round computes, SIGKILL the ``compute`` task's process waiting on the hub.
+
+    The backfill runs several DAG runs at once, so another run's task may be talking to
+    the hub at that moment: the process is the one Airflow records as the running
+    ``compute`` task instance's, and it must hold a connection to the hub.
+    """
+    running = {"task_id": "compute", "state": "running", "limit": 100}
+    with httpx.Client(base_url=stack.client.base_url, headers=stack.client.headers) as api:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            response = api.get(f"/dags/{WEEKLY}/dagRuns/~/taskInstances", params=running)
+            for ti in response.json().get("task_instances", []):
+                if ti.get("pid") and waits_on(ti["pid"], hub_port) and compute_is_running(cluster):
+                    os.kill(ti["pid"], signal.SIGKILL)
+                    killed.append(ti["pid"])
                     return
-        time.sleep(0.05)
+            time.sleep(0.05)
+
+
+def waits_on(pid: int, port: int) -> bool:
+    """Whether process ``pid`` has an open connection to ``port``."""
+    try:
+        connections = psutil.Process(pid).net_connections(kind="tcp")
+    except psutil.Error:
+        return False
+    return any(conn.raddr and conn.raddr.port == port for conn in connections)
 
 
 def compute_is_running(cluster: Cluster) -> bool:
@@ -243,7 +259,7 @@ def test_a_backfill_of_12_weeks_releases_each_week_once_even_when_compute_is_kil
     end = dt.datetime.combine(mondays[-1], dt.time(3), tzinfo=dt.UTC)
     killed: list[int] = []
     killer = threading.Thread(
-        target=kill_compute_client_once, args=(cluster, cluster.hub.port, killed)
+        target=kill_compute_client_once, args=(stack, cluster, cluster.hub.port, killed)
     )
     killer.start()
     stack.backfill(WEEKLY, start, end, conf=SUMS_ONLY)
