@@ -97,16 +97,13 @@ def start_member(
     workdir: Path,
     stem: str,
     env: Mapping[str, str] | None = None,
-    *,
-    piped: bool = False,
 ) -> Member:
     """Start ``command`` in its own process group, output in ``<stem>.stdout/.stderr``.
 
-    With ``piped`` its stdin and stdout are pipes instead (a long-lived worker's protocol).
     ``python -m`` of a warm entry module is forked from the warm interpreter instead.
     """
     stdout_path, stderr_path = workdir / f"{stem}.stdout", workdir / f"{stem}.stderr"
-    module = None if piped else warm_start.warm_module(command)
+    module = warm_start.warm_module(command)
     if module is not None:
         stdout_path.write_bytes(b"")
         stderr_path.write_bytes(b"")
@@ -116,8 +113,8 @@ def start_member(
     with open(stdout_path, "wb") as stdout, open(stderr_path, "wb") as stderr:
         process: Process = subprocess.Popen(
             list(command),
-            stdin=subprocess.PIPE if piped else subprocess.DEVNULL,
-            stdout=subprocess.PIPE if piped else stdout,
+            stdin=subprocess.DEVNULL,
+            stdout=stdout,
             stderr=stderr,
             start_new_session=True,
             env=None if env is None else dict(env),

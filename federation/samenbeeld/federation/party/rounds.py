@@ -20,7 +20,7 @@ import logging
 import re
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -280,7 +280,14 @@ def run_party_process(
             ) from None
         finally:
             kill_all([member])
+        _log_timings(job, runtime.read_timings(workdir / "party.stdout"))
         return load_result(out)
+
+
+def _log_timings(job: ComputeJob, timings: runtime.PartyTimings) -> None:
+    """Log the seconds the session spent in each phase (an operator's profile; no values)."""
+    phases = ", ".join(f"{name} {seconds:.3f}" for name, seconds in asdict(timings).items())
+    logger.info("round %s attempt %d: MPC phases (s): %s", job.round_id, job.attempt, phases)
 
 
 def _log_failure(job: ComputeJob, reason: str, stderr: Path) -> None:
