@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sys
 import time
 from collections.abc import Callable
@@ -43,6 +44,8 @@ DEALER_NAME = f"triple dealer (rank {DEALER_RANK})"
 PROVIDER_ENV = "SAMENBEELD_MPC_PROVIDER"
 DEV_ENV = "SAMENBEELD_MPC_DEV"
 PROVIDERS = ("ttp", "tfp")
+STORE_POLL_S = 0.01
+"""How often a member looks whether party 0's rendezvous store listens yet."""
 R = TypeVar("R")
 
 
@@ -114,6 +117,8 @@ def join_parties(
 
     configure_environment(rank, world_size, addr, port)
     crypten.cfg["mpc.provider"] = provider.upper()
+    if rank != 0:
+        wait_for_store(addr, port, timeout, name or f"party {rank}")
     try:
         with crypten_compat.distributed_timeout(timeout):
             crypten.init()
@@ -121,6 +126,27 @@ def join_parties(
         who = name or f"party {rank}"
         message = f"{who}: rendezvous at tcp://{addr}:{port} failed within {timeout:g} s"
         raise RendezvousError(f"{message}: {error}") from error
+
+
+def wait_for_store(addr: str, port: int, timeout: float, who: str) -> None:
+    """Wait until party 0's rendezvous store accepts connections (polled every 10 ms).
+
+    The members start at slightly different moments (the hub starts the dealer before it
+    asks the parties). One that reaches the store before party 0 has opened it is refused,
+    and torch's store client then backs off for up to a second before it tries again,
+    while the others wait for it: about 0.5 s of every demo round. Joining only once the
+    store listens avoids that back-off.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection((addr, port), timeout=1.0):
+                return
+        except OSError as error:
+            if time.monotonic() >= deadline:
+                message = f"{who}: no rendezvous store at tcp://{addr}:{port} within {timeout:g} s"
+                raise RendezvousError(f"{message}: {error}") from None
+            time.sleep(STORE_POLL_S)
 
 
 def load_shares(path: Path) -> np.ndarray:
