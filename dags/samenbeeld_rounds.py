@@ -3,9 +3,10 @@
 A run makes the period's three rounds (``samenbeeld.api.ops.orchestration.round_sets``): the
 sums, the distribution (one-hot buckets) and the spike count; the ``rounds`` param may
 choose fewer. Each task is mapped over the rounds: open every round -> ask every node to
-contribute to every round (dynamic task mapping over rounds x nodes; a node that cannot be
-reached fails only its own mapped tasks) -> wait for each round's quorum (a sensor that
-reschedules itself) -> compute (the hub runs the MPC, one round at a time) -> publish.
+contribute (all nodes at once; the task fails, naming them, when some node cannot be reached,
+and its retry asks again, which the nodes that did contribute answer as already done) ->
+wait for each round's quorum (a sensor that reschedules itself, run whatever the
+contributions' outcome) -> compute (the hub runs the MPC, one round at a time) -> publish.
 Every task is idempotent and keyed by the data interval, so retries and backfills never
 count or release twice. Service URLs and the operator's key come from the
 ``samenbeeld_hub`` Connection and the ``samenbeeld_nodes`` Variable, read when a task runs.
@@ -64,24 +65,15 @@ def round_tasks(period: str) -> None:
         chosen = orchestration.round_sets(period)[kind]
         return orchestration.open_round(airflow_adapter.federation(), chosen, start)
 
-    @task(retries=1)
-    def nodes(round_ids: list[str]) -> list[str]:
-        from samenbeeld.api.ops import airflow_adapter
-
-        return sorted(airflow_adapter.federation().nodes)
-
     @task(retries=2)
     def contribute(
-        kind: str,
-        code: str,
-        params: dict | None = None,
-        data_interval_start: dt.datetime | None = None,
-    ) -> str:
+        kind: str, params: dict | None = None, data_interval_start: dt.datetime | None = None
+    ) -> dict[str, str]:
         from samenbeeld.api.ops import airflow_adapter, orchestration
 
         start = period_start(params, data_interval_start)
         chosen = orchestration.round_sets(period)[kind]
-        return orchestration.contribute(airflow_adapter.federation(), chosen, start, code)
+        return orchestration.contribute(airflow_adapter.federation(), chosen, start)
 
     @task.sensor(
         poke_interval=5, timeout=3600, mode="reschedule", trigger_rule=TriggerRule.ALL_DONE
@@ -107,7 +99,8 @@ def round_tasks(period: str) -> None:
 
     chosen = kinds()
     opened = open_round.expand(kind=chosen)
-    contributed = contribute.expand(kind=chosen, code=nodes(opened))
+    contributed = contribute.expand(kind=chosen)
+    opened >> contributed
     ready = quorum.expand(round_id=opened)
     contributed >> ready
     computed = compute.expand(round_id=opened)

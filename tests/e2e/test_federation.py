@@ -18,6 +18,7 @@ import jwt
 import pytest
 
 from samenbeeld.api.ops import client as ops_client
+from samenbeeld.api.ops import orchestration
 from samenbeeld.federation.protocol import PartyResult, sha256_hex
 from samenbeeld.platform.db import session_scope
 from samenbeeld.platform.keys import read_private_key
@@ -81,6 +82,33 @@ def test_a_node_that_is_down_is_left_out_and_the_round_still_releases(federation
     assert outcome.contributions[down].startswith("unreachable")
     assert outcome.round["state"] == "released"
     assert_matches_truth(outcome, truth, codes[:-1], indicators, monday)
+
+
+def test_the_dags_contribute_step_names_the_node_that_is_down_and_its_retry_completes(
+    federation,
+):
+    cluster, truth, indicators, codes, _ = federation
+    monday, down = week(truth, 0), codes[-1]
+    weekly = tuple(i.code for i in indicators if i.period == "week")  # the nodes' opt-ins
+    sums = orchestration.IndicatorSet("week", weekly)
+    operator = orchestration.Federation(
+        cluster.hub.url,
+        str(cluster.hub.settings.effective_key_file),
+        {node.name: node.url for node in cluster.nodes()},
+    )
+    round_id = orchestration.open_round(operator, sums, monday)
+    cluster.stop_service(down)
+    try:
+        with pytest.raises(orchestration.RoundFailedError) as failure:
+            orchestration.contribute(operator, sums, monday)
+    finally:
+        cluster.start_service(down)
+    assert f"1 of {len(codes)} nodes did not contribute: {down}: unreachable" in str(failure.value)
+    assert not any(code in str(failure.value) for code in codes[:-1])
+    assert orchestration.cohort(operator, round_id)[0] == len(codes) - 1  # the others did
+    retried = orchestration.contribute(operator, sums, monday)
+    assert retried == {code: "already contributed" for code in codes[:-1]} | {down: "contributed"}
+    assert orchestration.cohort(operator, round_id)[0] == len(codes)
 
 
 def test_a_duplicate_upload_is_rejected_and_counted_once(federation):

@@ -137,18 +137,31 @@ def open_round(federation: Federation, indicator_set: IndicatorSet, period_start
 
 
 def contribute(
-    federation: Federation, indicator_set: IndicatorSet, period_start: dt.date, code: str
-) -> str:
-    """Ask one node to contribute; raise when it cannot be reached (the task retries)."""
-    url = federation.nodes[code]
+    federation: Federation, indicator_set: IndicatorSet, period_start: dt.date
+) -> dict[str, str]:
+    """Ask every node to contribute, all at once; the outcome per node.
+
+    Raises RoundFailedError naming the nodes that could not be reached or failed, after
+    every other node was asked (the task's retry asks again: a node that contributed
+    answers that it already did).
+    """
     with httpx.Client(timeout=120) as client:
-        outcome = ops_client.request_contributions(
-            client, federation.signer(), {code: url}, indicator_set.round_id(period_start),
+        outcomes = ops_client.request_contributions(
+            client, federation.signer(), federation.nodes, indicator_set.round_id(period_start),
             list(indicator_set.indicators), period_start, indicator_set.program,
-        )[code]  # fmt: skip
-    if outcome.startswith(("unreachable", "failed")):
-        raise RoundFailedError(f"node {code}: {outcome}")
-    return outcome
+        )  # fmt: skip
+    failed = {code: outcome for code, outcome in outcomes.items() if _failed(outcome)}
+    if failed:
+        named = "; ".join(f"{code}: {outcome}" for code, outcome in sorted(failed.items()))
+        raise RoundFailedError(
+            f"{len(failed)} of {len(outcomes)} nodes did not contribute: {named}"
+        )
+    return outcomes
+
+
+def _failed(outcome: str) -> bool:
+    """Whether a node's outcome means it did not contribute (and a retry may help)."""
+    return outcome.startswith(("unreachable", "failed"))
 
 
 def cohort(federation: Federation, round_id: str) -> tuple[int, int]:
