@@ -8,7 +8,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from samenbeeld.platform import ingest
+from samenbeeld.platform import ingest_files
 from samenbeeld.platform.errors import InvalidInputError
 from samenbeeld.platform.ingest import IngestError, RowProblem, ingest_file
 from samenbeeld.platform.models.node import (
@@ -417,7 +417,7 @@ def test_bad_input_cases_are_many_and_distinct():
 def test_file_over_50_mb_is_refused_without_reading_it(node_session, tmp_path):
     path = tmp_path / "big.csv"
     with path.open("wb") as handle:
-        handle.truncate(ingest.MAX_FILE_BYTES + 1)
+        handle.truncate(ingest_files.MAX_FILE_BYTES + 1)
     with pytest.raises(IngestError, match="larger than 50 MB"):
         ingest_file(node_session, path)
     assert counts(node_session) == EMPTY
