@@ -18,7 +18,6 @@ from samenbeeld.federation.mpc.programs import CheckedSumResult, JsonParams
 from samenbeeld.federation.mpc.supervisor import (
     Member,
     PartyFailedError,
-    find_free_port,
     kill_all,
     start_member,
     wait_for_members,
@@ -71,7 +70,6 @@ def run_session(
     share_files: Sequence[Path],
     workdir: Path,
     timeout: float,
-    provider: str = "ttp",
 ) -> Session:
     """One session of ``program``: the services' party and dealer commands, one supervisor.
 
@@ -80,22 +78,19 @@ def run_session(
     if len(share_files) != runtime.WORLD_SIZE:
         raise ValueError(f"expected {runtime.WORLD_SIZE} share files, got {len(share_files)}")
     workdir.mkdir(parents=True, exist_ok=True)
-    env = runtime.party_environment(provider)
-    master = ("127.0.0.1", find_free_port())
+    env = runtime.party_environment()
     members: list[Member] = []
     started = time.perf_counter()
     try:
+        dealer, port = runtime.start_dealer(("127.0.0.1", 0), timeout, workdir, env)
+        members.append(dealer)
         for rank, shares in enumerate(share_files):
             out = workdir / f"party{rank}.npz"
             command = runtime.party_command(
-                rank, program, params.to_json(), Path(shares), out, master, timeout
+                rank, program, params.to_json(), Path(shares), out, ("127.0.0.1", port), timeout
             )
             name = f"compute party {rank}"
             members.append(start_member(rank, name, command, workdir, f"party{rank}", env))
-        if provider == "ttp":
-            command = runtime.dealer_command(master, timeout)
-            rank, name = runtime.DEALER_RANK, runtime.DEALER_NAME
-            members.append(start_member(rank, name, command, workdir, "dealer", env))
         wait_for_members(members, timeout)
     finally:
         kill_all(members)
@@ -111,5 +106,5 @@ def run_session(
 
 @pytest.fixture(name="run_session")
 def run_session_fixture() -> Callable[..., Session]:
-    """``run_session(program, params, share_files, workdir, timeout, provider="ttp")``."""
+    """``run_session(program, params, share_files, workdir, timeout)``."""
     return run_session

@@ -208,10 +208,12 @@ class HubSettings(BaseSettings):
     party_urls: str = "http://127.0.0.1:8701,http://127.0.0.1:8702,http://127.0.0.1:8703"
     """The three compute parties' URLs, comma-separated, in index order."""
     mpc_master_addr: str = "127.0.0.1"
-    """Where an MPC session's members (three parties, the hub's dealer) meet: party 0's
-    address on the parties' private network; the default serves a single host."""
+    """Where an MPC session's members meet: the rendezvous store that the hub's triple
+    dealer hosts, at this hub's address on the parties' private network; the default
+    serves a single host."""
     mpc_master_port: int = 0
-    """The rendezvous port at mpc_master_addr; 0 picks a free port on this host."""
+    """The port the dealer's rendezvous store listens on; 0 lets the OS pick a free one
+    for every session (no port is probed first), which serves a single host."""
 
     @property
     def parties(self) -> tuple[str, ...]:

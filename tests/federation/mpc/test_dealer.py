@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -20,7 +21,7 @@ from samenbeeld.federation.mpc.runtime import (
     ProviderRefusedError,
     require_provider,
 )
-from samenbeeld.federation.mpc.supervisor import PartyFailedError, find_free_port
+from samenbeeld.federation.mpc.supervisor import PartyFailedError, find_free_port, kill_all
 
 TIMEOUT = 180.0  # generous: CI runs the Airflow tests beside these on two cores
 PARAMS = CheckedSumParams(max_value=100.0, min_contributors=5, dominance=0.6)
@@ -137,3 +138,29 @@ def test_a_dealer_killed_mid_run_fails_the_run_quickly(
     assert time.monotonic() - started < 15
     assert caught.value.party == DEALER_RANK
     assert "exited with code -9" in caught.value.reason
+
+
+def test_each_dealer_hosts_its_session_store_on_a_port_its_os_picks(tmp_path):
+    """No port is probed free first: two sessions starting at once get two ports."""
+    started = []
+    try:
+        for name in ("one", "two"):
+            (tmp_path / name).mkdir()
+            started.append(runtime.start_dealer(("127.0.0.1", 0), 30.0, tmp_path / name))
+        ports = [port for _, port in started]
+        assert len(set(ports)) == 2 and all(port > 0 for port in ports)
+        for port in ports:  # the store listens before any party has started
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    finally:
+        kill_all([member for member, _ in started])
+
+
+def test_a_dealer_whose_configured_port_is_taken_fails_at_once_naming_itself(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(PartyFailedError) as failure:
+            runtime.start_dealer(("127.0.0.1", port), 60.0, tmp_path)
+    assert failure.value.name == runtime.DEALER_NAME
+    assert failure.value.reason == "exited with code 1 before it was ready"

@@ -145,30 +145,3 @@ def test_a_party_that_never_shows_up_makes_the_others_fail_with_a_clear_error(
         assert (
             f"party {rank}: rendezvous at tcp://127.0.0.1:{master[1]} failed within 3 s" in stderr
         )
-
-
-def test_a_member_early_at_the_rendezvous_waits_for_party_0s_store_to_listen():
-    """Joining only once the store listens: no refused connect, so no store-client back-off."""
-    import socket
-    import threading
-
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    opened = threading.Timer(0.2, listener.listen)
-    opened.start()
-    try:
-        runtime.wait_for_store("127.0.0.1", port, 30.0, "party 1")
-        accepted, _ = listener.accept()  # the member's probe reached the open store
-        accepted.close()
-    finally:
-        opened.cancel()
-        listener.close()
-
-
-def test_a_member_whose_store_never_opens_fails_with_the_address_it_waited_for():
-    port = find_free_port()
-    with pytest.raises(
-        runtime.RendezvousError, match=rf"dealer: no rendezvous store at tcp://127.0.0.1:{port}"
-    ):
-        runtime.wait_for_store("127.0.0.1", port, 0.1, "dealer")

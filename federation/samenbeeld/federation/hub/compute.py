@@ -41,12 +41,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from samenbeeld.federation.hub import reports
 from samenbeeld.federation.hub import rounds as hub_rounds
 from samenbeeld.federation.mpc import runtime
-from samenbeeld.federation.mpc.supervisor import (
-    find_free_port,
-    kill_all,
-    remove_leftovers,
-    start_member,
-)
+from samenbeeld.federation.mpc.supervisor import PartyFailedError, kill_all, remove_leftovers
 from samenbeeld.platform.models.hub import Round
 from samenbeeld.platform.settings import HubSettings, audience_for
 from samenbeeld.platform.tokens import Signer
@@ -98,17 +93,10 @@ def recover_after_restart(sessions: sessionmaker[Session], settings: HubSettings
 
 
 def rendezvous(settings: HubSettings) -> tuple[str, int]:
-    """Where the session's members meet: the configured address and port (party 0 on the
-    parties' private network), or, by default, a free port on this host (all on one host)."""
-    if settings.mpc_master_port:
-        return settings.mpc_master_addr, settings.mpc_master_port
-    return settings.mpc_master_addr, find_free_port(settings.mpc_master_addr)
-
-
-def _dealer(host: str, port: int, timeout: float, workdir: Path) -> Any:
-    """Start the triple dealer for one session (rank 3 of the parties' rendezvous)."""
-    command = runtime.dealer_command((host, port), timeout)
-    return start_member(runtime.DEALER_RANK, runtime.DEALER_NAME, command, workdir, "dealer")
+    """Where the session's members meet: the dealer, which this hub starts, hosts the store
+    at the configured address and port (the hub's address on the parties' private network),
+    or by default on this host at a port its OS picks (every service on one host)."""
+    return settings.mpc_master_addr, settings.mpc_master_port
 
 
 def _ask_party(
@@ -167,25 +155,29 @@ def compute_round(
             return hub_rounds.get_round(session, round_id)
     with sessions.begin() as session:
         attempt = hub_rounds.start_attempt(session, round_id, cohort, BOOT_ID).attempt
-    host, port = rendezvous(settings)
     body = {
         "attempt": attempt, "cohort": cohort, "program": spec.program,
         "period_start": spec.period_start.isoformat(), "indicators": list(spec.indicators),
-        "cells_per_indicator": spec.cells_per_indicator, "params": params,
-        "master_addr": host, "master_port": port, "timeout": timeout,
+        "cells_per_indicator": spec.cells_per_indicator, "params": params, "timeout": timeout,
     }  # fmt: skip
     settings.work_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="dealer-", dir=settings.work_dir) as folder:
-        dealer = _dealer(host, port, timeout, Path(folder))
+        host, port = rendezvous(settings)
         try:
-            with ThreadPoolExecutor(max_workers=3) as pool:
-                asks = [
-                    pool.submit(_ask_party, client, signer, url, index, round_id, body)
-                    for index, url in enumerate(settings.parties)
-                ]
-                problems = [reason for future in asks if (reason := future.result())]
-        finally:
-            kill_all([dealer])
+            dealer, port = runtime.start_dealer((host, port), timeout, Path(folder))
+        except PartyFailedError as error:
+            problems = [f"{error.name} {error.reason}"]
+        else:
+            try:
+                body |= {"master_addr": host, "master_port": port}
+                with ThreadPoolExecutor(max_workers=3) as pool:
+                    asks = [
+                        pool.submit(_ask_party, client, signer, url, index, round_id, body)
+                        for index, url in enumerate(settings.parties)
+                    ]
+                    problems = [reason for future in asks if (reason := future.result())]
+            finally:
+                kill_all([dealer])
     with sessions.begin() as session:
         row = reports.verify_and_release(session, round_id)
         if row.state == "computing":

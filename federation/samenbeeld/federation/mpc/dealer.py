@@ -1,9 +1,11 @@
 """The triple dealer: CrypTen's TTP provider as a fourth, separate process.
 
 ``python -m samenbeeld.federation.mpc.dealer --world-size 3 --master-addr A --master-port P``
-joins the parties' gloo rendezvous as rank ``world_size`` (where CrypTen 0.4.1 puts its
-trusted third party) and serves correlated randomness until party 0 says ``terminate``
-during ``crypten.uninit()``. It has no option to load shares and never receives any.
+hosts the session's rendezvous store on port P (0: one the OS picks) and prints
+``{"rendezvous_port": N}`` as its first line, then joins the parties' gloo session as rank
+``world_size`` (where CrypTen 0.4.1 puts its trusted third party) and serves correlated
+randomness until party 0 says ``terminate`` during ``crypten.uninit()``. It has no option
+to load shares and never receives any.
 
 The protocol is CrypTen's own (:mod:`crypten.mpc.provider.ttp_provider`): the dealer sends
 each party a random seed; for every triple, every party draws its shares of ``a``, ``b``
@@ -25,7 +27,7 @@ import time
 from typing import Any
 
 from samenbeeld.federation.mpc import compat as crypten_compat
-from samenbeeld.federation.mpc.runtime import WORLD_SIZE, join_parties
+from samenbeeld.federation.mpc.runtime import WORLD_SIZE, host_store, join_parties
 from samenbeeld.platform.errors import SamenbeeldError
 
 TERMINATE = "terminate"
@@ -41,7 +43,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Serve CrypTen TTP triples to the parties.")
     parser.add_argument("--world-size", type=int, default=WORLD_SIZE, help="compute parties")
     parser.add_argument("--master-addr", default="127.0.0.1")
-    parser.add_argument("--master-port", type=int, required=True)
+    parser.add_argument(
+        "--master-port", type=int, required=True, help="the store's port; 0 picks a free one"
+    )
     parser.add_argument("--timeout", type=float, default=60.0, help="rendezvous seconds")
     return parser.parse_args(argv)
 
@@ -96,6 +100,8 @@ def run_dealer(world_size: int, addr: str, port: int, timeout: float) -> dict[st
     marks = [time.perf_counter()]
     crypten = crypten_compat.import_crypten()
     marks.append(time.perf_counter())
+    port = host_store(addr, port, timeout)
+    print(json.dumps({"rendezvous_port": port}), flush=True)
     join_as_dealer(crypten, world_size, addr, port, timeout)
     server = make_server(crypten)
     marks.append(time.perf_counter())

@@ -22,19 +22,23 @@ CrypTen's trusted-first-party provider unless ``SAMENBEELD_MPC_DEV=1``.
 
 from __future__ import annotations
 
+import datetime as dt
+import importlib
 import json
 import os
-import socket
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import parse_qs, urlparse
 
 import numpy as np
 
 from samenbeeld.federation.mpc import compat as crypten_compat
+from samenbeeld.federation.mpc.supervisor import Member, first_line, kill_all, start_member
 from samenbeeld.platform.errors import SamenbeeldError
 
 WORLD_SIZE = 3
@@ -44,8 +48,8 @@ DEALER_NAME = f"triple dealer (rank {DEALER_RANK})"
 PROVIDER_ENV = "SAMENBEELD_MPC_PROVIDER"
 DEV_ENV = "SAMENBEELD_MPC_DEV"
 PROVIDERS = ("ttp", "tfp")
-STORE_POLL_S = 0.01
-"""How often a member looks whether party 0's rendezvous store listens yet."""
+RENDEZVOUS_SCHEME = "samenbeeld"
+"""The rendezvous URL scheme whose store the dealer hosts (:func:`host_store`)."""
 R = TypeVar("R")
 
 
@@ -77,7 +81,7 @@ def configure_environment(rank: int, world_size: int, addr: str, port: int) -> N
     os.environ.update(
         {
             "DISTRIBUTED_BACKEND": "gloo",
-            "RENDEZVOUS": f"tcp://{addr}:{port}",
+            "RENDEZVOUS": f"{RENDEZVOUS_SCHEME}://{addr}:{port}",
             "WORLD_SIZE": str(world_size),
             "RANK": str(rank),
         }
@@ -98,6 +102,61 @@ def require_provider() -> str:
     return provider
 
 
+_hosted_store: Any = None
+"""The session's rendezvous store when this process hosts it (the dealer), else None."""
+
+
+def host_store(addr: str, port: int, timeout: float) -> int:
+    """Open the session's rendezvous store in this process; the port it listens on.
+
+    The dealer does this before anything else (port 0: a port the OS picks, so no port is
+    probed free and taken by another process before it is bound) and prints the port, which
+    the hub then names in its compute requests. The store is up before any party starts, so
+    no member is refused and left in the store client's back-off of up to a second.
+    """
+    import torch.distributed as dist
+
+    global _hosted_store
+    _hosted_store = dist.TCPStore(  # type: ignore[attr-defined]  # exported, not declared
+        addr,
+        port,
+        WORLD_SIZE + 1,
+        is_master=True,
+        timeout=dt.timedelta(seconds=timeout),
+        wait_for_workers=False,
+    )
+    return int(_hosted_store.port)
+
+
+def _store_rendezvous(url: str, timeout: dt.timedelta, **_: Any) -> Iterator[tuple[Any, int, int]]:
+    """torch's rendezvous handler for ``samenbeeld://addr:port``: the dealer's store.
+
+    In the dealer, the store it hosts; in a party, a client of it. (torch's own ``tcp://``
+    makes rank 0 the host, which the others may reach before it listens.)
+    """
+    import torch.distributed as dist
+
+    parsed = urlparse(url)
+    query = parse_qs(parsed.query)
+    rank, world_size = int(query["rank"][0]), int(query["world_size"][0])
+    store = _hosted_store
+    if store is None:
+        assert parsed.hostname is not None and parsed.port is not None
+        store = dist.TCPStore(  # type: ignore[attr-defined]  # exported, not declared
+            parsed.hostname, parsed.port, world_size, False, timeout=timeout
+        )
+    yield store, rank, world_size
+    raise RendezvousError("a session does not rendezvous twice")
+
+
+def _register_rendezvous() -> None:
+    """Make ``samenbeeld://`` known to torch (once per process)."""
+    # torch.distributed.rendezvous is also the name of a function in torch.distributed
+    handlers = importlib.import_module("torch.distributed.rendezvous")
+    with suppress(RuntimeError):  # registered already
+        handlers.register_rendezvous_handler(RENDEZVOUS_SCHEME, _store_rendezvous)
+
+
 def join_parties(
     crypten: Any,
     rank: int,
@@ -116,9 +175,8 @@ def join_parties(
     import torch.distributed as dist
 
     configure_environment(rank, world_size, addr, port)
+    _register_rendezvous()
     crypten.cfg["mpc.provider"] = provider.upper()
-    if rank != 0:
-        wait_for_store(addr, port, timeout, name or f"party {rank}")
     try:
         with crypten_compat.distributed_timeout(timeout):
             crypten.init()
@@ -126,27 +184,6 @@ def join_parties(
         who = name or f"party {rank}"
         message = f"{who}: rendezvous at tcp://{addr}:{port} failed within {timeout:g} s"
         raise RendezvousError(f"{message}: {error}") from error
-
-
-def wait_for_store(addr: str, port: int, timeout: float, who: str) -> None:
-    """Wait until party 0's rendezvous store accepts connections (polled every 10 ms).
-
-    The members start at slightly different moments (the hub starts the dealer before it
-    asks the parties). One that reaches the store before party 0 has opened it is refused,
-    and torch's store client then backs off for up to a second before it tries again,
-    while the others wait for it: about 0.5 s of every demo round. Joining only once the
-    store listens avoids that back-off.
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with socket.create_connection((addr, port), timeout=1.0):
-                return
-        except OSError as error:
-            if time.monotonic() >= deadline:
-                message = f"{who}: no rendezvous store at tcp://{addr}:{port} within {timeout:g} s"
-                raise RendezvousError(f"{message}: {error}") from None
-            time.sleep(STORE_POLL_S)
 
 
 def load_shares(path: Path) -> np.ndarray:
@@ -218,6 +255,26 @@ def dealer_command(master: tuple[str, int], timeout: float) -> list[str]:
         *("--world-size", str(WORLD_SIZE), "--master-addr", addr),
         *("--master-port", str(port), "--timeout", str(timeout)),
     ]
+
+
+def start_dealer(
+    master: tuple[str, int], timeout: float, workdir: Path, env: Mapping[str, str] | None = None
+) -> tuple[Member, int]:
+    """Start the session's triple dealer; it and the rendezvous port it listens on.
+
+    ``master``'s port 0 lets the dealer's OS pick the port. Returns once the dealer's store
+    listens (its first stdout line), so the parties can be started with that port.
+    PartyFailedError naming the dealer if it fails first.
+    """
+    member = start_member(
+        DEALER_RANK, DEALER_NAME, dealer_command(master, timeout), workdir, "dealer", env
+    )
+    try:
+        announced = first_line(member, workdir / "dealer.stdout", timeout)
+        return member, int(json.loads(announced)["rendezvous_port"])
+    except BaseException:
+        kill_all([member])
+        raise
 
 
 def party_environment(provider: str = "ttp") -> dict[str, str]:

@@ -36,6 +36,7 @@ from samenbeeld.platform.errors import SamenbeeldError
 
 STDERR_TAIL_LINES = 15
 POLL_SECONDS = 0.02
+READY_POLL_SECONDS = 0.005
 SETTLE_SECONDS = 0.3
 # How Gloo (through CrypTen) reports a peer that went away: the mark of a member that
 # failed because another one did.
@@ -84,7 +85,8 @@ class Member:
 
 
 def find_free_port(host: str = "127.0.0.1") -> int:
-    """Ask the OS for a free TCP port (it may be taken again before rank 0 binds it)."""
+    """A TCP port free now (another process may take it before it is bound: tests only
+    use it for a port where nobody listens)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((host, 0))
         return int(probe.getsockname()[1])
@@ -144,6 +146,24 @@ def kill_all(members: Sequence[Member]) -> None:
 def _fail(member: Member, reason: str) -> PartyFailedError:
     """The error that names ``member`` and carries its stderr tail."""
     return PartyFailedError(member.rank, reason, stderr_tail(member.stderr), name=member.name)
+
+
+def first_line(member: Member, stdout: Path, timeout: float) -> str:
+    """The first line ``member`` writes to its stdout file (what a starting process announces).
+
+    PartyFailedError naming the member when it exits first or stays silent past ``timeout``.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        text = stdout.read_text(errors="replace") if stdout.exists() else ""
+        if "\n" in text:
+            return text.split("\n", 1)[0]
+        code = member.process.poll()
+        if code is not None:
+            raise _fail(member, f"exited with code {code} before it was ready")
+        if time.monotonic() > deadline:
+            raise _fail(member, f"was not ready within {timeout:g} s")
+        time.sleep(READY_POLL_SECONDS)
 
 
 def wait_for_members(members: Sequence[Member], timeout: float) -> None:
