@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from samenbeeld.platform import vocabulary
-from samenbeeld.platform.catalog import MEASURE_TABLES, load_catalog
+from samenbeeld.platform.catalog import MEASURE_TABLES, ReleasePolicy, load_catalog
 from samenbeeld.platform.errors import DefinitionError, NotFoundError
 
 GOOD = """\
@@ -87,6 +87,27 @@ def test_good_file_loads_with_defaults(tmp_path):
     assert indicator.max == 100.0
 
 
+DP = (
+    "    max: 100\n    release:\n      mechanism: gaussian\n      epsilon_per_release: 0.5\n"
+    "      delta: 1.0e-6\n      yearly_epsilon: 10\n      counts: exact\n"
+)
+"""A Gaussian release policy after ``max``."""
+
+
+def test_a_release_policy_loads_and_exact_is_the_default(tmp_path):
+    _write(tmp_path, "a.yaml", _one(**{"    max: 100\n": DP}))
+    _write(
+        tmp_path,
+        "b.yaml",
+        _one("riot_exact_weekly", **{"    max: 100\n": "    max: 100\n    release: exact\n"}),
+    )
+    _write(tmp_path, "c.yaml", _one("riot_plain_weekly"))
+    noisy, exact, plain = load_catalog(tmp_path).indicators
+    assert noisy.release == ReleasePolicy("gaussian", 0.5, 1e-6, 10.0)
+    assert not noisy.release.exact
+    assert exact.release == plain.release == ReleasePolicy() and plain.release.exact
+
+
 BAD_CASES = [
     pytest.param(
         {"categories: [riot]": "categories: [rioting]"},
@@ -142,6 +163,41 @@ BAD_CASES = [
         {"code: riot_weekly": "code: Riot Weekly"},
         ["indicators.0 (Riot Weekly).code", "does not match"],
         id="bad-code",
+    ),
+    pytest.param(
+        {"    max: 100\n": DP.replace("epsilon_per_release: 0.5", "epsilon_per_release: 0")},
+        ["indicators.0 (riot_weekly).release.epsilon_per_release", "greater than 0"],
+        id="release-epsilon-zero",
+    ),
+    pytest.param(
+        {"    max: 100\n": DP.replace("yearly_epsilon: 10", "yearly_epsilon: 0.25")},
+        ["indicators.0 (riot_weekly).release.yearly_epsilon", "below one release"],
+        id="release-yearly-budget-below-one-release",
+    ),
+    pytest.param(
+        {"    max: 100\n": DP.replace("delta: 1.0e-6", "delta: 0.001")},
+        ["indicators.0 (riot_weekly).release.delta", "less than or equal to 1e-05"],
+        id="release-delta-too-large",
+    ),
+    pytest.param(
+        {"    max: 100\n": DP.replace("      delta: 1.0e-6\n", "")},
+        ["indicators.0 (riot_weekly).release.delta", "a gaussian release needs delta"],
+        id="release-gaussian-without-delta",
+    ),
+    pytest.param(
+        {"    max: 100\n": DP.replace("gaussian", "laplace")},
+        ["indicators.0 (riot_weekly).release.delta", "laplace is pure"],
+        id="release-laplace-with-delta",
+    ),
+    pytest.param(
+        {"    max: 100\n": DP.replace("      counts: exact\n", "")},
+        ["indicators.0 (riot_weekly).release.counts", "Missing data"],
+        id="release-counts-not-accounted",
+    ),
+    pytest.param(
+        {"    max: 100\n": "    max: 100\n    release: noisy\n"},
+        ["indicators.0 (riot_weekly).release", "'exact' or a mapping"],
+        id="release-unknown-word",
     ),
     pytest.param(
         {"categories: [riot]": "categories: [riot, riot]"},

@@ -4,7 +4,9 @@ Each ``content/indicators/*.yaml`` file holds ``indicators: [...]``. An indicato
 a measure (what is summed, and so which node table it reads), filters on that table's
 code columns, a period (week or month), whether it is normalised per 10,000 residents,
 the upper bound ``max`` of a valid reported figure (the rate when normalised, else the
-value; MPC range checks use it) and optional histogram bucket edges on that figure.
+value; MPC range checks use it), optional histogram bucket edges on that figure, and its
+release policy (``exact`` by default, or differential-privacy noise with a yearly budget:
+:class:`ReleasePolicy`).
 """
 
 from __future__ import annotations
@@ -63,6 +65,37 @@ class Filters:
     topics: tuple[str, ...] | None = None
 
 
+RELEASE_MECHANISMS = ("exact", "gaussian", "laplace")
+MAX_DELTA = 1e-5
+"""The largest delta a Gaussian release policy may name (a city of 100,000 people is 1e-5)."""
+MAX_EPSILON = 10.0
+
+
+@dataclass(frozen=True)
+class ReleasePolicy:
+    """How an indicator's sums are released: ``exact``, or with differential-privacy noise.
+
+    A noisy policy names the mechanism, the epsilon each release costs, delta (Gaussian),
+    and the yearly budget: the epsilon all releases of one calendar year (by period start)
+    may spend together, by basic composition. Counts of cities over the indicator
+    (distribution buckets, spike flags) stay exact and outside the budget, which a noisy
+    policy must say (``counts: exact``).
+    """
+
+    mechanism: str = "exact"
+    epsilon_per_release: float | None = None
+    delta: float | None = None
+    yearly_epsilon: float | None = None
+
+    @property
+    def exact(self) -> bool:
+        """Whether releases carry no noise."""
+        return self.mechanism == "exact"
+
+
+EXACT = ReleasePolicy()
+
+
 @dataclass(frozen=True)
 class Indicator:
     """One validated indicator definition."""
@@ -77,6 +110,7 @@ class Indicator:
     max: float
     filters: Filters = Filters()
     buckets: tuple[float, ...] | None = None
+    release: ReleasePolicy = EXACT
 
     @property
     def table(self) -> str:
@@ -198,6 +232,54 @@ class NormaliseSchema(Schema):
     per_10000_residents = StrictBoolean(required=True)
 
 
+class ReleaseSchema(Schema):
+    """A noisy release policy as written in YAML (``release: exact`` needs no mapping)."""
+
+    mechanism = fields.String(required=True, validate=validate.OneOf(RELEASE_MECHANISMS[1:]))
+    epsilon_per_release = fields.Float(
+        required=True, validate=validate.Range(min=0, max=MAX_EPSILON, min_inclusive=False)
+    )
+    delta = fields.Float(validate=validate.Range(min=0, max=MAX_DELTA, min_inclusive=False))
+    yearly_epsilon = fields.Float(
+        required=True, validate=validate.Range(min=0, min_inclusive=False)
+    )
+    counts = fields.String(
+        required=True,
+        validate=validate.Equal("exact", error="counts of cities stay exact: write 'exact'"),
+        metadata={"description": "how counts of cities over the indicator are accounted"},
+    )
+
+    @validates_schema
+    def _check_policy(self, data: dict[str, Any], **kwargs: Any) -> None:
+        """Delta with Gaussian only; a yearly budget of at least one release."""
+        if data.get("mechanism") == "gaussian" and "delta" not in data:
+            raise ValidationError({"delta": ["a gaussian release needs delta in (0, 1e-05]"]})
+        if data.get("mechanism") == "laplace" and "delta" in data:
+            raise ValidationError({"delta": ["laplace is pure differential privacy: no delta"]})
+        per, yearly = data.get("epsilon_per_release"), data.get("yearly_epsilon")
+        if per is not None and yearly is not None and yearly < per:
+            reason = f"below one release (epsilon_per_release {per:g})"
+            raise ValidationError({"yearly_epsilon": [reason]})
+
+
+class ReleaseField(fields.Field[ReleasePolicy]):
+    """``exact`` or a :class:`ReleaseSchema` mapping."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> ReleasePolicy:
+        """The policy; errors name the field within ``release``."""
+        if value == "exact":
+            return EXACT
+        if not isinstance(value, Mapping):
+            raise ValidationError("'exact' or a mapping with mechanism, epsilon_per_release, ...")
+        loaded = ReleaseSchema().load(value)
+        return ReleasePolicy(
+            mechanism=loaded["mechanism"],
+            epsilon_per_release=loaded["epsilon_per_release"],
+            delta=loaded.get("delta"),
+            yearly_epsilon=loaded["yearly_epsilon"],
+        )
+
+
 class IndicatorSchema(Schema):
     """One indicator definition as written in YAML."""
 
@@ -211,6 +293,7 @@ class IndicatorSchema(Schema):
     normalise = fields.Nested(NormaliseSchema, load_default=lambda: {"per_10000_residents": False})
     max = fields.Float(required=True, validate=validate.Range(min=0, min_inclusive=False))
     buckets = fields.List(fields.Float(allow_nan=False), validate=validate.Length(min=1))
+    release = ReleaseField(load_default=EXACT)
 
     @validates_schema
     def _check_filters_fit_measure(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -245,6 +328,7 @@ class IndicatorSchema(Schema):
             max=data["max"],
             filters=_filters(data["filters"]),
             buckets=tuple(buckets) if buckets else None,
+            release=data["release"],
         )
 
 
