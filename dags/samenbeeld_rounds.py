@@ -6,7 +6,8 @@ choose fewer. Each task is mapped over the rounds: open every round -> ask every
 contribute (all nodes at once; the task fails, naming them, when some node cannot be reached,
 and its retry asks again, which the nodes that did contribute answer as already done) ->
 wait for each round's quorum (a sensor that reschedules itself, run whatever the
-contributions' outcome) -> compute (the hub runs the MPC, one round at a time) -> publish.
+contributions' outcome) -> compute (the hub runs the MPC, one round at a time; a round the
+hub refuses, e.g. for a spent privacy budget, is skipped, not retried) -> publish.
 Every task is idempotent and keyed by the data interval, so retries and backfills never
 count or release twice. Service URLs and the operator's key come from the
 ``samenbeeld_hub`` Connection and the ``samenbeeld_nodes`` Variable, read when a task runs.
@@ -24,6 +25,7 @@ from airflow.sdk import (
     dag,
     task,
 )
+from airflow.sdk.exceptions import AirflowSkipException
 
 SCHEDULES = {"week": "0 3 * * 1", "month": "0 3 1 * *"}
 """Data intervals from Monday 03:00 to Monday 03:00 (the run starts when the week has
@@ -87,9 +89,13 @@ def round_tasks(period: str) -> None:
     @task(max_active_tis_per_dagrun=1)
     def compute(round_id: str) -> str:
         from samenbeeld.api.ops import airflow_adapter, orchestration
+        from samenbeeld.api.ops.client import RoundRefusedError
 
         federation = airflow_adapter.federation()
-        return orchestration.compute(federation, round_id)
+        try:
+            return orchestration.compute(federation, round_id)
+        except RoundRefusedError as refusal:  # a rule, not a fault: no retry, no publish
+            raise AirflowSkipException(str(refusal)) from None
 
     @task
     def publish(round_id: str) -> dict[str, int]:

@@ -134,3 +134,7 @@ def _words(camel: str) -> str:
 def _type_uri(name: str) -> str:
     """'invalid input' -> 'urn:samenbeeld:problem:invalid-input'."""
     return PROBLEM_TYPE_PREFIX + name.replace(" ", "-")
+
+
+DISCLOSURE_REFUSED = _type_uri("disclosure refused")
+"""The problem type of a DisclosureRefusedError (e.g. a privacy budget that is spent)."""

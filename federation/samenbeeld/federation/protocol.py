@@ -170,6 +170,20 @@ class RoundSpec:
             for _ in range(self.cells_per_indicator)
         ]
 
+    def noise_groups(self, catalog: Catalog) -> list[list[Any]]:
+        """The checked sum's noisy cell groups: one per indicator whose catalog release policy
+        is not exact, ``[first_cell, cells, mechanism, epsilon_per_release, delta]``."""
+        groups: list[list[Any]] = []
+        for index, code in enumerate(self.indicators):
+            policy = catalog.get(code).release
+            if not policy.exact:
+                first = index * self.cells_per_indicator
+                groups.append(
+                    [first, self.cells_per_indicator, policy.mechanism,
+                     policy.epsilon_per_release, policy.delta]
+                )  # fmt: skip
+        return groups
+
 
 def bucket_cells(catalog: Catalog, code: str) -> int:
     """How many histogram cells an indicator has: its bucket edges + 1."""

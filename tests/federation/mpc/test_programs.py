@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
 from samenbeeld.federation.mpc import compat as crypten_compat
+from samenbeeld.federation.mpc import dp
 from samenbeeld.federation.mpc.programs import (
     CheckedSumParams,
     CheckedSumResult,
@@ -154,3 +157,37 @@ def test_bounds_must_fit_the_cells_and_the_ring():
     with pytest.raises(InvalidInputError, match="2 bounds for 3 cells"):
         CheckedSumParams([10.0, 20.0]).bound_for(3)
     assert CheckedSumParams.from_json('{"max_value": [1, 2]}').bounds() == [1.0, 2.0]
+
+
+@pytest.mark.slow
+def test_noisy_groups_carry_noise_of_the_stated_scale_and_the_other_cells_stay_exact(
+    tmp_path, run_session, share_files
+):
+    """Two noisy indicators (Gaussian, 200 cells each) beside exact cells, real parties.
+
+    Each noisy cell's error divided by the stated standard deviation (``released_sd``, what
+    the hub records) is a standard normal if the parties add what is stated, so the sum of
+    the 400 squares is chi-square with 400 degrees of freedom. Bounds at 5.3 standard
+    deviations of its Wilson-Hilferty normal approximation: a false failure about once in
+    10 million runs. Half the stated noise (or none) or 1.5x of it fails by far.
+    """
+    rng = np.random.default_rng(11)
+    plain = rng.integers(0, 20, size=(8, 410), endpoint=True).astype(np.float64)
+    noise = [[0, 200, "gaussian", 1.0, 1e-6], [205, 200, "gaussian", 2.0, 1e-6]]
+    params = CheckedSumParams(MAX, noise=noise)
+    session = run_session("checked_sum", params, share_files(plain), tmp_path / "run", TIMEOUT)
+    result, exact = session.result, plain.sum(axis=0)
+    assert (result.reasons == "").all()
+    errors = result.values - exact
+    noisy = np.r_[0:200, 205:405]
+    assert np.array_equal(np.delete(result.values, noisy), np.delete(exact, noisy))
+    sds = np.empty(410)
+    for first, cells, mechanism, epsilon, delta in noise:
+        sd = dp.NoisePolicy(mechanism, epsilon, delta).released_sd([MAX] * cells)
+        sds[first : first + cells] = sd
+    assert sds[0] > sds[205] > 0  # more epsilon, less noise
+    squares = float(np.sum((errors[noisy] / sds[noisy]) ** 2))
+    n = len(noisy)
+    shift, spread = 1 - 2 / (9 * n), math.sqrt(2 / (9 * n))
+    low, high = (n * (shift + k * spread) ** 3 for k in (-5.3, 5.3))
+    assert low < squares < high, (low, squares, high)

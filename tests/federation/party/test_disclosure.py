@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -10,7 +11,7 @@ from samenbeeld.federation.mpc.counts import CountParams
 from samenbeeld.federation.mpc.programs import CheckedSumParams
 from samenbeeld.federation.party import disclosure
 from samenbeeld.federation.protocol import RoundSpec
-from samenbeeld.platform.catalog import default_catalog
+from samenbeeld.platform.catalog import Catalog, ReleasePolicy, default_catalog
 from samenbeeld.platform.errors import ConflictError, InvalidInputError
 from samenbeeld.platform.settings import PartySettings
 
@@ -118,3 +119,17 @@ def test_other_periods_and_programs_are_other_cells(party_session):
         spec=RoundSpec("checked_sum", MONDAY - dt.timedelta(weeks=1), SPEC.indicators),
     )
     record(party_session, "week-c", SIX[1:], spec=RoundSpec("spike_count", MONDAY, SPEC.indicators))
+
+
+def test_noise_comes_from_the_partys_own_release_policies():
+    """An indicator under a noise policy in this party's catalog is a noisy cell group."""
+    policy = ReleasePolicy("gaussian", 0.5, 1e-6, 4.0)
+    noisy = Catalog(
+        tuple(
+            dataclasses.replace(i, release=policy) if i.code == "youth_safety_weekly" else i
+            for i in default_catalog().indicators
+        )
+    )
+    own = disclosure.program_params(dataclasses.replace(POLICY, catalog=noisy), SPEC, SIX, {})
+    assert own.noise == [[1, 1, "gaussian", 0.5, 1e-6]]  # the second indicator's one cell
+    assert params().noise == []  # the shipped catalog's two indicators are exact

@@ -88,6 +88,14 @@ class ReleaseSchema(ma.Schema):
     suppressed_reason = ma.fields.String(allow_none=True)
     version = ma.fields.Integer()
     cohort_size = ma.fields.Integer()
+    mechanism = ma.fields.String(
+        metadata={"description": "exact, or the differential-privacy mechanism of the noise"}
+    )
+    epsilon = ma.fields.Float(allow_none=True, metadata={"description": "epsilon it cost"})
+    delta = ma.fields.Float(allow_none=True)
+    noise_sd = ma.fields.Float(
+        allow_none=True, metadata={"description": "the noise's standard deviation, in units"}
+    )
 
 
 @blp.route("")

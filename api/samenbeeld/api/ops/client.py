@@ -15,6 +15,8 @@ from typing import Any
 
 import httpx
 
+from samenbeeld.api.errors import DISCLOSURE_REFUSED
+from samenbeeld.platform.errors import SamenbeeldError
 from samenbeeld.platform.settings import audience_for
 from samenbeeld.platform.tokens import Signer
 
@@ -116,15 +118,25 @@ def request_contributions(
         return {code: future.result() for code, future in futures.items()}
 
 
+class RoundRefusedError(SamenbeeldError):
+    """The hub refused to compute the round (a disclosure rule, not a fault)."""
+
+
 def compute(
     client: httpx.Client, hub: str, signer: Signer, round_id: str, timeout: float = 120.0
 ) -> dict[str, Any]:
-    """Ask the hub to run an attempt; the round's state afterwards."""
+    """Ask the hub to run an attempt; the round's state afterwards.
+
+    RoundRefusedError when the hub refuses the round before any attempt (a privacy budget
+    that the release would exceed): a retry would be refused too.
+    """
     body: dict[str, Any] = {"timeout": timeout}
     response = client.post(
         f"{hub}/api/v1/rounds/{round_id}/compute", json=body, headers=signer.headers(HUB),
         timeout=timeout + 60,
     )  # fmt: skip
+    if response.status_code == 409 and response.json().get("type") == DISCLOSURE_REFUSED:
+        raise RoundRefusedError(f"round {round_id} refused: {response.json().get('detail')}")
     return _check(response)
 
 

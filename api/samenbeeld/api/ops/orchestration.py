@@ -31,7 +31,7 @@ from pathlib import Path
 import httpx
 
 from samenbeeld.api.ops import client as ops_client
-from samenbeeld.platform.catalog import Catalog, load_catalog
+from samenbeeld.platform.catalog import Catalog, default_catalog
 from samenbeeld.platform.errors import SamenbeeldError
 from samenbeeld.platform.keys import read_private_key
 from samenbeeld.platform.tokens import Signer
@@ -89,7 +89,7 @@ def indicator_set(period: str, catalog: Catalog | None = None) -> IndicatorSet:
     """The schedule group's round: its non-negative catalog indicators, in catalog order."""
     codes = tuple(
         indicator.code
-        for indicator in (catalog or load_catalog()).indicators
+        for indicator in (catalog or default_catalog()).indicators
         if indicator.period == period and indicator.measure not in SIGNED_MEASURES
     )
     return IndicatorSet(period, codes)
@@ -99,7 +99,7 @@ def distribution_set(period: str, catalog: Catalog | None = None) -> IndicatorSe
     """The schedule group's distribution round: its indicators with buckets, in catalog order."""
     codes = tuple(
         indicator.code
-        for indicator in (catalog or load_catalog()).indicators
+        for indicator in (catalog or default_catalog()).indicators
         if indicator.period == period and indicator.buckets is not None
     )
     return IndicatorSet(period, codes, "histogram")
@@ -112,7 +112,7 @@ def spike_set(period: str, catalog: Catalog | None = None) -> IndicatorSet:
 
 def round_sets(period: str, catalog: Catalog | None = None) -> dict[str, IndicatorSet]:
     """The period's rounds by kind (sums, distribution, spikes), leaving out empty ones."""
-    chosen = catalog or load_catalog()
+    chosen = catalog or default_catalog()
     sets = [build(period, chosen) for build in (indicator_set, distribution_set, spike_set)]
     return {one.kind: one for one in sets if one.indicators}
 

@@ -3,6 +3,9 @@
 1. Ask each party which municipalities uploaded their share (codes only); the cohort is
    the sorted intersection, so an upload that reached only one or two parties is never used.
 2. Below the quorum (``min_contributors``) the attempt fails cleanly; nothing is computed.
+   For a checked sum over indicators with a differential-privacy release policy, each one's
+   yearly budget is charged first (:func:`charge_budget`); a round that would exceed one
+   is refused (409) before anything starts.
 3. Otherwise the round becomes ``computing`` as a new attempt, the hub starts the triple
    dealer (it deals triples, never sees shares) and asks the three parties, concurrently, to
    compute; each party posts its signed report to the hub's API before it answers.
@@ -38,10 +41,13 @@ from typing import Any
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
-from samenbeeld.federation.hub import reports
+from samenbeeld.federation.hub import budget, reports
 from samenbeeld.federation.hub import rounds as hub_rounds
 from samenbeeld.federation.mpc import runtime
 from samenbeeld.federation.mpc.supervisor import PartyFailedError, kill_all, remove_leftovers
+from samenbeeld.federation.protocol import RoundSpec
+from samenbeeld.platform.catalog import default_catalog
+from samenbeeld.platform.errors import DisclosureRefusedError
 from samenbeeld.platform.models.hub import Round
 from samenbeeld.platform.settings import HubSettings, audience_for
 from samenbeeld.platform.tokens import Signer
@@ -92,6 +98,35 @@ def recover_after_restart(sessions: sessionmaker[Session], settings: HubSettings
     return failed
 
 
+def charge_budget(
+    sessions: sessionmaker[Session], round_id: str, spec: RoundSpec, attempt: int
+) -> None:
+    """Charge every noisy indicator's yearly budget for ``attempt``, before any party is asked.
+
+    Committed on its own, so an attempt that fails later keeps its charge (its noisy values
+    may have been opened). DisclosureRefusedError (409) when a charge would exceed an
+    indicator's budget: nothing is charged, no attempt starts, and the round records why.
+    """
+    if spec.program != "checked_sum":
+        return
+    catalog = default_catalog()
+    noisy = [catalog.get(code) for code in spec.indicators]
+    noisy = [indicator for indicator in noisy if not indicator.release.exact]
+    try:
+        with sessions.begin() as session:
+            for indicator in noisy:
+                policy = indicator.release
+                assert policy.epsilon_per_release and policy.yearly_epsilon  # loader-checked
+                budget.charge(
+                    session, indicator.code, spec.period_start.year, round_id,
+                    policy.epsilon_per_release, policy.yearly_epsilon, attempt=attempt,
+                )  # fmt: skip
+    except DisclosureRefusedError as refusal:
+        with sessions.begin() as session:
+            hub_rounds.note_refusal(session, round_id, f"refused: {refusal}")
+        raise
+
+
 def rendezvous(settings: HubSettings) -> tuple[str, int]:
     """Where the session's members meet: the dealer, which this hub starts, hosts the store
     at the configured address and port (the hub's address on the parties' private network),
@@ -139,7 +174,7 @@ def compute_round(
     with sessions.begin() as session:
         stale = dt.timedelta(seconds=timeout + STALE_MARGIN_S)
         row = hub_rounds.reclaim_interrupted(session, round_id, stale)
-        state = row.state
+        state, attempt = row.state, row.attempt
         spec = hub_rounds.spec(row)
         params = program_params(row, settings)
     if state not in ("open", "failed"):
@@ -153,6 +188,7 @@ def compute_round(
             )
             hub_rounds.fail_round(session, round_id, reason)
             return hub_rounds.get_round(session, round_id)
+    charge_budget(sessions, round_id, spec, attempt + 1)
     with sessions.begin() as session:
         attempt = hub_rounds.start_attempt(session, round_id, cohort, BOOT_ID).attempt
     body = {

@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from samenbeeld.federation.hub.rounds import PARTIES, _now, fail_round, get_round, spec
+from samenbeeld.federation.mpc.dp import NoisePolicy
 from samenbeeld.federation.protocol import PartyResult, sha256_hex
 from samenbeeld.platform.catalog import default_catalog
 from samenbeeld.platform.errors import ConflictError, InvalidInputError, PermissionDeniedError
@@ -160,8 +161,9 @@ def _write_release(session: Session, row: Round, result: dict[str, Any]) -> None
     """One Release row per cell, version 1 (a released batch is never overwritten)."""
     now = _now()
     rows = []
-    for (indicator, cell), value, reason in zip(
-        cell_labels(row), result["values"], result["reasons"], strict=True
+    privacy = release_privacy(row, result["reasons"])
+    for (indicator, cell), value, reason, noise in zip(
+        cell_labels(row), result["values"], result["reasons"], privacy, strict=True
     ):
         rows.append(
             dict(
@@ -174,9 +176,34 @@ def _write_release(session: Session, row: Round, result: dict[str, Any]) -> None
                 version=1,
                 cohort_size=int(result["contributors"]),
                 released_at=now,
+                **noise,
             )
         )
     session.execute(insert(Release), rows)
+
+
+def release_privacy(row: Round, reasons: list[str]) -> list[dict[str, Any]]:
+    """Per cell: mechanism, epsilon, delta and the noise's standard deviation.
+
+    A checked sum's cells of an indicator under a noise policy carry the noise the parties
+    added to its released cells, calibrated as they calibrated it (:meth:`NoisePolicy.share`
+    over the bounds of the group's released cells); every other cell is exact.
+    """
+    exact: dict[str, Any] = {"mechanism": "exact", "epsilon": None, "delta": None}
+    privacy = [exact | {"noise_sd": None} for _ in reasons]
+    if row.program != "checked_sum":
+        return privacy
+    round_spec = spec(row)
+    catalog = default_catalog()
+    bounds = round_spec.cell_bounds(catalog)
+    for first, count, mechanism, epsilon, delta in round_spec.noise_groups(catalog):
+        released = [i for i in range(first, first + count) if not reasons[i]]
+        policy = NoisePolicy(mechanism, epsilon, delta)
+        sd = policy.released_sd([bounds[i] for i in released]) if released else None
+        for index in range(first, first + count):
+            noise = {"noise_sd": sd if index in released else None}
+            privacy[index] = {"mechanism": mechanism, "epsilon": epsilon, "delta": delta} | noise
+    return privacy
 
 
 def releases(session: Session, round_id: str) -> list[Release]:

@@ -220,6 +220,13 @@ def _aware(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
+def note_refusal(session: Session, round_id: str, reason: str) -> None:
+    """Record why the round was refused before an attempt (its state does not change)."""
+    row = get_round(session, round_id)
+    row.failure, row.updated_at = reason[:200], _now()
+    session.flush()
+
+
 def fail_round(session: Session, round_id: str, reason: str) -> None:
     """Mark the current attempt failed (a round already released stays released).
 

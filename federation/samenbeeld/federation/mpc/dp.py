@@ -152,6 +152,44 @@ def sum_slack(party_scale: float, summands: int, cells: int) -> float:
     return tau * cells
 
 
+@dataclass(frozen=True)
+class NoisePolicy:
+    """One indicator's noise: mechanism, epsilon per release, delta (Gaussian only)."""
+
+    mechanism: Mechanism
+    epsilon: float
+    delta: float | None = None
+
+    @staticmethod
+    def sensitivity(mechanism: Mechanism, bounds: list[float]) -> float:
+        """How far one city moves the cells (each by at most its bound): L1 for Laplace,
+        L2 for Gaussian, in count units."""
+        if mechanism == "laplace":
+            return float(sum(bounds))
+        return math.sqrt(sum(bound * bound for bound in bounds))
+
+    def share(self, bounds: list[float], n_parties: int = 3) -> np.ndarray:
+        """This party's noise for cells with these bounds (ring units)."""
+        sensitivity = self.sensitivity(self.mechanism, bounds)
+        return noise_share(
+            len(bounds), sensitivity, self.epsilon, self.delta, self.mechanism, n_parties
+        )
+
+    def released_sd(self, bounds: list[float], n_parties: int = 3) -> float:
+        """The standard deviation of each released cell's total noise, in count units.
+
+        The public faces every party's share: Gaussian ``n`` shares of variance
+        ``party_scale**2``; Laplace ``n`` discrete Laplace shares of variance about
+        ``2 * party_scale**2`` each (see the module docstring).
+        """
+        sensitivity = self.sensitivity(self.mechanism, bounds)
+        params = privacy_parameters_for(
+            sensitivity, self.epsilon, self.delta, self.mechanism, n_parties
+        )
+        per_party = params.party_scale**2 * (2 if self.mechanism == "laplace" else 1)
+        return math.sqrt(n_parties * per_party) / (1 << PRECISION_BITS)
+
+
 def noise_share(
     cells: int,
     sensitivity: float,

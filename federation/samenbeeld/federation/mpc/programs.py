@@ -8,14 +8,13 @@
    suppressed for ``min_contributors``); otherwise one dominance bit per cell
    (some city's ``x > threshold x sum``, compared inside MPC);
 3. the sums of the released cells only (indexed inside MPC before revealing), with
-   differential-privacy noise when ``noise`` is set: before the reveal every party adds its
-   own noise share (:func:`dp.noise_share`) to its additive share of the released sums, so
-   only sum + noise is ever opened. The sensitivity follows from the public bound: one city
-   changes each cell by at most ``max_value`` (L1 ``max_value x cells`` for Laplace, L2
-   ``max_value x sqrt(cells)`` for Gaussian, over the released cells). Suppression decisions
-   are taken on the exact sums, as the rules require; the hub charges ``epsilon`` to the
-   indicator's yearly budget before the job runs (no round sets ``noise`` yet: the
-   differential-privacy issue wires both).
+   differential-privacy noise on the cells of each ``noise`` group (an indicator under a
+   noise policy in the parties' catalog): before the reveal every party adds its own noise
+   share (:class:`dp.NoisePolicy`) to its additive share of the released sums, so only sum +
+   noise is ever opened. The sensitivity follows from the public bounds: one city changes
+   each of a group's released cells by at most its bound (L1 for Laplace, L2 for Gaussian).
+   Suppression decisions are taken on the exact sums, as the rules require; the hub has
+   charged each noisy indicator's yearly budget before the parties were asked.
 
 Comparisons use CrypTen's sign-bit extraction (no products of two encoded values), each
 batched over the whole matrix so that a round costs three comparison calls whatever the
@@ -28,8 +27,7 @@ overflow once ``max_value`` is bounded here.
 from __future__ import annotations
 
 import json
-import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, ClassVar, Self
@@ -83,10 +81,9 @@ class CheckedSumParams(JsonParams):
     """The upper bound of a valid value: one for every cell, or one per cell."""
     min_contributors: int = 5
     dominance: float = 0.6
-    noise: str = ""
-    """"" (none), "laplace" or "gaussian"."""
-    epsilon: float = 0.0
-    delta: float | None = None
+    noise: list[list[Any]] = field(default_factory=list)
+    """Noisy cell groups (one per indicator under a noise policy):
+    ``[first_cell, cells, mechanism, epsilon, delta]``; cells of no group are exact."""
 
     def __post_init__(self) -> None:
         """Refuse parameters outside the ranges the MPC arithmetic is exact for."""
@@ -97,8 +94,9 @@ class CheckedSumParams(JsonParams):
             raise InvalidInputError("min_contributors must be at least 1")
         if not 0 < self.dominance <= 1:
             raise InvalidInputError("dominance must be in (0, 1]")
-        if self.noise:
-            dp.privacy_parameters_for(max(bounds), self.epsilon, self.delta, self._mechanism())
+        for group in self.noise:
+            _first, _cells, policy = self._group(group)
+            dp.privacy_parameters_for(max(bounds), policy.epsilon, policy.delta, policy.mechanism)
 
     def bounds(self) -> list[float]:
         """The bound(s) as a list: one element for all cells, or one per cell."""
@@ -117,35 +115,40 @@ class CheckedSumParams(JsonParams):
             raise InvalidInputError(f"max_value has {len(bounds)} bounds for {cells} cells")
         return torch.tensor(bounds, dtype=torch.float64)
 
-    def _mechanism(self) -> dp.Mechanism:
-        """The noise mechanism, checked."""
-        if self.noise not in ("laplace", "gaussian"):
-            raise InvalidInputError(
-                f"noise must be '', 'laplace' or 'gaussian', not {self.noise!r}"
-            )
-        return "laplace" if self.noise == "laplace" else "gaussian"
+    @staticmethod
+    def _group(group: list[Any]) -> tuple[int, int, dp.NoisePolicy]:
+        """One noise group, checked: (first cell, number of cells, policy)."""
+        if not isinstance(group, list | tuple) or len(group) != 5:
+            raise InvalidInputError("a noise group is [first_cell, cells, mechanism, eps, delta]")
+        first, cells, mechanism, epsilon, delta = group
+        if not (isinstance(first, int) and isinstance(cells, int) and first >= 0 and cells >= 1):
+            raise InvalidInputError("a noise group's first_cell and cells must be integers")
+        if mechanism not in ("laplace", "gaussian"):
+            raise InvalidInputError(f"noise must be 'laplace' or 'gaussian', not {mechanism!r}")
+        return first, cells, dp.NoisePolicy(mechanism, float(epsilon), delta)
+
+    def noise_groups(self) -> list[tuple[int, int, dp.NoisePolicy]]:
+        """The noisy cell groups, checked."""
+        return [self._group(group) for group in self.noise]
 
     def cell_bounds(self, cells: int) -> list[float]:
         """One bound per cell."""
         bounds = self.bounds()
         return bounds * cells if len(bounds) == 1 else bounds
 
-    def noise_share(self, bounds: list[float]) -> np.ndarray:
-        """This party's noise for released sums with these bounds, in ring units.
+    def noise_share(self, released: np.ndarray, cells: int) -> np.ndarray:
+        """This party's noise for the released cells (indices), in ring units; 0 for exact ones.
 
-        Zeros without noise. One city moves each released cell by at most its bound: L1
-        sensitivity ``sum(bounds)`` (Laplace), L2 ``sqrt(sum(bounds**2))`` (Gaussian).
+        Each group's released cells get noise calibrated to how far one city moves them:
+        each by at most its bound (:meth:`dp.NoisePolicy.sensitivity`).
         """
-        if not self.noise:
-            return np.zeros(len(bounds), dtype=np.int64)
-        mechanism = self._mechanism()
-        if mechanism == "laplace":
-            sensitivity = sum(bounds)
-        else:
-            sensitivity = math.sqrt(sum(bound * bound for bound in bounds))
-        return dp.noise_share(
-            len(bounds), sensitivity, self.epsilon, self.delta, mechanism, WORLD_SIZE
-        )
+        bounds = self.cell_bounds(cells)
+        noise = np.zeros(len(released), dtype=np.int64)
+        for first, count, policy in self.noise_groups():
+            inside = (released >= first) & (released < first + count)
+            if inside.any():
+                noise[inside] = policy.share([bounds[i] for i in released[inside]], WORLD_SIZE)
+        return noise
 
 
 @dataclass(frozen=True)
@@ -232,8 +235,8 @@ def checked_sum(crypten: Any, shares: np.ndarray, params: CheckedSumParams) -> C
         released = np.flatnonzero(~dominated)
         if released.size:
             selected = totals[torch.from_numpy(released)]
-            bounds = [params.cell_bounds(cells)[i] for i in released]
-            selected.share = selected.share + torch.from_numpy(params.noise_share(bounds))
+            noise = params.noise_share(released, cells)
+            selected.share = selected.share + torch.from_numpy(noise)
             values[released] = _reveal(selected)
     invalid = np.flatnonzero(~valid).astype(np.int64)
     return CheckedSumResult(values, reasons.astype(str), invalid, contributors)

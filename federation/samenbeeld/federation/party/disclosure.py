@@ -9,7 +9,8 @@ compute request against its policy (:func:`program_params`, 422 when refused):
 - the hub may only make the rules stricter: a ``min_contributors`` below the party's own or
   a ``dominance`` threshold above its own is refused, and so is any other parameter (the
   bounds of a valid value come from the party's catalog, histogram segments from its
-  buckets); a cohort smaller than the minimum is refused;
+  buckets, and differential-privacy noise from its release policies); a cohort smaller than
+  the minimum is refused;
 
 and against its ledger of revealed cells (:func:`record_reveal`, 409 when refused). One
 ledger row per (program, indicator, period start, round) holds the cohort and the rules it
@@ -120,6 +121,7 @@ def program_params(
         max_value=spec.cell_bounds(policy.catalog),
         min_contributors=minimum,
         dominance=float(dominance),
+        noise=spec.noise_groups(policy.catalog),
     )
 
 

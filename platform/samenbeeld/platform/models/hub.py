@@ -127,6 +127,13 @@ class Release(HubBase):
     version: Mapped[int] = mapped_column(Integer, default=1)
     cohort_size: Mapped[int] = mapped_column(Integer)
     released_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    mechanism: Mapped[str] = mapped_column(String(16), default="exact")
+    """``exact``, or the differential-privacy mechanism whose noise the value carries."""
+    epsilon: Mapped[float | None] = mapped_column(Float, nullable=True)
+    """The epsilon this release cost the indicator's yearly budget (noisy cells only)."""
+    delta: Mapped[float | None] = mapped_column(Float, nullable=True)
+    noise_sd: Mapped[float | None] = mapped_column(Float, nullable=True)
+    """The standard deviation of the value's noise, in the figure's own units."""
 
 
 class BudgetSpend(HubBase):
@@ -134,7 +141,7 @@ class BudgetSpend(HubBase):
 
     __tablename__ = "budget_spend"
     __table_args__ = (
-        UniqueConstraint("indicator", "year", "round_id"),
+        UniqueConstraint("indicator", "year", "round_id", "attempt"),
         CheckConstraint("epsilon > 0", name="epsilon"),
     )
 
@@ -142,6 +149,8 @@ class BudgetSpend(HubBase):
     indicator: Mapped[str] = mapped_column(String(64))
     year: Mapped[int] = mapped_column(Integer)
     round_id: Mapped[str] = mapped_column(ForeignKey("round.id"))
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    """Every attempt is charged: a retry opens the noisy values afresh, with new noise."""
     epsilon: Mapped[float] = mapped_column(Float)
 
 

@@ -1,0 +1,144 @@
+"""Differential privacy on the real round path: an indicator under a Gaussian release policy.
+
+Six cities, the hub and three parties as processes, all reading a catalog in which
+``youth_safety_weekly`` is released with Gaussian noise (epsilon 1 per release, a yearly
+budget of 2) and ``high_impact_crime_weekly`` stays exact. Two weeks release; the third is
+refused by the hub before any attempt starts, because its charge would exceed the budget.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import sqlite3
+from contextlib import closing
+
+import httpx
+import pytest
+import yaml
+from sqlalchemy import select
+
+from samenbeeld.api.ops import client as ops_client
+from samenbeeld.api.ops import dag_test, demo_run
+from samenbeeld.api.ops.cluster import Cluster
+from samenbeeld.federation.mpc.dp import NoisePolicy
+from samenbeeld.platform.catalog import CATALOG_DIR_ENV, CONTENT_DIR, load_catalog
+from samenbeeld.platform.db import session_scope
+from samenbeeld.platform.demo import init_federation
+from samenbeeld.platform.models.hub import BudgetSpend, Round, RoundReport
+from samenbeeld.platform.truth import expected_cells, load_truth
+
+pytestmark = pytest.mark.slow
+CITIES, WEEKS = 6, 4
+NOISY, EXACT = "youth_safety_weekly", "high_impact_crime_weekly"
+POLICY = {
+    "mechanism": "gaussian",
+    "epsilon_per_release": 1.0,
+    "delta": 1e-6,
+    "yearly_epsilon": 2.0,
+    "counts": "exact",
+}
+
+
+@pytest.fixture(scope="module")
+def dp_federation(tmp_path_factory):
+    """The cluster on a catalog where NOISY has a Gaussian policy; every node opted in to the
+    weekly indicators."""
+    folder = tmp_path_factory.mktemp("dp-federation")
+    catalog_dir = folder / "catalog"
+    shutil.copytree(CONTENT_DIR, catalog_dir)
+    for path in catalog_dir.glob("*.yaml"):
+        document = yaml.safe_load(path.read_text())
+        for indicator in document["indicators"]:
+            if indicator["code"] == NOISY:
+                indicator["release"] = POLICY
+        path.write_text(yaml.safe_dump(document, sort_keys=False))
+    catalog = load_catalog(catalog_dir)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(CATALOG_DIR_ENV, str(catalog_dir))  # every service reads this catalog
+        demo = init_federation(folder, cities=CITIES, weeks=WEEKS, seed=5)
+        codes = [code for code, _, _ in demo.cities]
+        cluster = Cluster(folder, codes)
+        cluster.prepare()
+        cluster.start()
+    try:
+        with httpx.Client(timeout=300) as client:
+            demo_run.opt_in(client, cluster, demo_run.weekly_indicators())
+            yield cluster, client, catalog, codes, load_truth(demo.truth_path)
+    finally:
+        cluster.stop()
+
+
+def run(cluster, client, round_id: str, monday: dt.date) -> ops_client.RoundOutcome:
+    """One round of both indicators through the ops client."""
+    nodes = {node.name: node.url for node in cluster.nodes()}
+    return ops_client.run_round(
+        client, cluster.hub.url, cluster.signer("hub"), nodes, round_id, [NOISY, EXACT], monday,
+        120.0,
+    )  # fmt: skip
+
+
+def test_noise_on_the_noisy_indicator_exact_values_beside_it_and_the_budget_refuses_a_third(
+    dp_federation,
+):
+    cluster, client, catalog, codes, truth = dp_federation
+    mondays = [dt.date.fromisoformat(week) for week in truth["week_starts"][:3]]
+    chosen = [catalog.get(NOISY), catalog.get(EXACT)]
+    noise_sd = NoisePolicy("gaussian", 1.0, 1e-6).released_sd([catalog.get(NOISY).max])
+    for number, monday in enumerate(mondays[:2]):
+        outcome = run(cluster, client, f"dp-w{number}", monday)
+        assert outcome.round["state"] == "released", outcome.round
+        expected = {
+            cell.indicator: cell for cell in expected_cells(truth, codes, chosen, monday, 5, 0.6)
+        }
+        noisy, exact = outcome.releases
+        assert (noisy["mechanism"], noisy["epsilon"], noisy["delta"]) == ("gaussian", 1.0, 1e-6)
+        assert noisy["noise_sd"] == pytest.approx(noise_sd)
+        # 6 standard deviations: a false failure about twice in a billion rounds
+        assert abs(noisy["value"] - expected[NOISY].total) < 6 * noise_sd
+        assert noisy["value"] != expected[NOISY].total
+        assert (exact["mechanism"], exact["noise_sd"]) == ("exact", None)
+        assert exact["value"] == expected[EXACT].total
+    with session_scope(cluster.hub.settings.effective_database_url) as session:
+        charged = session.scalars(select(BudgetSpend.round_id).order_by(BudgetSpend.id)).all()
+    assert charged == ["dp-w0", "dp-w1"]  # the noisy indicator only, once per attempt
+
+    with pytest.raises(ops_client.RoundRefusedError) as refusal:
+        run(cluster, client, "dp-w2", mondays[2])
+    year = mondays[2].year
+    message = f"privacy budget of {NOISY} for {year} exhausted: 0 of 2 left, a release costs 1"
+    assert message in str(refusal.value)
+    with session_scope(cluster.hub.settings.effective_database_url) as session:
+        third = session.get(Round, "dp-w2")
+        assert (third.state, third.attempt) == ("open", 0)  # no attempt was started
+        assert third.failure.startswith("refused: privacy budget")
+        assert not session.scalars(select(RoundReport).where(RoundReport.round_id == "dp-w2")).all()
+
+
+def test_the_weekly_dag_skips_a_round_the_budget_refuses_and_does_not_retry_it(dp_federation):
+    """The fourth week's sums round includes the noisy indicator, whose yearly budget the
+    test above spent: the compute task is skipped at once (no retry) and nothing published."""
+    cluster, _, _, _, truth = dp_federation
+    monday = truth["week_starts"][3]
+    env, log = demo_run.airflow_for(cluster)
+    env = {
+        **env,
+        CATALOG_DIR_ENV: os.environ.get(CATALOG_DIR_ENV) or str(cluster.data_dir / "catalog"),
+    }
+    runs = dag_test.run_periods(demo_run.WEEKLY_DAG, [monday], env, log, conf=demo_run.SUMS_ONLY)
+    assert [run["state"] for run in runs] == ["success"]  # a refusal is not a failure
+    database = sqlite3.connect(cluster.data_dir / "airflow" / "airflow.db")
+    with closing(database):
+        tries = dict(
+            database.execute(
+                "SELECT task_id, state || ':' || try_number FROM task_instance "
+                "WHERE task_id IN ('compute', 'publish')"
+            ).fetchall()
+        )
+    assert tries == {"compute": "skipped:1", "publish": "skipped:0"}
+    round_id = f"weekly-{monday}"
+    with session_scope(cluster.hub.settings.effective_database_url) as session:
+        refused = session.get(Round, round_id)
+        assert (refused.state, refused.attempt) == ("open", 0)
+        assert refused.failure.startswith(f"refused: privacy budget of {NOISY}")
