@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from sqlalchemy import delete
 
@@ -22,28 +23,31 @@ def week(start: dt.date, n: int) -> dt.date:
     return start + dt.timedelta(weeks=n)
 
 
-def put_weekly_counts(
-    url: str,
-    counts: Mapping[dt.date, int],
-    *,
-    category: str,
-    online_driven: bool = False,
-    population: int = 100_000,
-) -> None:
-    """Replace a node's data with one district and one weekly count per week (police)."""
+@dataclass(frozen=True)
+class Series:
+    """A node's weekly police counts of one category, online-driven or not."""
+
+    category: str
+    counts: Mapping[dt.date, int]
+    online_driven: bool = False
+
+
+def put_node_data(url: str, *series: Series, population: int = 100_000) -> None:
+    """Replace a node's data with one district (DISTRICT) and the weekly counts of series."""
     with session_scope(url) as session:
         session.execute(delete(WeeklyCount))
         session.execute(delete(District))
         session.add(District(code=DISTRICT, population=population))
         session.flush()
-        for week_start, count in counts.items():
-            session.add(
-                WeeklyCount(
-                    week_start=week_start,
-                    district_code=DISTRICT,
-                    category=category,
-                    online_driven=online_driven,
-                    source_type="police",
-                    count=count,
+        for one in series:
+            for week_start, count in one.counts.items():
+                session.add(
+                    WeeklyCount(
+                        week_start=week_start,
+                        district_code=DISTRICT,
+                        category=one.category,
+                        online_driven=one.online_driven,
+                        source_type="police",
+                        count=count,
+                    )
                 )
-            )
