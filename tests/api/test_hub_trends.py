@@ -15,24 +15,22 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import delete
 
-from factories import week
+from factories import add_release, bearer, new_hub, user_token, week
 from samenbeeld.api import db
 from samenbeeld.api.app import create_app
 from samenbeeld.api.hub.trends import CACHE_EXTENSION
-from samenbeeld.federation.hub.members import register_member
 from samenbeeld.federation.hub.trend_cache import TrendCache
-from samenbeeld.platform import keys, migrate
+from samenbeeld.platform import keys
 from samenbeeld.platform.db import session_scope
 from samenbeeld.platform.models.hub import Release, Round
-from samenbeeld.platform.settings import HubSettings, audience_for
+from samenbeeld.platform.settings import audience_for
 from samenbeeld.platform.tokens import Signer
-from samenbeeld.platform.users import USER_ROLES, issue_user_token
+from samenbeeld.platform.users import USER_ROLES
 
 GM = "GM0758"
 WEEK0 = dt.date(2024, 1, 1)
 WEEKLY = "riot_online_weekly"
 HISTOGRAM = "high_impact_crime_weekly"  # edges 0.5, 1, 2, 5, 10: six buckets
-STAMP = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 
 
 @dataclass
@@ -46,14 +44,7 @@ class Hub:
 
     def user(self, role: str = "national_partner", town: str = "GM0363") -> dict[str, str]:
         """Headers with a hub-signed user token of role."""
-        token = issue_user_token(
-            self.hub_key,
-            keys.key_id(self.hub_key.public_key()),
-            subject=f"test-{role}",
-            role=role,
-            municipality=town if role == "municipality" else None,
-        )
-        return {"Authorization": f"Bearer {token}"}
+        return bearer(user_token(self.hub_key, role, town, subject=f"test-{role}"))
 
     def node(self) -> dict[str, str]:
         """Headers with a fresh service token of the node GM0758 for the hub."""
@@ -65,14 +56,9 @@ class Hub:
 
     def release(self, indicator, period, cell, value, reason=None, version=1, cohort=6) -> None:
         """Store one release cell (and its round) as the hub does."""
-        round_id = f"t-{indicator[:30]}-{period}-{cell}-v{version}"
         with session_scope(self.url) as session:
-            session.add(Round(id=round_id, indicator_set=round_id, period_start=period,
-                              state="released", opened_at=STAMP, updated_at=STAMP))  # fmt: skip
-            session.flush()
-            session.add(Release(round_id=round_id, indicator=indicator, period_start=period,
-                                cell=cell, value=value, suppressed_reason=reason, version=version,
-                                cohort_size=cohort, released_at=STAMP))  # fmt: skip
+            add_release(session, indicator, period, cell, value, reason, version=version,
+                        cohort=cohort)  # fmt: skip
 
     def histogram(self, indicator, period, counts, version=1, reasons=None) -> None:
         """Store one released histogram: a bucket:i cell per count."""
@@ -85,14 +71,9 @@ class Hub:
 @pytest.fixture(scope="module")
 def hub_setup(databases, tmp_path_factory):
     """A migrated hub database, the hub's key file and a registered node key."""
-    url = databases.create()
-    migrate.upgrade("hub", url)
-    folder = tmp_path_factory.mktemp("keys")
-    hub_key, node_key = keys.generate_private_key(), keys.generate_private_key()
-    keys.write_private_key(folder / "hub.pem", hub_key)
-    with session_scope(url) as session:
-        register_member(session, "node", GM, "Breda", node_key.public_key())
-    settings = HubSettings.load(environ={}, database_url=url, key_file=str(folder / "hub.pem"))
+    node_key = keys.generate_private_key()
+    breda = ("node", GM, "Breda", node_key.public_key())
+    settings, hub_key = new_hub(databases.create(), tmp_path_factory.mktemp("keys"), [breda])
     return settings, hub_key, Signer(node_key, role="node", member=GM)
 
 

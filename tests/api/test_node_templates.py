@@ -16,6 +16,7 @@ import jwt
 import pytest
 from sqlalchemy import select
 
+from factories import user_headers
 from samenbeeld.api import db
 from samenbeeld.api.app import create_app
 from samenbeeld.api.auth import StaticKeySource
@@ -25,18 +26,9 @@ from samenbeeld.platform import templates as rules
 from samenbeeld.platform.db import session_scope
 from samenbeeld.platform.models.node import OptIn, TemplateAdoption
 from samenbeeld.platform.settings import NodeSettings, audience_for
-from samenbeeld.platform.users import issue_user_token
 
 BREDA, TILBURG = "GM0758", "GM0855"
 HUB = "http://hub.test"
-
-
-def user_headers(hub_key, who: str) -> dict[str, str]:
-    """A hub-signed user token: a CBS code (municipality user) or a role."""
-    role, town = ("municipality", who) if who.startswith("GM") else (who, None)
-    kid = keys.key_id(hub_key.public_key())
-    token = issue_user_token(hub_key, kid, subject=f"staff-{who}", role=role, municipality=town)
-    return {"Authorization": f"Bearer {token}"}
 
 
 # In-process: the hub is a MockTransport in the node's injected client.

@@ -15,12 +15,11 @@ import jwt
 import pytest
 from sqlalchemy import delete
 
-from factories import Series, put_node_data, week
+from factories import Series, add_release, bearer, put_node_data, user_token, week
 from samenbeeld.api.ops.cluster import Cluster
 from samenbeeld.platform import keys
 from samenbeeld.platform.db import session_scope
 from samenbeeld.platform.models.hub import Release, Round
-from samenbeeld.platform.users import issue_user_token
 
 GM, OTHER_GM = "GM0758", "GM0363"
 INDICATOR = "high_impact_crime_weekly"  # per 10,000 residents; edges 0.5, 1, 2, 5, 10
@@ -41,15 +40,10 @@ def put_hub_releases(url: str) -> None:
         session.execute(delete(Round))
         for n, counts in histograms.items():
             monday = week(WEEK0, n)
-            round_id = f"hist-{monday}"
-            session.add(Round(id=round_id, indicator_set=round_id, period_start=monday,
-                              state="released", opened_at=STAMP, updated_at=STAMP))  # fmt: skip
-            session.flush()
             for index, count in enumerate(counts):
                 reason = "min_contributors" if count is None else None
-                session.add(Release(round_id=round_id, indicator=INDICATOR, period_start=monday,
-                                    cell=f"bucket:{index}", value=count, suppressed_reason=reason,
-                                    version=1, cohort_size=10, released_at=STAMP))  # fmt: skip
+                add_release(session, INDICATOR, monday, f"bucket:{index}", count, reason,
+                            cohort=10, round_id=f"hist-{monday}", at=STAMP)  # fmt: skip
 
 
 def assert_expected_points(points: list[dict]) -> None:
@@ -145,20 +139,18 @@ def test_the_position_through_real_hub_and_node_processes(databases, tmp_path):
     put_hub_releases(hub_url)
     put_node_data(node_url, OWN_DATA, population=POPULATION)
     hub_key = keys.read_private_key(cluster.hub.settings.effective_key_file)
-    token = issue_user_token(hub_key, keys.key_id(hub_key.public_key()), subject="staff",
-                             role="municipality", municipality=GM)  # fmt: skip
+    token = user_token(hub_key, "municipality", GM, subject="staff")
     (tmp_path / "logs").mkdir()  # start_service alone does not create it
     try:
         cluster.start_service("hub")
         cluster.start_service(GM)
         url = f"{cluster.services[GM].url}/api/v1/position/{INDICATOR}"
         with httpx.Client(timeout=30) as client:
-            response = client.get(url, headers={"Authorization": f"Bearer {token}"})
+            response = client.get(url, headers=bearer(token))
             assert response.status_code == 200, response.text
             assert_expected_points(response.json()["points"])
-            partner = issue_user_token(hub_key, keys.key_id(hub_key.public_key()),
-                                       subject="partner", role="national_partner")  # fmt: skip
-            refused = client.get(url, headers={"Authorization": f"Bearer {partner}"})
+            partner = user_token(hub_key, "national_partner", subject="partner")
+            refused = client.get(url, headers=bearer(partner))
             assert refused.status_code == 403
     finally:
         cluster.stop()

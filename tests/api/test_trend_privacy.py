@@ -19,7 +19,7 @@ import logging
 import pytest
 from sqlalchemy import delete
 
-from factories import Series, put_node_data
+from factories import Series, add_release, put_node_data
 from samenbeeld.platform.db import session_scope
 from samenbeeld.platform.models.hub import Release, Round
 
@@ -40,13 +40,8 @@ WEEKS = (None, DOMINATED, SINGLE, NORMAL)
 
 def store(session, period, cell, value, reason=None, cohort=5) -> None:
     """One release cell of INDICATOR and its round."""
-    round_id = f"p-{period}-{cell}"
-    session.add(Round(id=round_id, indicator_set=round_id, period_start=period,
-                      state="released", opened_at=STAMP, updated_at=STAMP))  # fmt: skip
-    session.flush()
-    session.add(Release(round_id=round_id, indicator=INDICATOR, period_start=period, cell=cell,
-                        value=value, suppressed_reason=reason, version=1, cohort_size=cohort,
-                        released_at=STAMP))  # fmt: skip
+    add_release(session, INDICATOR, period, cell, value, reason, cohort=cohort,
+                round_id=f"p-{period}-{cell}", at=STAMP)  # fmt: skip
 
 
 def put_hub_releases(url: str) -> None:
