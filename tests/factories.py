@@ -1,5 +1,6 @@
 """Test data made in one place: weeks, a node's own weekly counts, a hub with its key and
-members, released cells, user tokens and party report signatures.
+members, released cells, user tokens, party report signatures, six cities' plaintext rows,
+and a role's app on default settings.
 
 Importable from every test module (pytest puts ``tests/`` on the path through its root
 ``conftest.py``)."""
@@ -7,28 +8,44 @@ Importable from every test module (pytest puts ``tests/`` on the path through it
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jwt
+import numpy as np
+from flask.testing import FlaskClient
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from samenbeeld.api import db
+from samenbeeld.api.app import create_app
 from samenbeeld.federation.hub.members import register_member
 from samenbeeld.federation.protocol import PartyResult
 from samenbeeld.platform import keys, migrate
 from samenbeeld.platform.db import session_scope
 from samenbeeld.platform.models.hub import Release, Round
 from samenbeeld.platform.models.node import District, WeeklyCount
-from samenbeeld.platform.settings import HubSettings
+from samenbeeld.platform.settings import SETTINGS_BY_ROLE, HubSettings
 from samenbeeld.platform.users import issue_user_token
 
 DISTRICT = "WK075801"
 """A real wijk of Breda (GM0758)."""
 RELEASED_AT = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 """When add_release's rounds opened and released, unless a test says otherwise."""
+PLAIN = np.array(
+    [
+        [10.0, 1.0, 0.0, 5.0],
+        [20.0, 2.0, 0.0, 1.5],
+        [30.0, 3.0, 0.0, 2.0],
+        [40.0, 4.0, 0.0, 3.0],
+        [50.0, 90.0, 0.0, 4.0],
+        [-1.0, 5.0, 0.0, 5.0],
+    ]
+)
+"""Six cities, the last invalid (-1): cell 1 is dominated (90 of 100), the others released."""
 
 
 def week(start: dt.date, n: int) -> dt.date:
@@ -149,3 +166,15 @@ def report_signature(
     claims = {"round_id": round_id, "attempt": attempt, "result_sha256": result.sha256()}
     kid = kid or keys.key_id(key.public_key())
     return jwt.encode(claims, key, algorithm="EdDSA", headers={"kid": kid})
+
+
+@contextmanager
+def role_client(role: str, data_dir: Path) -> Iterator[FlaskClient]:
+    """A test client of role's app on default settings in data_dir (a node is Breda's)."""
+    overrides = {"municipality": "GM0758"} if role == "node" else {}
+    settings = SETTINGS_BY_ROLE[role].load(environ={}, data_dir=data_dir, **overrides)
+    app = create_app(role, settings)
+    try:
+        yield app.test_client()
+    finally:
+        db.dispose(app)
