@@ -1,6 +1,6 @@
-"""Test data made in one place: weeks, a node's own weekly counts, a hub with its key and
-members, released cells, user tokens, party report signatures, six cities' plaintext rows,
-and a role's app on default settings.
+"""Test data and helpers made in one place: weeks, a node's own weekly counts, a hub with
+its key and members, released cells, user tokens, party report signatures, six cities'
+plaintext rows, a role's app on default settings, and what a page must not load.
 
 Importable from every test module (pytest puts ``tests/`` on the path through its root
 ``conftest.py``)."""
@@ -8,6 +8,7 @@ Importable from every test module (pytest puts ``tests/`` on the path through it
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -46,6 +47,8 @@ PLAIN = np.array(
     ]
 )
 """Six cities, the last invalid (-1): cell 1 is dominated (90 of 100), the others released."""
+EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.IGNORECASE)
+"""A src or href that loads from another host (with or without a scheme)."""
 
 
 def week(start: dt.date, n: int) -> dt.date:

@@ -6,9 +6,7 @@ import re
 
 import pytest
 
-from factories import role_client
-
-EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.IGNORECASE)
+from factories import EXTERNAL, role_client
 
 
 @pytest.fixture(params=["node", "party", "hub"])

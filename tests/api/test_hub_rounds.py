@@ -76,6 +76,13 @@ def start(client, round_id) -> None:
         hub_rounds.start_attempt(s, round_id, [])
 
 
+def computing_round(client, hub_signer) -> str:
+    """Open a round and start its attempt 1; its id."""
+    round_id = open_round(client, hub_signer)
+    start(client, round_id)
+    return round_id
+
+
 def report(client, signer, key, round_id, result=RESULT, attempt=1, signed_result=None):
     """POST a party report signed over ``signed_result`` (default: the result itself)."""
     signed = PartyResult(**(signed_result or result))
@@ -96,8 +103,7 @@ def state(client, hub_signer, round_id) -> dict:
 
 def test_three_identical_signed_reports_release_each_cell_once(hub):
     client, hub_signer, signers, party_keys = hub
-    round_id = open_round(client, hub_signer)
-    start(client, round_id)
+    round_id = computing_round(client, hub_signer)
     for index in range(3):
         response = report(client, signers[index], party_keys[index], round_id)
         assert response.status_code == 201, response.get_json()
@@ -116,8 +122,7 @@ def test_three_identical_signed_reports_release_each_cell_once(hub):
 
 def test_a_party_reporting_a_different_result_blocks_the_release(hub):
     client, hub_signer, signers, party_keys = hub
-    round_id = open_round(client, hub_signer)
-    start(client, round_id)
+    round_id = computing_round(client, hub_signer)
     other = {**RESULT, "values": [32.0, None]}
     report(client, signers[0], party_keys[0], round_id)
     report(client, signers[1], party_keys[1], round_id)
@@ -134,8 +139,7 @@ def test_a_party_reporting_a_different_result_blocks_the_release(hub):
 
 def test_a_report_must_be_signed_by_the_reporting_party_over_this_result(hub):
     client, hub_signer, signers, party_keys = hub
-    round_id = open_round(client, hub_signer)
-    start(client, round_id)
+    round_id = computing_round(client, hub_signer)
     forged = report(client, signers[1], party_keys[2], round_id)  # party 2's key for party 1
     assert forged.status_code == 403
     swapped = report(
@@ -153,8 +157,7 @@ def test_a_report_must_be_signed_by_the_reporting_party_over_this_result(hub):
 
 def test_only_parties_report_and_only_the_hub_opens_rounds(hub):
     client, hub_signer, signers, party_keys = hub
-    round_id = open_round(client, hub_signer)
-    start(client, round_id)
+    round_id = computing_round(client, hub_signer)
     as_hub = client.post(
         f"/api/v1/rounds/{round_id}/reports",
         json={"attempt": 1, "result": RESULT, "signature": "x"},
@@ -190,8 +193,7 @@ def test_start_attempt_refuses_a_released_round(hub):
     from samenbeeld.platform.errors import ConflictError
 
     client, hub_signer, signers, party_keys = hub
-    round_id = open_round(client, hub_signer)
-    start(client, round_id)
+    round_id = computing_round(client, hub_signer)
     for index in range(3):
         report(client, signers[index], party_keys[index], round_id)
     with pytest.raises(ConflictError, match="released"):
@@ -203,8 +205,7 @@ def test_start_attempt_refuses_a_released_round(hub):
 def test_an_attempt_left_computing_by_a_dead_hub_is_reclaimed_only_when_stale(hub):
     """A round stuck in computing fails after the timeout, so a new attempt can start."""
     client, hub_signer, signers, party_keys = hub
-    round_id = open_round(client, hub_signer)
-    start(client, round_id)
+    round_id = computing_round(client, hub_signer)
     url = database_url(client)
     with session_scope(url) as session:
         hub_rounds.reclaim_interrupted(session, round_id, dt.timedelta(minutes=5))
@@ -281,8 +282,7 @@ def test_a_round_overlapping_another_rounds_cells_is_refused_at_open(hub):
 
 def test_a_failed_attempt_leaves_digests_and_reasons_at_the_hub_never_values(hub):
     client, hub_signer, signers, party_keys = hub
-    round_id = open_round(client, hub_signer)
-    start(client, round_id)
+    round_id = computing_round(client, hub_signer)
     other = {**RESULT, "values": [32.0, None]}
     for index, result in enumerate((RESULT, RESULT, other)):
         assert (
@@ -297,8 +297,7 @@ def test_a_failed_attempt_leaves_digests_and_reasons_at_the_hub_never_values(hub
 def test_a_report_whose_release_would_repeat_a_released_cell_is_not_a_500(hub):
     """The overlap check at open makes this rare; the release's unique key is the last guard."""
     client, hub_signer, signers, party_keys = hub
-    round_id = open_round(client, hub_signer)
-    start(client, round_id)
+    round_id = computing_round(client, hub_signer)
     url = database_url(client)
     with session_scope(url) as session:
         row = hub_rounds.get_round(session, round_id)

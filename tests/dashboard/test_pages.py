@@ -7,14 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from factories import role_client
+from factories import EXTERNAL, role_client
 from samenbeeld.api import dashboard
 from samenbeeld.api.ops.cluster import Cluster
 from samenbeeld.api.ops.demo_run import dashboard_urls
 from samenbeeld.platform import keys
 from samenbeeld.platform.users import UserTokenVerifier
 
-EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.IGNORECASE)
 ASSET = re.compile(r"""(?:src|href)="(/dashboard/static/[^"]+)""")
 
 
