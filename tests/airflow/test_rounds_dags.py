@@ -198,9 +198,7 @@ def test_the_real_scheduler_runs_a_triggered_round_to_success(stack, federation)
     assert_released_as_truth(cluster, truth, monday, kinds=("sums",))
 
 
-def kill_compute_client_once(
-    stack, cluster: Cluster, hub_port: int, killed: list[int]
-) -> None:
+def kill_compute_client_once(stack, cluster: Cluster, hub_port: int, killed: list[int]) -> None:
     """When a round computes, SIGKILL the ``compute`` task's process waiting on the hub.
 
     The backfill runs several DAG runs at once, so another run's task may be talking to
