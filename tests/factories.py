@@ -1,4 +1,6 @@
-"""Test data made in one place: weeks, and a node's own weekly counts in its real tables.
+"""Test data and helpers made in one place: weeks, a node's own weekly counts, a hub with
+its key and members, released cells, user tokens, party report signatures, six cities'
+plaintext rows, a role's app on default settings, and what a page must not load.
 
 Importable from every test module (pytest puts ``tests/`` on the path through its root
 ``conftest.py``)."""
@@ -6,15 +8,47 @@ Importable from every test module (pytest puts ``tests/`` on the path through it
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
+import jwt
+import numpy as np
+from flask.testing import FlaskClient
 from sqlalchemy import delete
+from sqlalchemy.orm import Session
 
+from samenbeeld.api import db
+from samenbeeld.api.app import create_app
+from samenbeeld.federation.hub.members import register_member
+from samenbeeld.federation.protocol import PartyResult
+from samenbeeld.platform import keys, migrate
 from samenbeeld.platform.db import session_scope
+from samenbeeld.platform.models.hub import Release, Round
 from samenbeeld.platform.models.node import District, WeeklyCount
+from samenbeeld.platform.settings import SETTINGS_BY_ROLE, HubSettings
+from samenbeeld.platform.users import issue_user_token
 
 DISTRICT = "WK075801"
 """A real wijk of Breda (GM0758)."""
+RELEASED_AT = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+"""When add_release's rounds opened and released, unless a test says otherwise."""
+PLAIN = np.array(
+    [
+        [10.0, 1.0, 0.0, 5.0],
+        [20.0, 2.0, 0.0, 1.5],
+        [30.0, 3.0, 0.0, 2.0],
+        [40.0, 4.0, 0.0, 3.0],
+        [50.0, 90.0, 0.0, 4.0],
+        [-1.0, 5.0, 0.0, 5.0],
+    ]
+)
+"""Six cities, the last invalid (-1): cell 1 is dominated (90 of 100), the others released."""
+EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.IGNORECASE)
+"""A src or href that loads from another host (with or without a scheme)."""
 
 
 def week(start: dt.date, n: int) -> dt.date:
@@ -22,28 +56,128 @@ def week(start: dt.date, n: int) -> dt.date:
     return start + dt.timedelta(weeks=n)
 
 
-def put_weekly_counts(
-    url: str,
-    counts: Mapping[dt.date, int],
-    *,
-    category: str,
-    online_driven: bool = False,
-    population: int = 100_000,
-) -> None:
-    """Replace a node's data with one district and one weekly count per week (police)."""
+@dataclass(frozen=True)
+class Series:
+    """A node's weekly police counts of one category, online-driven or not."""
+
+    category: str
+    counts: Mapping[dt.date, int]
+    online_driven: bool = False
+
+
+def put_node_data(url: str, *series: Series, population: int = 100_000) -> None:
+    """Replace a node's data with one district (DISTRICT) and the weekly counts of series."""
     with session_scope(url) as session:
         session.execute(delete(WeeklyCount))
         session.execute(delete(District))
         session.add(District(code=DISTRICT, population=population))
         session.flush()
-        for week_start, count in counts.items():
-            session.add(
-                WeeklyCount(
-                    week_start=week_start,
-                    district_code=DISTRICT,
-                    category=category,
-                    online_driven=online_driven,
-                    source_type="police",
-                    count=count,
+        for one in series:
+            for week_start, count in one.counts.items():
+                session.add(
+                    WeeklyCount(
+                        week_start=week_start,
+                        district_code=DISTRICT,
+                        category=one.category,
+                        online_driven=one.online_driven,
+                        source_type="police",
+                        count=count,
+                    )
                 )
-            )
+
+
+def new_hub(
+    url: str,
+    folder: Path,
+    members: Iterable[tuple[str, str, str, keys.Ed25519PublicKey]] = (),
+) -> tuple[HubSettings, keys.Ed25519PrivateKey]:
+    """A hub on the empty database at url, migrated, with a new key in folder/hub.pem and
+    members registered as (kind, member, name, public key); its settings and key."""
+    migrate.upgrade("hub", url)
+    hub_key = keys.generate_private_key()
+    keys.write_private_key(folder / "hub.pem", hub_key)
+    with session_scope(url) as session:
+        for kind, member, name, public_key in members:
+            register_member(session, kind, member, name, public_key)
+    settings = HubSettings.load(environ={}, database_url=url, key_file=str(folder / "hub.pem"))
+    return settings, hub_key
+
+
+def add_release(
+    session: Session,
+    indicator: str,
+    period: dt.date,
+    cell: str,
+    value: float | None,
+    reason: str | None = None,
+    *,
+    version: int = 1,
+    cohort: int = 6,
+    round_id: str | None = None,
+    at: dt.datetime = RELEASED_AT,
+) -> None:
+    """Store one released cell and, unless it is there already, its released round."""
+    round_id = round_id or f"t-{indicator[:30]}-{period}-{cell}-v{version}"
+    if session.get(Round, round_id) is None:
+        session.add(Round(id=round_id, indicator_set=round_id, period_start=period,
+                          state="released", opened_at=at, updated_at=at))  # fmt: skip
+        session.flush()
+    session.add(Release(round_id=round_id, indicator=indicator, period_start=period, cell=cell,
+                        value=value, suppressed_reason=reason, version=version,
+                        cohort_size=cohort, released_at=at))  # fmt: skip
+    session.flush()
+
+
+def user_token(
+    hub_key: keys.Ed25519PrivateKey,
+    role: str,
+    town: str | None = None,
+    *,
+    subject: str,
+    **options: Any,
+) -> str:
+    """A user token the hub signed with hub_key; only a municipality's user has a town."""
+    return issue_user_token(
+        hub_key,
+        keys.key_id(hub_key.public_key()),
+        subject=subject,
+        role=role,
+        municipality=town if role == "municipality" else None,
+        **options,
+    )
+
+
+def bearer(token: str) -> dict[str, str]:
+    """Headers that carry token."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+def user_headers(hub_key: keys.Ed25519PrivateKey, who: str) -> dict[str, str]:
+    """Headers with a user token for who: a CBS code (that municipality's user) or a role."""
+    role, town = ("municipality", who) if who.startswith("GM") else (who, None)
+    return bearer(user_token(hub_key, role, town, subject=f"staff-{who}"))
+
+
+def report_signature(
+    key: keys.Ed25519PrivateKey,
+    round_id: str,
+    attempt: int,
+    result: PartyResult,
+    kid: str | None = None,
+) -> str:
+    """A party's signature over the result of an attempt, under kid (default: key's own)."""
+    claims = {"round_id": round_id, "attempt": attempt, "result_sha256": result.sha256()}
+    kid = kid or keys.key_id(key.public_key())
+    return jwt.encode(claims, key, algorithm="EdDSA", headers={"kid": kid})
+
+
+@contextmanager
+def role_client(role: str, data_dir: Path) -> Iterator[FlaskClient]:
+    """A test client of role's app on default settings in data_dir (a node is Breda's)."""
+    overrides = {"municipality": "GM0758"} if role == "node" else {}
+    settings = SETTINGS_BY_ROLE[role].load(environ={}, data_dir=data_dir, **overrides)
+    app = create_app(role, settings)
+    try:
+        yield app.test_client()
+    finally:
+        db.dispose(app)

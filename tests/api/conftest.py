@@ -16,14 +16,12 @@ import httpx
 import pytest
 from flask.testing import FlaskClient
 
+from factories import bearer, new_hub, user_token
 from samenbeeld.api import db
 from samenbeeld.api.app import create_app
 from samenbeeld.api.auth import StaticKeySource
-from samenbeeld.federation.hub.members import register_member
 from samenbeeld.platform import keys, migrate
-from samenbeeld.platform.db import session_scope
 from samenbeeld.platform.settings import HubSettings, NodeSettings
-from samenbeeld.platform.users import issue_user_token
 
 NODE_CODE, NODE_NAME = "GM0758", "Breda"
 """The municipality whose node runs beside the hub."""
@@ -67,29 +65,20 @@ class InProcessFederation:
     def user(self, role: str = "municipality", town: str = NODE_CODE) -> dict[str, str]:
         """Headers with a hub-signed user token; only a municipality user has a town."""
         hub_key = self.databases.hub_key
-        token = issue_user_token(
-            hub_key,
-            keys.key_id(hub_key.public_key()),
-            subject=f"test-{role}-{town}",
-            role=role,
-            municipality=town if role == "municipality" else None,
-        )
-        return {"Authorization": f"Bearer {token}"}
+        return bearer(user_token(hub_key, role, town, subject=f"test-{role}-{town}"))
 
 
 @pytest.fixture(scope="module")
 def hub_and_node_databases(databases, tmp_path_factory) -> HubAndNodeDatabases:
     """Fresh hub and node databases for one module, with keys and the node's registration."""
-    hub_url, node_url = databases.create(), databases.create()
-    migrate.upgrade("hub", hub_url)
-    migrate.upgrade("node", node_url)
     folder = tmp_path_factory.mktemp("keys")
-    hub_key, node_key = keys.generate_private_key(), keys.generate_private_key()
-    keys.write_private_key(folder / "hub.pem", hub_key)
+    node_key = keys.generate_private_key()
     keys.write_private_key(folder / "node.pem", node_key)
-    with session_scope(hub_url) as session:
-        register_member(session, "node", NODE_CODE, NODE_NAME, node_key.public_key())
-    return HubAndNodeDatabases(hub_url, node_url, folder, hub_key)
+    breda = ("node", NODE_CODE, NODE_NAME, node_key.public_key())
+    hub, hub_key = new_hub(databases.create(), folder, [breda])
+    node_url = databases.create()
+    migrate.upgrade("node", node_url)
+    return HubAndNodeDatabases(hub.database_url, node_url, folder, hub_key)
 
 
 @pytest.fixture(scope="module")

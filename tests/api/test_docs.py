@@ -6,20 +6,13 @@ import re
 
 import pytest
 
-from samenbeeld.api import db
-from samenbeeld.api.app import create_app
-from samenbeeld.platform.settings import SETTINGS_BY_ROLE
-
-EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.IGNORECASE)
+from factories import EXTERNAL, role_client
 
 
 @pytest.fixture(params=["node", "party", "hub"])
 def client(request, tmp_path):
-    overrides = {"municipality": "GM0758"} if request.param == "node" else {}
-    settings = SETTINGS_BY_ROLE[request.param].load(environ={}, data_dir=tmp_path, **overrides)
-    app = create_app(request.param, settings)
-    yield app.test_client()
-    db.dispose(app)
+    with role_client(request.param, tmp_path) as client:
+        yield client
 
 
 def test_docs_page_and_its_assets_are_served_locally(client):

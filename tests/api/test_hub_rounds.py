@@ -7,17 +7,17 @@ import itertools
 import json
 import uuid
 
-import jwt
 import pytest
 from sqlalchemy import select
 
+from factories import new_hub, report_signature
 from samenbeeld.api import db
 from samenbeeld.api.app import create_app
+from samenbeeld.federation.hub import rounds as hub_rounds
 from samenbeeld.federation.protocol import ROUND_ID, PartyResult, sha256_hex
-from samenbeeld.platform import keys, migrate
+from samenbeeld.platform import keys
 from samenbeeld.platform.db import session_scope
-from samenbeeld.platform.models.hub import Member, Release, RoundReport
-from samenbeeld.platform.settings import HubSettings
+from samenbeeld.platform.models.hub import Release, RoundReport
 from samenbeeld.platform.tokens import Signer
 
 INDICATORS = ["riot_online_weekly", "youth_safety_weekly"]
@@ -36,20 +36,11 @@ RESULT = {"values": [31.0, None], "reasons": ["", "dominance"], "invalid": [], "
 @pytest.fixture(scope="module")
 def federation(databases, tmp_path_factory):
     """A migrated hub database, the hub's key file and three registered party keys."""
-    url = databases.create()
-    migrate.upgrade("hub", url)
-    folder = tmp_path_factory.mktemp("keys")
-    hub_key = keys.generate_private_key()
-    keys.write_private_key(folder / "hub.pem", hub_key)
     party_keys = [keys.generate_private_key() for _ in range(3)]
-    with session_scope(url) as session:
-        for index, key in enumerate(party_keys):
-            public = key.public_key()
-            owner = keys.KeyOwner("party", str(index))
-            jwk = keys.public_jwk(keys.RegisteredKey(keys.key_id(public), public, owner))
-            session.add(Member(code=f"P{index}", name=f"party {index}", kind="party",
-                               public_key=json.dumps(jwk)))  # fmt: skip
-    settings = HubSettings.load(environ={}, database_url=url, key_file=str(folder / "hub.pem"))
+    parties = [
+        ("party", str(i), f"party {i}", key.public_key()) for i, key in enumerate(party_keys)
+    ]
+    settings, hub_key = new_hub(databases.create(), tmp_path_factory.mktemp("keys"), parties)
     return settings, hub_key, party_keys
 
 
@@ -64,7 +55,7 @@ def hub(federation):
 
 
 def open_round(client, hub_signer) -> str:
-    """Open a fresh round and move it to computing (attempt 1) through the service."""
+    """Open a round of INDICATORS in a week of its own; its id."""
     round_id = f"r-{uuid.uuid4().hex[:10]}"
     monday = fresh_monday()
     body = {"id": round_id, "indicators": INDICATORS, "period_start": monday.isoformat()}
@@ -74,19 +65,28 @@ def open_round(client, hub_signer) -> str:
     return round_id
 
 
+def database_url(client) -> str:
+    """The URL of the hub app's database."""
+    return client.application.extensions["samenbeeld"].effective_database_url
+
+
 def start(client, round_id) -> None:
     """Start attempt 1 with an empty cohort (no Member rows needed for the test)."""
-    from samenbeeld.federation.hub import rounds as hub_rounds
-
-    with session_scope(client.application.extensions["samenbeeld"].effective_database_url) as s:
+    with session_scope(database_url(client)) as s:
         hub_rounds.start_attempt(s, round_id, [])
+
+
+def computing_round(client, hub_signer) -> str:
+    """Open a round and start its attempt 1; its id."""
+    round_id = open_round(client, hub_signer)
+    start(client, round_id)
+    return round_id
 
 
 def report(client, signer, key, round_id, result=RESULT, attempt=1, signed_result=None):
     """POST a party report signed over ``signed_result`` (default: the result itself)."""
-    digest = sha256_hex(PartyResult(**(signed_result or result)).canonical())
-    claims = {"round_id": round_id, "attempt": attempt, "result_sha256": digest}
-    signature = jwt.encode(claims, key, algorithm="EdDSA", headers={"kid": signer.kid})
+    signed = PartyResult(**(signed_result or result))
+    signature = report_signature(key, round_id, attempt, signed, kid=signer.kid)
     body = {"attempt": attempt, "result": result, "signature": signature}
     return client.post(
         f"/api/v1/rounds/{round_id}/reports",
@@ -103,8 +103,7 @@ def state(client, hub_signer, round_id) -> dict:
 
 def test_three_identical_signed_reports_release_each_cell_once(hub):
     client, hub_signer, signers, party_keys = hub
-    round_id = open_round(client, hub_signer)
-    start(client, round_id)
+    round_id = computing_round(client, hub_signer)
     for index in range(3):
         response = report(client, signers[index], party_keys[index], round_id)
         assert response.status_code == 201, response.get_json()
@@ -123,8 +122,7 @@ def test_three_identical_signed_reports_release_each_cell_once(hub):
 
 def test_a_party_reporting_a_different_result_blocks_the_release(hub):
     client, hub_signer, signers, party_keys = hub
-    round_id = open_round(client, hub_signer)
-    start(client, round_id)
+    round_id = computing_round(client, hub_signer)
     other = {**RESULT, "values": [32.0, None]}
     report(client, signers[0], party_keys[0], round_id)
     report(client, signers[1], party_keys[1], round_id)
@@ -141,8 +139,7 @@ def test_a_party_reporting_a_different_result_blocks_the_release(hub):
 
 def test_a_report_must_be_signed_by_the_reporting_party_over_this_result(hub):
     client, hub_signer, signers, party_keys = hub
-    round_id = open_round(client, hub_signer)
-    start(client, round_id)
+    round_id = computing_round(client, hub_signer)
     forged = report(client, signers[1], party_keys[2], round_id)  # party 2's key for party 1
     assert forged.status_code == 403
     swapped = report(
@@ -160,8 +157,7 @@ def test_a_report_must_be_signed_by_the_reporting_party_over_this_result(hub):
 
 def test_only_parties_report_and_only_the_hub_opens_rounds(hub):
     client, hub_signer, signers, party_keys = hub
-    round_id = open_round(client, hub_signer)
-    start(client, round_id)
+    round_id = computing_round(client, hub_signer)
     as_hub = client.post(
         f"/api/v1/rounds/{round_id}/reports",
         json={"attempt": 1, "result": RESULT, "signature": "x"},
@@ -197,8 +193,7 @@ def test_start_attempt_refuses_a_released_round(hub):
     from samenbeeld.platform.errors import ConflictError
 
     client, hub_signer, signers, party_keys = hub
-    round_id = open_round(client, hub_signer)
-    start(client, round_id)
+    round_id = computing_round(client, hub_signer)
     for index in range(3):
         report(client, signers[index], party_keys[index], round_id)
     with pytest.raises(ConflictError, match="released"):
@@ -209,12 +204,9 @@ def test_start_attempt_refuses_a_released_round(hub):
 
 def test_an_attempt_left_computing_by_a_dead_hub_is_reclaimed_only_when_stale(hub):
     """A round stuck in computing fails after the timeout, so a new attempt can start."""
-    from samenbeeld.federation.hub import rounds as hub_rounds
-
     client, hub_signer, signers, party_keys = hub
-    round_id = open_round(client, hub_signer)
-    start(client, round_id)
-    url = client.application.extensions["samenbeeld"].effective_database_url
+    round_id = computing_round(client, hub_signer)
+    url = database_url(client)
     with session_scope(url) as session:
         hub_rounds.reclaim_interrupted(session, round_id, dt.timedelta(minutes=5))
     assert state(client, hub_signer, round_id)["state"] == "computing"  # may still run
@@ -290,8 +282,7 @@ def test_a_round_overlapping_another_rounds_cells_is_refused_at_open(hub):
 
 def test_a_failed_attempt_leaves_digests_and_reasons_at_the_hub_never_values(hub):
     client, hub_signer, signers, party_keys = hub
-    round_id = open_round(client, hub_signer)
-    start(client, round_id)
+    round_id = computing_round(client, hub_signer)
     other = {**RESULT, "values": [32.0, None]}
     for index, result in enumerate((RESULT, RESULT, other)):
         assert (
@@ -305,12 +296,9 @@ def test_a_failed_attempt_leaves_digests_and_reasons_at_the_hub_never_values(hub
 
 def test_a_report_whose_release_would_repeat_a_released_cell_is_not_a_500(hub):
     """The overlap check at open makes this rare; the release's unique key is the last guard."""
-    from samenbeeld.federation.hub import rounds as hub_rounds
-
     client, hub_signer, signers, party_keys = hub
-    round_id = open_round(client, hub_signer)
-    start(client, round_id)
-    url = client.application.extensions["samenbeeld"].effective_database_url
+    round_id = computing_round(client, hub_signer)
+    url = database_url(client)
     with session_scope(url) as session:
         row = hub_rounds.get_round(session, round_id)
         session.add(Release(round_id=round_id, indicator=INDICATORS[0], cell="total",
@@ -328,10 +316,8 @@ def test_a_report_whose_release_would_repeat_a_released_cell_is_not_a_500(hub):
 
 def test_a_restarted_hub_fails_the_attempts_it_was_driving_at_once(hub):
     """Attempts of another boot id are orphaned; this process's own are left alone."""
-    from samenbeeld.federation.hub import rounds as hub_rounds
-
     client, hub_signer, _, _ = hub
-    url = client.application.extensions["samenbeeld"].effective_database_url
+    url = database_url(client)
     orphan, own = open_round(client, hub_signer), open_round(client, hub_signer)
     with session_scope(url) as session:
         hub_rounds.start_attempt(session, orphan, [], driver="earlier-boot")
@@ -347,7 +333,7 @@ def test_a_restarted_hub_fails_the_attempts_it_was_driving_at_once(hub):
 
 def reports(client, round_id) -> list[tuple[str, str]]:
     """(result_sha256, stored result) of every report of the round, by party."""
-    url = client.application.extensions["samenbeeld"].effective_database_url
+    url = database_url(client)
     with session_scope(url) as session:
         rows = session.scalars(
             select(RoundReport)

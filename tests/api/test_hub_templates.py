@@ -7,17 +7,14 @@ import uuid
 
 import pytest
 
+from factories import new_hub, user_headers
 from privacy_corpus import ONE_PER_CATEGORY
 from samenbeeld.api import db
 from samenbeeld.api.app import create_app
 from samenbeeld.federation.hub import templates as hub_templates
-from samenbeeld.federation.hub.members import register_member
-from samenbeeld.platform import keys, migrate
+from samenbeeld.platform import keys
 from samenbeeld.platform import templates as rules
-from samenbeeld.platform.db import session_scope
-from samenbeeld.platform.settings import HubSettings
 from samenbeeld.platform.tokens import Signer
-from samenbeeld.platform.users import issue_user_token
 
 BREDA, TILBURG = "GM0758", "GM0855"
 HUB_AUD = "samenbeeld:hub:hub"
@@ -27,15 +24,9 @@ BASE = "/api/v1/templates"
 @pytest.fixture(scope="module")
 def hub_setup(databases, tmp_path_factory):
     """A migrated hub database, the hub's key file, and Breda's node registered."""
-    url = databases.create()
-    migrate.upgrade("hub", url)
-    folder = tmp_path_factory.mktemp("keys")
-    hub_key = keys.generate_private_key()
-    keys.write_private_key(folder / "hub.pem", hub_key)
     node_key = keys.generate_private_key()
-    with session_scope(url) as session:
-        register_member(session, "node", BREDA, "Breda", node_key.public_key())
-    settings = HubSettings.load(environ={}, database_url=url, key_file=str(folder / "hub.pem"))
+    breda = ("node", BREDA, "Breda", node_key.public_key())
+    settings, hub_key = new_hub(databases.create(), tmp_path_factory.mktemp("keys"), [breda])
     return settings, hub_key, node_key
 
 
@@ -47,20 +38,12 @@ class Hub:
         self.hub_key = hub_key
         self.node = Signer(node_key, role="node", member=BREDA)
 
-    def token(self, who: str) -> str:
-        """A hub-signed user token: 'GM0758' (municipality), 'vng', 'admin', 'national_partner'."""
-        role, town = ("municipality", who) if who.startswith("GM") else (who, None)
-        kid = keys.key_id(self.hub_key.public_key())
-        return issue_user_token(
-            self.hub_key, kid, subject=f"staff-{who}", role=role, municipality=town
-        )
-
     def call(self, method: str, path: str, who: str | None, **kwargs):
         """Send a request as who ('node' for Breda's node token, None for no token)."""
         if who == "node":
             headers = self.node.headers(HUB_AUD)
         else:
-            headers = {"Authorization": f"Bearer {self.token(who)}"} if who else {}
+            headers = user_headers(self.hub_key, who) if who else {}
         return getattr(self.client, method)(BASE + path, headers=headers, **kwargs)
 
     def ok(self, method: str, path: str, who: str | None, status: int = 200, **kwargs):

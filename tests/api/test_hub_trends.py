@@ -15,29 +15,22 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import delete
 
-import factories
+from factories import add_release, bearer, new_hub, user_token, week
 from samenbeeld.api import db
 from samenbeeld.api.app import create_app
 from samenbeeld.api.hub.trends import CACHE_EXTENSION
-from samenbeeld.federation.hub.members import register_member
 from samenbeeld.federation.hub.trend_cache import TrendCache
-from samenbeeld.platform import keys, migrate
+from samenbeeld.platform import keys
 from samenbeeld.platform.db import session_scope
 from samenbeeld.platform.models.hub import Release, Round
-from samenbeeld.platform.settings import HubSettings, audience_for
+from samenbeeld.platform.settings import audience_for
 from samenbeeld.platform.tokens import Signer
-from samenbeeld.platform.users import USER_ROLES, issue_user_token
+from samenbeeld.platform.users import USER_ROLES
 
 GM = "GM0758"
 WEEK0 = dt.date(2024, 1, 1)
 WEEKLY = "riot_online_weekly"
 HISTOGRAM = "high_impact_crime_weekly"  # edges 0.5, 1, 2, 5, 10: six buckets
-STAMP = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
-
-
-def week(n: int) -> dt.date:
-    """The Monday n weeks after WEEK0."""
-    return factories.week(WEEK0, n)
 
 
 @dataclass
@@ -51,14 +44,7 @@ class Hub:
 
     def user(self, role: str = "national_partner", town: str = "GM0363") -> dict[str, str]:
         """Headers with a hub-signed user token of role."""
-        token = issue_user_token(
-            self.hub_key,
-            keys.key_id(self.hub_key.public_key()),
-            subject=f"test-{role}",
-            role=role,
-            municipality=town if role == "municipality" else None,
-        )
-        return {"Authorization": f"Bearer {token}"}
+        return bearer(user_token(self.hub_key, role, town, subject=f"test-{role}"))
 
     def node(self) -> dict[str, str]:
         """Headers with a fresh service token of the node GM0758 for the hub."""
@@ -70,14 +56,9 @@ class Hub:
 
     def release(self, indicator, period, cell, value, reason=None, version=1, cohort=6) -> None:
         """Store one release cell (and its round) as the hub does."""
-        round_id = f"t-{indicator[:30]}-{period}-{cell}-v{version}"
         with session_scope(self.url) as session:
-            session.add(Round(id=round_id, indicator_set=round_id, period_start=period,
-                              state="released", opened_at=STAMP, updated_at=STAMP))  # fmt: skip
-            session.flush()
-            session.add(Release(round_id=round_id, indicator=indicator, period_start=period,
-                                cell=cell, value=value, suppressed_reason=reason, version=version,
-                                cohort_size=cohort, released_at=STAMP))  # fmt: skip
+            add_release(session, indicator, period, cell, value, reason, version=version,
+                        cohort=cohort)  # fmt: skip
 
     def histogram(self, indicator, period, counts, version=1, reasons=None) -> None:
         """Store one released histogram: a bucket:i cell per count."""
@@ -90,14 +71,9 @@ class Hub:
 @pytest.fixture(scope="module")
 def hub_setup(databases, tmp_path_factory):
     """A migrated hub database, the hub's key file and a registered node key."""
-    url = databases.create()
-    migrate.upgrade("hub", url)
-    folder = tmp_path_factory.mktemp("keys")
-    hub_key, node_key = keys.generate_private_key(), keys.generate_private_key()
-    keys.write_private_key(folder / "hub.pem", hub_key)
-    with session_scope(url) as session:
-        register_member(session, "node", GM, "Breda", node_key.public_key())
-    settings = HubSettings.load(environ={}, database_url=url, key_file=str(folder / "hub.pem"))
+    node_key = keys.generate_private_key()
+    breda = ("node", GM, "Breda", node_key.public_key())
+    settings, hub_key = new_hub(databases.create(), tmp_path_factory.mktemp("keys"), [breda])
     return settings, hub_key, Signer(node_key, role="node", member=GM)
 
 
@@ -118,12 +94,12 @@ def series_data(hub: Hub) -> None:
     for n in range(54):
         value = 500.0 if n == 53 else 10.0 + n
         if n == 5:
-            hub.release(WEEKLY, week(n), "total", None, "dominance")
+            hub.release(WEEKLY, week(WEEK0, n), "total", None, "dominance")
         elif n == 3:
-            hub.release(WEEKLY, week(n), "total", 999.0, version=1)
-            hub.release(WEEKLY, week(n), "total", value, version=2)
+            hub.release(WEEKLY, week(WEEK0, n), "total", 999.0, version=1)
+            hub.release(WEEKLY, week(WEEK0, n), "total", value, version=2)
         else:
-            hub.release(WEEKLY, week(n), "total", value)
+            hub.release(WEEKLY, week(WEEK0, n), "total", value)
 
 
 def test_the_catalog_lists_every_indicator_for_every_role(hub):
@@ -155,9 +131,9 @@ def test_the_series_serves_the_latest_versions_with_trends(hub):
     assert (body["indicator"], body["period"], body["window"]) == (WEEKLY, "week", 4)
     assert body["pagination"] == {"page": 1, "page_size": 100, "total": 54, "pages": 1}
     points = body["points"]
-    assert [p["period_start"] for p in points] == [week(n).isoformat() for n in range(54)]
+    assert [p["period_start"] for p in points] == [week(WEEK0, n).isoformat() for n in range(54)]
     assert points[3]["value"] == 13.0 and points[3]["version"] == 2
-    assert points[5] == {"period_start": week(5).isoformat(), "value": None,
+    assert points[5] == {"period_start": week(WEEK0, 5).isoformat(), "value": None,
                          "suppressed_reason": "dominance", "version": 1, "cohort_size": 6,
                          "mean_per_city": None, "moving_average": None, "yoy_change": None,
                          "anomaly": False}  # fmt: skip
@@ -174,14 +150,16 @@ def test_the_series_serves_the_latest_versions_with_trends(hub):
 def test_the_series_is_computed_over_the_whole_history_then_cut_and_paginated(hub):
     series_data(hub)
     path = f"/api/v1/indicators/{WEEKLY}/series"
-    cut = hub.get(path, **{"from": week(51).isoformat(), "to": week(53).isoformat()}).get_json()
+    cut = hub.get(
+        path, **{"from": week(WEEK0, 51).isoformat(), "to": week(WEEK0, 53).isoformat()}
+    ).get_json()
     assert [p["value"] for p in cut["points"]] == [61.0, 62.0, 500.0]
     assert cut["points"][0]["moving_average"] == (58 + 59 + 60 + 61) / 4
     assert cut["points"][1]["yoy_change"] == pytest.approx(5.2)
     page = hub.get(path, page=3, page_size=20)
     assert page.get_json()["pagination"] == {"page": 3, "page_size": 20, "total": 54, "pages": 3}
     assert [p["period_start"] for p in page.get_json()["points"]] == [
-        week(n).isoformat() for n in range(40, 54)
+        week(WEEK0, n).isoformat() for n in range(40, 54)
     ]
     assert hub.get(path, page=4, page_size=20).get_json()["points"] == []
 
@@ -211,7 +189,7 @@ def test_etag_cache_headers_and_304(hub):
     assert again.headers["ETag"] == etag
     assert hub.get(path, window=8).headers["ETag"] != etag  # another query, another tag
     hub.client.application.config["TREND_VERSION_TTL_S"] = 60.0
-    hub.release(WEEKLY, week(53), "total", 480.0, version=2)  # a correction
+    hub.release(WEEKLY, week(WEEK0, 53), "total", 480.0, version=2)  # a correction
     stale = hub.client.get(path, headers={**hub.user(), "If-None-Match": etag})
     assert stale.status_code == 304  # the data version read a moment ago still holds
     hub.client.application.config["TREND_VERSION_TTL_S"] = 0.0  # its time is up
@@ -246,11 +224,11 @@ def test_errors_are_problems_with_clear_messages(hub):
 
 
 def test_the_distribution_serves_counts_and_grouped_quartiles(hub):
-    hub.histogram(HISTOGRAM, week(0), [2, 3, 4, 1, 0, 0])
-    hub.histogram(HISTOGRAM, week(1), [2, 3, None, 1, 0, 0], reasons={2: "min_contributors"})
-    hub.histogram(HISTOGRAM, week(2), [0, 0, 6, 0, 0, 0])  # every city in one bucket
-    hub.histogram(HISTOGRAM, week(3), [1, 1, 1, 1, 1, 0])  # v1, corrected below
-    hub.histogram(HISTOGRAM, week(3), [0, 2, 2, 1, 1, 0], version=2)
+    hub.histogram(HISTOGRAM, week(WEEK0, 0), [2, 3, 4, 1, 0, 0])
+    hub.histogram(HISTOGRAM, week(WEEK0, 1), [2, 3, None, 1, 0, 0], reasons={2: "min_contributors"})
+    hub.histogram(HISTOGRAM, week(WEEK0, 2), [0, 0, 6, 0, 0, 0])  # every city in one bucket
+    hub.histogram(HISTOGRAM, week(WEEK0, 3), [1, 1, 1, 1, 1, 0])  # v1, corrected below
+    hub.histogram(HISTOGRAM, week(WEEK0, 3), [0, 2, 2, 1, 1, 0], version=2)
     body = hub.get(f"/api/v1/indicators/{HISTOGRAM}/distribution").get_json()
     assert body["indicator"] == HISTOGRAM and body["edges"] == [0.5, 1, 2, 5, 10]
     first, suppressed, concentrated, corrected = body["periods"]
@@ -263,13 +241,13 @@ def test_the_distribution_serves_counts_and_grouped_quartiles(hub):
     assert suppressed["suppressed_reason"] == "min_contributors"
     assert concentrated["counts"] is None and concentrated["suppressed_reason"] == "concentrated"
     assert corrected["counts"] == [0, 2, 2, 1, 1, 0] and corrected["version"] == 2
-    ranged = hub.get(f"/api/v1/indicators/{HISTOGRAM}/distribution", to=week(0).isoformat())
-    assert [p["period_start"] for p in ranged.get_json()["periods"]] == [week(0).isoformat()]
+    ranged = hub.get(f"/api/v1/indicators/{HISTOGRAM}/distribution", to=week(WEEK0, 0).isoformat())
+    assert [p["period_start"] for p in ranged.get_json()["periods"]] == [week(WEEK0, 0).isoformat()]
 
 
 def test_the_distribution_as_csv_has_a_column_per_bucket(hub):
-    hub.histogram(HISTOGRAM, week(0), [2, 3, 4, 1, 0, 0])
-    hub.histogram(HISTOGRAM, week(2), [0, 0, 6, 0, 0, 0])
+    hub.histogram(HISTOGRAM, week(WEEK0, 0), [2, 3, 4, 1, 0, 0])
+    hub.histogram(HISTOGRAM, week(WEEK0, 2), [0, 0, 6, 0, 0, 0])
     response = hub.get(f"/api/v1/indicators/{HISTOGRAM}/distribution", format="csv")
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
@@ -279,7 +257,7 @@ def test_the_distribution_as_csv_has_a_column_per_bucket(hub):
 
 
 def test_nodes_may_read_distributions_with_their_service_token_but_nothing_else(hub):
-    hub.histogram(HISTOGRAM, week(0), [2, 3, 4, 1, 0, 0])
+    hub.histogram(HISTOGRAM, week(WEEK0, 0), [2, 3, 4, 1, 0, 0])
     path = f"/api/v1/indicators/{HISTOGRAM}/distribution"
     response = hub.get(path, hub.node())
     assert response.status_code == 200 and response.get_json()["periods"][0]["counts"]
@@ -291,7 +269,7 @@ def test_nodes_may_read_distributions_with_their_service_token_but_nothing_else(
 
 
 def test_early_warnings_count_cities_and_never_name_them(hub):
-    latest, earlier = week(10), week(9)
+    latest, earlier = week(WEEK0, 10), week(WEEK0, 9)
     for indicator, value, reason in (
         ("riot_online_weekly", 4.0, None),
         ("demonstration_online_weekly", 3.0, None),
@@ -323,7 +301,7 @@ def test_a_cached_response_follows_new_releases(hub):
     hub.client.application.config["TREND_VERSION_TTL_S"] = 0.2
     path = f"/api/v1/indicators/{HISTOGRAM}/distribution"
     assert hub.get(path).get_json()["periods"] == []
-    hub.histogram(HISTOGRAM, week(0), [2, 3, 4, 1, 0, 0])
+    hub.histogram(HISTOGRAM, week(WEEK0, 0), [2, 3, 4, 1, 0, 0])
     now[0] = 0.1
     assert hub.get(path).get_json()["periods"] == []  # the data version read a moment ago
     now[0] = 0.25  # the data version is read again after TREND_VERSION_TTL_S

@@ -16,13 +16,14 @@ import jwt
 import numpy as np
 import pytest
 
+from factories import DISTRICT, Series, put_node_data
 from samenbeeld.api import db
 from samenbeeld.api.app import create_app
 from samenbeeld.api.auth import StaticKeySource
 from samenbeeld.federation.mpc import sharing
 from samenbeeld.platform import keys, migrate
 from samenbeeld.platform.db import session_scope
-from samenbeeld.platform.models.node import District, WeeklyCount
+from samenbeeld.platform.models.node import District
 from samenbeeld.platform.settings import NodeSettings
 from samenbeeld.platform.tokens import Signer
 
@@ -36,6 +37,9 @@ VALUES = [7919.0, 6007.0, 0.0]
 SECRETS = ("7919", "6007", "791.9", str(7919 << 16))
 """The node's values in every form that must never leave it (value, rate, ring element)."""
 PARTY_URLS = "http://party0.test,http://party1.test,http://party2.test"
+HIC = Series("high_impact_crime", {MONDAY: 7919})
+RIOTS = Series("riot", {MONDAY: 6007}, online_driven=True)
+"""This week's counts in the node's own tables (one district of 100,000 residents)."""
 
 
 @dataclass
@@ -106,28 +110,12 @@ def registered(private) -> keys.KeySet:
     )
 
 
-def put_node_data(url: str, extra_hic: int = 0) -> None:
-    """One district, this week's HIC and online riot counts (the real node tables)."""
-    with session_scope(url) as session:
-        if session.get(District, "WK075801") is None:
-            session.add(District(code="WK075801", population=100_000))
-        for category, count, online in (("high_impact_crime", 7919 + extra_hic, False),
-                                         ("riot", 6007, True)):  # fmt: skip
-            row = WeeklyCount(week_start=MONDAY, district_code="WK075801", category=category,
-                              online_driven=online, source_type="police", count=count)  # fmt: skip
-            existing = session.query(WeeklyCount).filter_by(category=category).one_or_none()
-            if existing is None:
-                session.add(row)
-            else:
-                existing.count = count
-
-
 @pytest.fixture
 def node(databases, key_files, caplog, reveals):
     """The real node app on a fresh migrated database, with fake parties."""
     url = databases.create()
     migrate.upgrade("node", url)
-    put_node_data(url)
+    put_node_data(url, HIC, RIOTS)
     key_file, private = key_files
     settings = NodeSettings.load(
         environ={}, municipality=GM, database_url=url, key_file=str(key_file), party_urls=PARTY_URLS
@@ -267,7 +255,7 @@ def test_a_retry_after_the_data_changed_is_refused(node):
     node.opt_in(*INDICATORS)
     node.parties.answers = {0: 201, 1: 201, 2: 503}
     node.contribute()
-    put_node_data(node.url, extra_hic=1)
+    put_node_data(node.url, Series("high_impact_crime", {MONDAY: 7920}), RIOTS)
     node.parties.received.clear()
     report = node.contribute().get_json()
     assert (report["contributed"], report["reason"]) == (
@@ -369,15 +357,11 @@ def test_a_distribution_round_gets_one_hot_buckets_as_integers(node):
 
 
 def put_riot_history(url: str, weekly: int, weeks: int = 6) -> None:
-    """Online riots and the same HIC count in each of the weeks before MONDAY."""
-    with session_scope(url) as session:
-        for back in range(1, weeks + 1):
-            week = MONDAY - dt.timedelta(weeks=back)
-            for category, count, online in (("riot", weekly, True),
-                                             ("high_impact_crime", 7919, False)):  # fmt: skip
-                session.add(WeeklyCount(week_start=week, district_code="WK075801",
-                                        category=category, online_driven=online,
-                                        source_type="police", count=count))  # fmt: skip
+    """Online riots and the same HIC count in each of the weeks before MONDAY, and MONDAY's."""
+    earlier = [MONDAY - dt.timedelta(weeks=back) for back in range(1, weeks + 1)]
+    hic = Series("high_impact_crime", dict.fromkeys(earlier, 7919) | HIC.counts)
+    riots = Series("riot", dict.fromkeys(earlier, weekly) | RIOTS.counts, online_driven=True)
+    put_node_data(url, hic, riots)
 
 
 def test_a_spike_round_gets_the_nodes_own_spike_flags(node):
@@ -403,7 +387,7 @@ def test_a_distribution_round_needs_indicators_with_buckets(node):
 
 def test_without_population_a_node_has_no_bucket_and_sends_nothing(node):
     with session_scope(node.url) as session:
-        session.get(District, "WK075801").population = 0
+        session.get(District, DISTRICT).population = 0
     node.opt_in(*INDICATORS)
     report = contribute_as(node, "histogram", "weekly-distribution-x").get_json()
     assert (report["contributed"], report["reason"]) == (

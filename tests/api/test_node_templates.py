@@ -16,6 +16,7 @@ import jwt
 import pytest
 from sqlalchemy import select
 
+from factories import user_headers
 from samenbeeld.api import db
 from samenbeeld.api.app import create_app
 from samenbeeld.api.auth import StaticKeySource
@@ -25,18 +26,9 @@ from samenbeeld.platform import templates as rules
 from samenbeeld.platform.db import session_scope
 from samenbeeld.platform.models.node import OptIn, TemplateAdoption
 from samenbeeld.platform.settings import NodeSettings, audience_for
-from samenbeeld.platform.users import issue_user_token
 
 BREDA, TILBURG = "GM0758", "GM0855"
 HUB = "http://hub.test"
-
-
-def user_headers(hub_key, who: str) -> dict[str, str]:
-    """A hub-signed user token: a CBS code (municipality user) or a role."""
-    role, town = ("municipality", who) if who.startswith("GM") else (who, None)
-    kid = keys.key_id(hub_key.public_key())
-    token = issue_user_token(hub_key, kid, subject=f"staff-{who}", role=role, municipality=town)
-    return {"Authorization": f"Bearer {token}"}
 
 
 # In-process: the hub is a MockTransport in the node's injected client.
@@ -227,6 +219,13 @@ def live(cluster):
         yield http, cluster.hub.url, cluster.services[BREDA].url, headers
 
 
+def adopt(live, slug: str, who: str) -> httpx.Response:
+    """who adopts version 1.0.0 of slug on the node."""
+    http, _, node_url, headers = live
+    url = f"{node_url}/api/v1/templates/{slug}/adopt"
+    return http.post(url, json={"version": "1.0.0"}, headers=headers(who))
+
+
 def opt_ins(live) -> set[str]:
     http, _, node_url, headers = live
     response = http.get(f"{node_url}/api/v1/opt-ins", headers=headers("node"))
@@ -241,11 +240,7 @@ def test_adopting_on_a_real_node_opts_it_in_and_the_hub_lists_the_adoption(live)
     assert published.status_code == 200
     indicators = published.json()["indicators"]
     assert not set(indicators) <= opt_ins(live)
-    response = http.post(
-        f"{node_url}/api/v1/templates/{slug}/adopt",
-        json={"version": "1.0.0"},
-        headers=headers(BREDA),
-    )
+    response = adopt(live, slug, BREDA)
     assert response.status_code == 201, response.text
     assert response.json()["indicators"] == indicators
     assert set(indicators) <= opt_ins(live)
@@ -258,13 +253,8 @@ def test_adopting_on_a_real_node_opts_it_in_and_the_hub_lists_the_adoption(live)
 
 
 def test_a_user_of_another_city_cannot_adopt_on_this_node(live):
-    http, _, node_url, headers = live
     before = opt_ins(live)
-    response = http.post(
-        f"{node_url}/api/v1/templates/digikamer/adopt",
-        json={"version": "1.0.0"},
-        headers=headers(TILBURG),
-    )
+    response = adopt(live, "digikamer", TILBURG)
     assert response.status_code == 403
     assert opt_ins(live) == before
 
@@ -284,11 +274,7 @@ def test_when_the_real_hub_refuses_the_node_is_left_unchanged(live):
     for step in ("submit", "publish", "deprecate"):
         assert http.post(f"{base}/{slug}/versions/1.0.0/{step}", headers=vng).status_code == 200
     before = opt_ins(live)
-    response = http.post(
-        f"{node_url}/api/v1/templates/{slug}/adopt",
-        json={"version": "1.0.0"},
-        headers=headers(BREDA),
-    )
+    response = adopt(live, slug, BREDA)
     assert response.status_code == 409
     assert "deprecated" in response.json()["detail"]
     assert opt_ins(live) == before and "domestic_violence_weekly" not in before

@@ -29,11 +29,11 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from factories import user_token
 from samenbeeld.api.app import create_app
 from samenbeeld.api.ops.cluster import Cluster
 from samenbeeld.platform import keys
 from samenbeeld.platform.demo import init_federation
-from samenbeeld.platform.users import issue_user_token
 
 pytestmark = pytest.mark.slow
 CITIES, WEEKS = 5, 3
@@ -109,15 +109,7 @@ def credential(cluster: Cluster, name: str, method: str, path: str) -> str | Non
         hub_key = _hub_key(str(cluster.hub.settings.effective_key_file))
         role = roles[0]
         town = cluster.services[name].settings.member if name.startswith("GM") else "GM0363"
-        token = issue_user_token(
-            hub_key,
-            keys.key_id(hub_key.public_key()),
-            subject="fuzz",
-            role=role,
-            municipality=town if role == "municipality" else None,
-            ttl_seconds=600,
-        )
-        return f"Bearer {token}"
+        return f"Bearer {user_token(hub_key, role, town, subject='fuzz', ttl_seconds=600)}"
     return None
 
 

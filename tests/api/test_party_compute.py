@@ -24,6 +24,7 @@ import jwt
 import numpy as np
 import pytest
 
+from factories import PLAIN
 from samenbeeld.api import db
 from samenbeeld.api.app import create_app
 from samenbeeld.api.auth import StaticKeySource
@@ -46,17 +47,6 @@ from samenbeeld.platform.settings import PartySettings, audience_for
 from samenbeeld.platform.tokens import Signer
 
 CITIES = ("GM0758", "GM0363", "GM0599", "GM0344", "GM0518", "GM0796")
-PLAIN = np.array(
-    [
-        [10.0, 1.0, 0.0, 5.0],
-        [20.0, 2.0, 0.0, 1.5],
-        [30.0, 3.0, 0.0, 2.0],
-        [40.0, 4.0, 0.0, 3.0],
-        [50.0, 90.0, 0.0, 4.0],
-        [-1.0, 5.0, 0.0, 5.0],
-    ]
-)
-"""Six cities, the last invalid (-1): cell 1 is dominated (90 of 100), the others released."""
 EXPECTED = {
     "values": [150.0, None, 0.0, 15.5],
     "reasons": ["", "dominance", "", ""],

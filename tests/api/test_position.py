@@ -15,12 +15,11 @@ import jwt
 import pytest
 from sqlalchemy import delete
 
-import factories
+from factories import Series, add_release, bearer, put_node_data, user_token, week
 from samenbeeld.api.ops.cluster import Cluster
 from samenbeeld.platform import keys
 from samenbeeld.platform.db import session_scope
 from samenbeeld.platform.models.hub import Release, Round
-from samenbeeld.platform.users import issue_user_token
 
 GM, OTHER_GM = "GM0758", "GM0363"
 INDICATOR = "high_impact_crime_weekly"  # per 10,000 residents; edges 0.5, 1, 2, 5, 10
@@ -28,19 +27,9 @@ WEEK0 = dt.date(2025, 3, 3)
 POPULATION = 100_000  # so the rate per 10,000 residents is the count / 10
 OWN_COUNTS = (37, 8, 15, 5)
 """The node's weekly HIC counts: rates 3.7, 0.8, 1.5 and 0.5."""
+OWN_DATA = Series("high_impact_crime", {week(WEEK0, n): c for n, c in enumerate(OWN_COUNTS)})
 SECRETS = ("37", "3.7", "0.8", "15", "1.5")
 STAMP = dt.datetime(2025, 6, 1, tzinfo=dt.UTC)
-
-
-def week(n: int) -> dt.date:
-    """The Monday n weeks after WEEK0."""
-    return factories.week(WEEK0, n)
-
-
-def put_node_data(url: str) -> None:
-    """One district of 100,000 residents and four weeks of HIC counts."""
-    counts = {week(n): count for n, count in enumerate(OWN_COUNTS)}
-    factories.put_weekly_counts(url, counts, category="high_impact_crime", population=POPULATION)
 
 
 def put_hub_releases(url: str) -> None:
@@ -50,20 +39,16 @@ def put_hub_releases(url: str) -> None:
         session.execute(delete(Release))
         session.execute(delete(Round))
         for n, counts in histograms.items():
-            round_id = f"hist-{week(n)}"
-            session.add(Round(id=round_id, indicator_set=round_id, period_start=week(n),
-                              state="released", opened_at=STAMP, updated_at=STAMP))  # fmt: skip
-            session.flush()
+            monday = week(WEEK0, n)
             for index, count in enumerate(counts):
                 reason = "min_contributors" if count is None else None
-                session.add(Release(round_id=round_id, indicator=INDICATOR, period_start=week(n),
-                                    cell=f"bucket:{index}", value=count, suppressed_reason=reason,
-                                    version=1, cohort_size=10, released_at=STAMP))  # fmt: skip
+                add_release(session, INDICATOR, monday, f"bucket:{index}", count, reason,
+                            cohort=10, round_id=f"hist-{monday}", at=STAMP)  # fmt: skip
 
 
 def assert_expected_points(points: list[dict]) -> None:
     """The positions, computed by hand from OWN_COUNTS and the released histograms."""
-    assert [p["period_start"] for p in points] == [week(n).isoformat() for n in range(4)]
+    assert [p["period_start"] for p in points] == [week(WEEK0, n).isoformat() for n in range(4)]
     assert [p["own_figure"] for p in points] == pytest.approx([3.7, 0.8, 1.5, 0.5])
     assert [p["own_bucket"] for p in points] == [3, 1, 2, 1]
     first, second, suppressed, unreleased = points
@@ -84,7 +69,7 @@ def assert_expected_points(points: list[dict]) -> None:
 def federation(hub_and_node_databases, start_federation):
     """The real node app whose hub is the real hub app (in process), data in both."""
     put_hub_releases(hub_and_node_databases.hub_url)
-    put_node_data(hub_and_node_databases.node_url)
+    put_node_data(hub_and_node_databases.node_url, OWN_DATA, population=POPULATION)
     with start_federation() as federation:
         yield federation
 
@@ -98,7 +83,7 @@ def test_the_own_position_per_period(federation):
 
 
 def test_the_hub_receives_the_range_and_never_a_value(federation, reveals):
-    query = {"from": week(1).isoformat(), "to": week(2).isoformat()}
+    query = {"from": week(WEEK0, 1).isoformat(), "to": week(WEEK0, 2).isoformat()}
     response = federation.node.get(
         f"/api/v1/position/{INDICATOR}", query_string=query, headers=federation.user()
     )
@@ -152,22 +137,20 @@ def test_the_position_through_real_hub_and_node_processes(databases, tmp_path):
     cluster = Cluster(tmp_path, [GM], database_urls={"hub": hub_url, GM: node_url})
     cluster.prepare()
     put_hub_releases(hub_url)
-    put_node_data(node_url)
+    put_node_data(node_url, OWN_DATA, population=POPULATION)
     hub_key = keys.read_private_key(cluster.hub.settings.effective_key_file)
-    token = issue_user_token(hub_key, keys.key_id(hub_key.public_key()), subject="staff",
-                             role="municipality", municipality=GM)  # fmt: skip
+    token = user_token(hub_key, "municipality", GM, subject="staff")
     (tmp_path / "logs").mkdir()  # start_service alone does not create it
     try:
         cluster.start_service("hub")
         cluster.start_service(GM)
         url = f"{cluster.services[GM].url}/api/v1/position/{INDICATOR}"
         with httpx.Client(timeout=30) as client:
-            response = client.get(url, headers={"Authorization": f"Bearer {token}"})
+            response = client.get(url, headers=bearer(token))
             assert response.status_code == 200, response.text
             assert_expected_points(response.json()["points"])
-            partner = issue_user_token(hub_key, keys.key_id(hub_key.public_key()),
-                                       subject="partner", role="national_partner")  # fmt: skip
-            refused = client.get(url, headers={"Authorization": f"Bearer {partner}"})
+            partner = user_token(hub_key, "national_partner", subject="partner")
+            refused = client.get(url, headers=bearer(partner))
             assert refused.status_code == 403
     finally:
         cluster.stop()

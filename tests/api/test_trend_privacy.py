@@ -19,7 +19,7 @@ import logging
 import pytest
 from sqlalchemy import delete
 
-import factories
+from factories import Series, add_release, put_node_data
 from samenbeeld.platform.db import session_scope
 from samenbeeld.platform.models.hub import Release, Round
 
@@ -28,6 +28,8 @@ OTHERS = ("GM0363", "GM0599", "GM0344", "GM0518")  # Amsterdam, Rotterdam, Utrec
 INDICATOR = "riot_online_weekly"  # edges 0.1, 0.5, 1, 2: five buckets
 DOMINATED, SINGLE, NORMAL = dt.date(2025, 3, 3), dt.date(2025, 3, 10), dt.date(2025, 3, 17)
 BREDA_COUNTS = {DOMINATED: 7919, SINGLE: 7919, NORMAL: 3}
+BREDA_RIOTS = Series("riot", BREDA_COUNTS, online_driven=True)
+"""Breda's own weekly counts of online-driven riots."""
 POPULATION = 100_000
 OTHER_COUNTS = 3 + 4 + 2 + 5
 SECRETS = ("7919", "791.9", "7933", "793.3", "1583.8", "1586.6")
@@ -38,13 +40,8 @@ WEEKS = (None, DOMINATED, SINGLE, NORMAL)
 
 def store(session, period, cell, value, reason=None, cohort=5) -> None:
     """One release cell of INDICATOR and its round."""
-    round_id = f"p-{period}-{cell}"
-    session.add(Round(id=round_id, indicator_set=round_id, period_start=period,
-                      state="released", opened_at=STAMP, updated_at=STAMP))  # fmt: skip
-    session.flush()
-    session.add(Release(round_id=round_id, indicator=INDICATOR, period_start=period, cell=cell,
-                        value=value, suppressed_reason=reason, version=1, cohort_size=cohort,
-                        released_at=STAMP))  # fmt: skip
+    add_release(session, INDICATOR, period, cell, value, reason, cohort=cohort,
+                round_id=f"p-{period}-{cell}", at=STAMP)  # fmt: skip
 
 
 def put_hub_releases(url: str) -> None:
@@ -63,18 +60,11 @@ def put_hub_releases(url: str) -> None:
         store(session, DOMINATED, "spikes", 1.0)
 
 
-def put_node_data(url: str, counts: dict[dt.date, int]) -> None:
-    """Breda's own district and weekly riot counts."""
-    factories.put_weekly_counts(
-        url, counts, category="riot", online_driven=True, population=POPULATION
-    )
-
-
 @pytest.fixture(scope="module")
 def world(hub_and_node_databases, start_federation):
     """The hub with the five cities' releases; Breda's node with its own data."""
     put_hub_releases(hub_and_node_databases.hub_url)
-    put_node_data(hub_and_node_databases.node_url, BREDA_COUNTS)
+    put_node_data(hub_and_node_databases.node_url, BREDA_RIOTS, population=POPULATION)
     with start_federation() as federation:
         yield federation
 
@@ -188,11 +178,12 @@ def test_only_breda_sees_its_position_and_the_refusal_does_not_depend_on_data(
     assert len({body for _, body in refused}) == 1
     assert not reveals(" ".join(body for _, body in refused), SECRETS)
     assert world.outbound.requests == []  # nothing is even fetched for them
-    put_node_data(world.databases.node_url, {NORMAL: 1})  # other data: the very same refusals
+    other_data = Series("riot", {NORMAL: 1}, online_driven=True)  # the very same refusals
+    put_node_data(world.databases.node_url, other_data, population=POPULATION)
     try:
         assert answers(world, users) == refused
     finally:
-        put_node_data(world.databases.node_url, BREDA_COUNTS)
+        put_node_data(world.databases.node_url, BREDA_RIOTS, population=POPULATION)
     own = world.node.get(f"/api/v1/position/{INDICATOR}", headers=world.user("municipality", BREDA))
     assert own.status_code == 200
     assert reveals(own.get_data(as_text=True), ["791.9"])  # the detector works: Breda sees it

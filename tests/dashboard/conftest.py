@@ -34,6 +34,7 @@ from typing import Any
 import httpx
 import pytest
 
+from factories import user_token
 from samenbeeld.api.ops import client as ops_client
 from samenbeeld.api.ops.cluster import Cluster, Service
 from samenbeeld.api.ops.orchestration import indicator_set
@@ -46,11 +47,10 @@ from samenbeeld.platform.indicators import (
     spike_flag,
     spike_history,
 )
-from samenbeeld.platform.keys import key_id, read_private_key
+from samenbeeld.platform.keys import read_private_key
 from samenbeeld.platform.models.hub import Release, Round
 from samenbeeld.platform.settings import audience_for
 from samenbeeld.platform.truth import load_truth
-from samenbeeld.platform.users import issue_user_token
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -100,10 +100,7 @@ class Federation:
         """A hub-signed user token."""
         key = read_private_key(self.cluster.hub.settings.effective_key_file)
         subject = f"dashboard-test-{role}"
-        kid = key_id(key.public_key())
-        return issue_user_token(
-            key, kid, subject=subject, role=role, municipality=municipality, ttl_seconds=3600
-        )
+        return user_token(key, role, municipality, subject=subject, ttl_seconds=3600)
 
     def node_url(self, code: str) -> str:
         """A node's base URL."""

@@ -7,25 +7,20 @@ from pathlib import Path
 
 import pytest
 
-from samenbeeld.api import dashboard, db
-from samenbeeld.api.app import create_app
+from factories import EXTERNAL, role_client
+from samenbeeld.api import dashboard
 from samenbeeld.api.ops.cluster import Cluster
 from samenbeeld.api.ops.demo_run import dashboard_urls
 from samenbeeld.platform import keys
-from samenbeeld.platform.settings import SETTINGS_BY_ROLE
 from samenbeeld.platform.users import UserTokenVerifier
 
-EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.IGNORECASE)
 ASSET = re.compile(r"""(?:src|href)="(/dashboard/static/[^"]+)""")
 
 
 @pytest.fixture(params=["hub", "node"])
 def client(request, tmp_path):
-    overrides = {"municipality": "GM0758"} if request.param == "node" else {}
-    settings = SETTINGS_BY_ROLE[request.param].load(environ={}, data_dir=tmp_path, **overrides)
-    app = create_app(request.param, settings)
-    yield app.test_client()
-    db.dispose(app)
+    with role_client(request.param, tmp_path) as client:
+        yield client
 
 
 def test_page_and_every_asset_are_served_from_the_package(client):
@@ -55,12 +50,8 @@ def test_page_is_not_part_of_the_openapi_document(client):
 
 
 def test_node_page_names_its_municipality_and_offers_banded_indicators(tmp_path):
-    settings = SETTINGS_BY_ROLE["node"].load(environ={}, data_dir=tmp_path, municipality="GM0758")
-    app = create_app("node", settings)
-    try:
-        html = app.test_client().get("/dashboard/").get_data(as_text=True)
-    finally:
-        db.dispose(app)
+    with role_client("node", tmp_path) as client:
+        html = client.get("/dashboard/").get_data(as_text=True)
     assert 'data-role="node"' in html
     assert '"municipality_name": "Breda"' in html
     assert '"high_impact_crime_weekly"' in html

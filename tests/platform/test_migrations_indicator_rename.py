@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import MetaData, Table, select
@@ -40,6 +41,26 @@ def read(url: str, table: str, *columns: str) -> list[tuple[Any, ...]]:
             return sorted(tuple(row) for row in connection.execute(query))
     finally:
         engine.dispose()
+
+
+def assert_renames_both_ways(
+    url: str,
+    role: str,
+    before: str,
+    rename: str,
+    rows: dict[str, list[dict[str, Any]]],
+    state: Callable[[str], dict[str, list[tuple[Any, ...]]]],
+    expected: Callable[[str], dict[str, list[tuple[Any, ...]]]],
+) -> None:
+    """Rows stored at revision before hold OLD; upgrading to rename makes them hold NEW and
+    downgrading to before OLD again (state reads them; expected(code) is what it should read)."""
+    migrate.upgrade(role, url, before)
+    insert(url, rows)
+    assert state(url) == expected(OLD)
+    migrate.upgrade(role, url, rename)
+    assert state(url) == expected(NEW)
+    migrate.downgrade(role, url, before)
+    assert state(url) == expected(OLD)
 
 
 def hub_rows() -> dict[str, list[dict[str, Any]]]:
@@ -102,13 +123,9 @@ def expected_hub_state(code: str) -> dict[str, list[tuple[Any, ...]]]:
 
 def test_the_hub_migration_renames_every_stored_code_and_the_round_key(databases):
     url = databases.create()
-    migrate.upgrade("hub", url, "hub_0005")
-    insert(url, hub_rows())
-    assert hub_state(url) == expected_hub_state(OLD)
-    migrate.upgrade("hub", url, "hub_0006")
-    assert hub_state(url) == expected_hub_state(NEW)
-    migrate.downgrade("hub", url, "hub_0005")
-    assert hub_state(url) == expected_hub_state(OLD)
+    assert_renames_both_ways(
+        url, "hub", "hub_0005", "hub_0006", hub_rows(), hub_state, expected_hub_state
+    )
 
 
 def node_rows() -> dict[str, list[dict[str, Any]]]:
@@ -170,10 +187,6 @@ def expected_node_state(code: str) -> dict[str, list[tuple[Any, ...]]]:
 
 def test_the_node_migration_renames_every_stored_code(databases):
     url = databases.create()
-    migrate.upgrade("node", url, "node_0004")
-    insert(url, node_rows())
-    assert node_state(url) == expected_node_state(OLD)
-    migrate.upgrade("node", url, "node_0005")
-    assert node_state(url) == expected_node_state(NEW)
-    migrate.downgrade("node", url, "node_0004")
-    assert node_state(url) == expected_node_state(OLD)
+    assert_renames_both_ways(
+        url, "node", "node_0004", "node_0005", node_rows(), node_state, expected_node_state
+    )

@@ -25,25 +25,11 @@ MODELS = {"node": node.SeenToken, "party": party.SeenToken, "hub": hub.SeenToken
 
 @pytest.fixture(scope="session")
 def party_url(databases) -> str:
-    """A party database at head, shared by this module's tests (they roll back)."""
+    """A party database at head of this module's own, so its seen-token table holds only
+    this module's ids; the conftest's party_session opens on it."""
     url = databases.create()
     migrate.upgrade("party", url)
     return url
-
-
-@pytest.fixture
-def party_session(party_url) -> Iterator[Session]:
-    """A party session rolled back after the test."""
-    engine = make_engine(party_url)
-    with engine.connect() as connection:
-        outer = connection.begin()
-        session = Session(bind=connection, join_transaction_mode="create_savepoint")
-        try:
-            yield session
-        finally:
-            session.close()
-            outer.rollback()
-    engine.dispose()
 
 
 class ReplayStoreContract:

@@ -6,10 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-import jwt
 import pytest
 from sqlalchemy import select
 
+from factories import report_signature
 from samenbeeld.federation.hub import reports
 from samenbeeld.federation.hub import rounds as hub_rounds
 from samenbeeld.federation.protocol import PartyResult
@@ -27,18 +27,10 @@ KEYS = KeySet(
 RESULT = PartyResult([12.0, None], ["", "dominance"], [], 6)
 
 
-def signed(party: int, round_id: str, attempt: int, result: PartyResult) -> str:
-    """Party ``party``'s signature over the result of an attempt."""
-    claims = {"round_id": round_id, "attempt": attempt, "result_sha256": result.sha256()}
-    kid = key_id(PRIVATE[party].public_key())
-    return jwt.encode(claims, PRIVATE[party], algorithm="EdDSA", headers={"kid": kid})
-
-
 def report(session, round_id: str, party: int, result: PartyResult = RESULT):
     """Store party's signed report of attempt 1."""
-    return reports.store_report(
-        session, KEYS, round_id, party, 1, result, signed(party, round_id, 1, result)
-    )
+    signature = report_signature(PRIVATE[party], round_id, 1, result)
+    return reports.store_report(session, KEYS, round_id, party, 1, result, signature)
 
 
 def test_three_identical_reports_release_each_cell_once(hub_session):
@@ -57,8 +49,9 @@ def test_three_identical_reports_release_each_cell_once(hub_session):
 def test_a_report_signed_by_another_party_is_refused(hub_session):
     hub_rounds.open_round(hub_session, "w-2", NAMES, MONDAY + dt.timedelta(weeks=1))
     hub_rounds.start_attempt(hub_session, "w-2", [])
+    party_0s = report_signature(PRIVATE[0], "w-2", 1, RESULT)
     with pytest.raises(PermissionDeniedError, match="not compute party 1's"):
-        reports.store_report(hub_session, KEYS, "w-2", 1, 1, RESULT, signed(0, "w-2", 1, RESULT))
+        reports.store_report(hub_session, KEYS, "w-2", 1, 1, RESULT, party_0s)
 
 
 def test_a_failed_attempt_keeps_reasons_not_values(hub_session):

@@ -8,17 +8,15 @@ import json
 
 import pytest
 
-import factories
+from factories import add_release, week
 from samenbeeld.federation.hub import trends as hub_trends
 from samenbeeld.federation.hub.trend_cache import TrendCache, as_csv
 from samenbeeld.platform.errors import NotFoundError
-from samenbeeld.platform.models.hub import Release, Round
 
 WEEK0 = dt.date(2024, 1, 1)
 WEEKLY = "riot_online_weekly"
 HISTOGRAM = "high_impact_crime_weekly"  # edges 0.5, 1, 2, 5, 10: six buckets
 NO_BUCKETS = "polarisation_radicalisation_weekly"
-STAMP = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 SERIES_ARGS = {"start": None, "end": None, "window": 2, "page": 1, "page_size": 100}
 
 
@@ -30,23 +28,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-def week(n: int) -> dt.date:
-    """The Monday n weeks after WEEK0."""
-    return factories.week(WEEK0, n)
-
-
-def release(session, indicator, period, cell, value, reason=None, version=1, cohort=6) -> None:
-    """Store one release cell and its round, as the rounds do."""
-    round_id = f"t-{indicator[:30]}-{period}-{cell}-v{version}"
-    session.add(Round(id=round_id, indicator_set=round_id, period_start=period,
-                      state="released", opened_at=STAMP, updated_at=STAMP))  # fmt: skip
-    session.flush()
-    session.add(Release(round_id=round_id, indicator=indicator, period_start=period, cell=cell,
-                        value=value, suppressed_reason=reason, version=version,
-                        cohort_size=cohort, released_at=STAMP))  # fmt: skip
-    session.flush()
 
 
 def reader(session, clock=None, current=()) -> hub_trends.TrendReader:
@@ -67,7 +48,7 @@ def test_the_release_generation_is_read_again_only_when_its_time_is_up(hub_sessi
     clock = Clock()
     trend = reader(hub_session, clock)
     first = hub_trends.release_generation(trend)
-    release(hub_session, WEEKLY, week(0), "total", 10.0)
+    add_release(hub_session, WEEKLY, week(WEEK0, 0), "total", 10.0)
     clock.now = 0.9
     assert hub_trends.release_generation(trend) == first
     clock.now = 1.0
@@ -76,20 +57,20 @@ def test_the_release_generation_is_read_again_only_when_its_time_is_up(hub_sessi
 
 def test_the_series_answer_is_cached_and_empty_for_a_current_etag(hub_session):
     for n, value in enumerate((10.0, 12.0, 14.0)):
-        release(hub_session, WEEKLY, week(n), "total", value)
+        add_release(hub_session, WEEKLY, week(WEEK0, n), "total", value)
     args = {**SERIES_ARGS, "format": "csv"}
     answer = hub_trends.series_answer(reader(hub_session), WEEKLY, args, identity)
     assert answer.body is not None and answer.body.media_type == "text/csv"
     assert json.loads(answer.body.headers["X-Pagination"])["total"] == 3
     lines = answer.body.content.decode().splitlines()
     assert lines[0].split(",") == list(hub_trends.SERIES_COLUMNS)
-    assert lines[3].startswith(f"{week(2)},14.0,,1,6,") and lines[3].endswith(",false")
+    assert lines[3].startswith(f"{week(WEEK0, 2)},14.0,,1,6,") and lines[3].endswith(",false")
     again = hub_trends.series_answer(reader(hub_session, current={answer.etag}), WEEKLY, args, str)
     assert again.etag == answer.etag and again.body is None
 
 
 def test_a_repeated_answer_touches_no_database(hub_session):
-    release(hub_session, WEEKLY, week(0), "total", 10.0)
+    add_release(hub_session, WEEKLY, week(WEEK0, 0), "total", 10.0)
     trend = reader(hub_session)
     args = {**SERIES_ARGS, "format": "json"}
     first = hub_trends.series_answer(trend, WEEKLY, args, identity)
@@ -102,9 +83,9 @@ def test_a_distribution_needs_buckets_and_withholds_small_cohorts(hub_session):
     with pytest.raises(NotFoundError, match="no distribution"):
         hub_trends.distribution_answer(reader(hub_session), NO_BUCKETS, {}, identity)
     for index, count in enumerate([2, 3, 4, 1, 0, 0]):
-        release(hub_session, HISTOGRAM, week(0), f"bucket:{index}", count, cohort=10)
+        add_release(hub_session, HISTOGRAM, week(WEEK0, 0), f"bucket:{index}", count, cohort=10)
     for index, count in enumerate([1, 1, 1, 0, 0, 0]):
-        release(hub_session, HISTOGRAM, week(1), f"bucket:{index}", count, cohort=3)
+        add_release(hub_session, HISTOGRAM, week(WEEK0, 1), f"bucket:{index}", count, cohort=3)
     args = {"start": None, "end": None, "format": "json"}
     answer = hub_trends.distribution_answer(reader(hub_session), HISTOGRAM, args, identity)
     assert answer.body is not None
@@ -114,13 +95,13 @@ def test_a_distribution_needs_buckets_and_withholds_small_cohorts(hub_session):
 
 
 def test_early_warnings_count_cities_and_leave_out_small_signals(hub_session):
-    release(hub_session, WEEKLY, week(0), "spikes", 4.0, cohort=8)
-    release(hub_session, "demonstration_online_weekly", week(0), "spikes", 2.0, cohort=8)
+    add_release(hub_session, WEEKLY, week(WEEK0, 0), "spikes", 4.0, cohort=8)
+    add_release(hub_session, "demonstration_online_weekly", week(WEEK0, 0), "spikes", 2.0, cohort=8)
     args = {"period_start": None, "k": 3, "period": "week"}
     found = hub_trends.early_warnings_answer(reader(hub_session), args, identity)
     assert found.body is not None
     body = json.loads(found.body.content)
-    assert body["period_start"] == week(0).isoformat()
+    assert body["period_start"] == week(WEEK0, 0).isoformat()
     assert [(s["indicator"], s["cities"]) for s in body["signals"]] == [(WEEKLY, 4)]
 
 
@@ -134,5 +115,5 @@ def test_the_cache_drops_the_least_recently_used_item():
 
 
 def test_csv_cells_are_empty_for_none_and_words_for_booleans():
-    body = as_csv(["a", "b", "c"], [[None, True, week(0)]])
-    assert body.content.decode() == f"a,b,c\r\n,true,{week(0)}\r\n"
+    body = as_csv(["a", "b", "c"], [[None, True, week(WEEK0, 0)]])
+    assert body.content.decode() == f"a,b,c\r\n,true,{week(WEEK0, 0)}\r\n"

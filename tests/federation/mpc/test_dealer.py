@@ -12,6 +12,7 @@ import time
 import numpy as np
 import pytest
 
+from factories import PLAIN
 from samenbeeld.federation.mpc import dealer, runtime
 from samenbeeld.federation.mpc.programs import CheckedSumParams, load_result
 from samenbeeld.federation.mpc.runtime import (
@@ -25,17 +26,6 @@ from samenbeeld.federation.mpc.supervisor import PartyFailedError, find_free_por
 
 TIMEOUT = 180.0  # generous: CI runs the Airflow tests beside these on two cores
 PARAMS = CheckedSumParams(max_value=100.0, min_contributors=5, dominance=0.6)
-PLAIN = np.array(
-    [
-        [10.0, 1.0, 0.0, 5.0],
-        [20.0, 2.0, 0.0, 1.5],
-        [30.0, 3.0, 0.0, 2.0],
-        [40.0, 4.0, 0.0, 3.0],
-        [50.0, 90.0, 0.0, 4.0],
-        [-1.0, 5.0, 0.0, 5.0],
-    ]
-)
-"""Six cities, the last invalid (-1): cell 1 is dominated (90 of 100), the others released."""
 
 
 def test_provider_defaults_to_ttp(monkeypatch):

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any
+
 import click
 
 from samenbeeld.platform import migrate
@@ -25,49 +29,51 @@ def role_settings(
     return SETTINGS_BY_ROLE[role].load(ctx.obj["config"], **overrides)
 
 
+def role_database(command: Callable[..., None]) -> Callable[..., None]:
+    """Give command the options --role, --municipality and --index; call it with the role
+    and the URL of that role's database (its own options follow as keywords)."""
+
+    @role_option
+    @municipality_option
+    @index_option
+    @click.pass_context
+    @functools.wraps(command)
+    def with_database(
+        ctx: click.Context, role: str, municipality: str | None, index: int | None, **options: Any
+    ) -> None:
+        url = role_settings(ctx, role, municipality, index).effective_database_url
+        command(role, url, **options)
+
+    return with_database
+
+
 @click.group()
 def db() -> None:
     """Database migrations (one Alembic history per role)."""
 
 
 @db.command()
-@role_option
-@municipality_option
-@index_option
+@role_database
 @click.option("--revision", default="head", show_default=True)
-@click.pass_context
-def upgrade(
-    ctx: click.Context, role: str, municipality: str | None, index: int | None, revision: str
-) -> None:
+def upgrade(role: str, url: str, revision: str) -> None:
     """Apply migrations to the role's database."""
-    url = role_settings(ctx, role, municipality, index).effective_database_url
     migrate.upgrade(role, url, revision)
     click.echo(f"{role} database at {migrate.current_revision(role, url)}")
 
 
 @db.command()
-@role_option
-@municipality_option
-@index_option
+@role_database
 @click.option("--revision", default="-1", show_default=True)
-@click.pass_context
-def downgrade(
-    ctx: click.Context, role: str, municipality: str | None, index: int | None, revision: str
-) -> None:
+def downgrade(role: str, url: str, revision: str) -> None:
     """Revert migrations of the role's database."""
-    url = role_settings(ctx, role, municipality, index).effective_database_url
     migrate.downgrade(role, url, revision)
     click.echo(f"{role} database at {migrate.current_revision(role, url) or 'base'}")
 
 
 @db.command()
-@role_option
-@municipality_option
-@index_option
-@click.pass_context
-def check(ctx: click.Context, role: str, municipality: str | None, index: int | None) -> None:
+@role_database
+def check(role: str, url: str) -> None:
     """Fail when the database is not at head or its schema drifts from the models."""
-    url = role_settings(ctx, role, municipality, index).effective_database_url
     if migrate.current_revision(role, url) != migrate.head_revision(role):
         raise ConfigurationError(f"{role} database is not at head; run samenbeeld db upgrade")
     differences = migrate.drift(role, url)
