@@ -27,7 +27,7 @@ import time
 from typing import Any
 
 from samenbeeld.federation.mpc import compat as crypten_compat
-from samenbeeld.federation.mpc.runtime import WORLD_SIZE, host_store, join_parties
+from samenbeeld.federation.mpc.runtime import WORLD_SIZE, entry_point, host_store, join_parties
 from samenbeeld.platform.errors import SamenbeeldError
 
 TERMINATE = "terminate"
@@ -120,16 +120,8 @@ def run_dealer(world_size: int, addr: str, port: int, timeout: float) -> dict[st
 def main(argv: list[str] | None = None) -> int:
     """Run the dealer; print its report (JSON) on stdout, or the error on stderr."""
     args = parse_args(argv)
-    if args.world_size != WORLD_SIZE:
-        print(f"world size must be {WORLD_SIZE}, got {args.world_size}", file=sys.stderr)
-        return 2
-    try:
-        report = run_dealer(args.world_size, args.master_addr, args.master_port, args.timeout)
-    except (OSError, ValueError, SamenbeeldError) as error:
-        print(f"triple dealer failed: {error}", file=sys.stderr)
-        return 1
-    print(json.dumps(report), flush=True)
-    return 0
+    where = (args.world_size, args.master_addr, args.master_port, args.timeout)
+    return entry_point("triple dealer", args.world_size, lambda: run_dealer(*where))
 
 
 if __name__ == "__main__":

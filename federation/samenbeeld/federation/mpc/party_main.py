@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import sys
 from pathlib import Path
 
 from samenbeeld.federation.mpc import programs, registry
-from samenbeeld.federation.mpc.runtime import WORLD_SIZE, PartyTimings, run_party_program
-from samenbeeld.platform.errors import SamenbeeldError
+from samenbeeld.federation.mpc.runtime import (
+    WORLD_SIZE,
+    PartyTimings,
+    entry_point,
+    run_party_program,
+)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -31,16 +34,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Run the party, write its result to --out and its timings (JSON) to stdout."""
     args = parse_args(argv)
-    if args.world_size != WORLD_SIZE:
-        print(f"world size must be {WORLD_SIZE}, got {args.world_size}", file=sys.stderr)
-        return 2
-    try:
-        timings = _run(args)
-    except (OSError, ValueError, SamenbeeldError) as error:
-        print(f"party {args.rank} failed: {error}", file=sys.stderr)
-        return 1
-    print(json.dumps(dataclasses.asdict(timings)), flush=True)
-    return 0
+    return entry_point(
+        f"party {args.rank}", args.world_size, lambda: dataclasses.asdict(_run(args))
+    )
 
 
 def _run(args: argparse.Namespace) -> PartyTimings:

@@ -221,6 +221,25 @@ def run_party_program(
     return result, PartyTimings(*steps)
 
 
+def entry_point(who: str, world_size: int, work: Callable[[], Mapping[str, Any]]) -> int:
+    """A session process's exit code around ``work``, which returns the process's report.
+
+    2 for a world size other than :data:`WORLD_SIZE`; 1 with ``<who> failed: <error>`` on
+    stderr when ``work`` raises; else 0, after printing the report (JSON) as the last line
+    on stdout (:func:`read_timings` reads a party's).
+    """
+    if world_size != WORLD_SIZE:
+        print(f"world size must be {WORLD_SIZE}, got {world_size}", file=sys.stderr)
+        return 2
+    try:
+        report = work()
+    except (OSError, ValueError, SamenbeeldError) as error:
+        print(f"{who} failed: {error}", file=sys.stderr)
+        return 1
+    print(json.dumps(dict(report)), flush=True)
+    return 0
+
+
 # --- the session's commands: what the party services and the hub start -----------------------
 
 
