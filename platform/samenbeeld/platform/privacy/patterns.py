@@ -70,6 +70,8 @@ POSTCODE_HOUSE = re.compile(
     rf"(?<![\w-])[1-9]\d{{3}}\s?[A-Za-z]{{2}}{HOUSE_NUMBER}(?![\w-])", re.IGNORECASE
 )
 IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)")
+VERSION_BEFORE = re.compile(r"\b(?:versie|version|release|build|v)\.?\s*$", re.IGNORECASE)
+"""A version label right before a dotted number: "versie 1.2.3.4", "release 2.0.1.7"."""
 IPV6 = re.compile(r"(?<![\w:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:])")
 MONTHS = (
     r"jan(?:uari)?|feb(?:ruari)?|maa(?:rt)?|mrt|apr(?:il)?|mei|jun(?:i)?|jul(?:i)?|"
@@ -229,12 +231,16 @@ def has_licence_plate(text: str) -> bool:
 
 
 def has_ip_address(text: str) -> bool:
-    """An IPv4 or IPv6 address (validated by ipaddress; amounts with a € sign pass)."""
+    """An IPv4 or IPv6 address, also zero-padded ("192.168.001.010"), validated by
+    ipaddress; amounts with a € sign and version numbers ("versie 1.2.3.4") pass."""
     for match in (*IPV4.finditer(text), *IPV6.finditer(text)):
-        if _is_amount(text, *match.span()):
+        if _is_amount(text, *match.span()) or VERSION_BEFORE.search(text, 0, match.start()):
             continue
+        candidate = match.group()
+        if "." in candidate:  # ipaddress refuses zero-padded parts
+            candidate = ".".join(part.lstrip("0") or "0" for part in candidate.split("."))
         try:
-            ipaddress.ip_address(match.group())
+            ipaddress.ip_address(candidate)
         except ValueError:
             continue
         return True
