@@ -19,7 +19,7 @@ from stdnum import iban
 from stdnum.exceptions import ValidationError
 from stdnum.nl import bsn, postcode
 
-AT = r"(?:@|\s*[\[({<]\s*(?:at|apenstaartje)\s*[\])}>]\s*|\s+(?:at|apenstaartje)\s+)"
+AT = r"(?: ?@ ?|\s*[\[({<]\s*(?:at|apenstaartje|@)\s*[\])}>]\s*|\s+(?:at|apenstaartje)\s+)"
 DOT = r"(?:\.|\s*[\[({<]\s*(?:dot|punt)\s*[\])}>]\s*|\s+(?:dot|punt)\s+)"
 MAIL_PROVIDERS = r"gmail|hotmail|live|outlook|icloud|yahoo|ziggo|kpnmail|kpnplanet|xs4all|home"
 EMAIL = re.compile(
@@ -79,21 +79,24 @@ MONTHS = (
     r"|january|february|march|may|june|july|august|october"
 )
 DATE = (
-    r"(?:\d{1,2}[-/.]\d{1,2}[-/.](?:19|20)?\d{2}|(?:19|20)\d{2}[-/.]\d{1,2}[-/.]\d{1,2}"
-    rf"|\d{{1,2}}\s*(?:{MONTHS})\.?\s*(?:19|20)?\d{{2}})"
+    r"(?:\d{1,2}[-/.]\d{1,2}[-/.](?:19|20|')?\d{2}|(?:19|20)\d{2}[-/.]\d{1,2}[-/.]\d{1,2}"
+    rf"|\d{{1,2}}(?:\s*|[-/])(?:{MONTHS})\.?(?:\s*|[-/])(?:19|20|')?\d{{2}})"
 )
+"""Day, month and year: 12-03-1985, 12/3/'85, 1985-03-12, 12 maart 1985, 12-mrt-1985."""
 BIRTH_CUE = (
     r"\b(?:geb(?:oren|\.|\b)|geboortedatum|geboortedag|geboortejaar|geb\.?\s*datum"
     r"|d\.?o\.?b\.?|date\s+of\s+birth|born|birthday|verjaardag)|°|\*"
 )
 AGE = r"\d{1,3}\s*(?:jaar|jr\.?|j\.)(?:\s+oud)?|leeftijd\s*:?\s*\d{1,3}|\d{1,3}-jarige?"
 BIRTH_DATE = re.compile(
-    rf"(?:{BIRTH_CUE})\W{{0,3}}(?:(?:\w+\W+){{0,3}}?{DATE}|(?:in\s+|op\s+)?(?:19|20)\d{{2}}\b)"
+    rf"(?:{BIRTH_CUE})\W{{0,3}}(?:(?:\w+\W+){{0,3}}?{DATE}"
+    r"|(?:in\s+|op\s+|jaar\W{0,2})?(?:19|20)\d{2}\b)"
     rf"|{DATE}\W{{0,3}}\(?(?:{BIRTH_CUE})"
     rf"|(?:{AGE})\W{{1,4}}{DATE}|{DATE}\W{{1,4}}(?:{AGE})",
     re.IGNORECASE,
 )
-"""A date (or a year) after a birth cue, a date before one, or a date beside an age."""
+"""A date (or a year, also 'geb. jaar 2009') after a birth cue, a date before one, or a date
+beside an age."""
 
 
 def _sidecodes() -> re.Pattern[str]:
@@ -118,7 +121,8 @@ PLATE_CUE = re.compile(
 
 
 def has_email(text: str) -> bool:
-    """An e-mail address, also as mailto: or spelled out ('naam [at] domein [dot] nl')."""
+    """An e-mail address, also as mailto:, spelled out ('naam [at] domein [dot] nl'), with
+    '(@)' or with a space beside the '@'."""
     return EMAIL.search(text) is not None
 
 
