@@ -73,10 +73,11 @@ ROLE_WORDS = (
 TITLE_WORDS = r"dhr|mevr|mw|hr|mr|dr|drs|ir|ing|prof|meneer|mevrouw|de\s+heer|familie|fam"
 ROLE_THEN_NAME = re.compile(
     rf"\b(?i:{ROLE_WORDS}|{TITLE_WORDS})\.?\s+(?i:(?:van|de|der|den|ter|ten|el)\s+)*"
-    r"([A-Z][a-zà-ÿ'-]+)"
+    r"([A-Z][a-zà-ÿ'-]+)(?![A-Za-zÀ-ÿ])"
 )
 PARTICLE_NAME = re.compile(
-    r"\b([A-Z][a-zà-ÿ]{2,})\s+(?:(?:van|de|der|den|ter|ten|te|el|al)\s+){1,3}([A-Z][a-zà-ÿ'-]{2,})"
+    r"\b([A-Z][a-zà-ÿ]{2,})\s+(?:(?:van|de|der|den|ter|ten|te|el|al)\s+){1,3}"
+    r"([A-Z][a-zà-ÿ'-]{2,})(?![A-Za-zÀ-ÿ])"
 )
 """A capitalised word, particles and a capitalised word: "Ecrin de Gruil", "Raad van State"."""
 SURNAME_COMMA_INITIALS = re.compile(r"\b([A-Z][a-zà-ÿ'-]{2,}),\s*(?:[A-Z]\.\s?){1,4}")
