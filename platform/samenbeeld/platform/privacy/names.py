@@ -146,6 +146,31 @@ def _is_common(word: str) -> bool:
     return word.lower() in _lookup("whitelist") or word.lower() in _lookup("stop_word")
 
 
+PLATFORM_WORDS = frozenset(
+    """account accounts pagina profiel video videos video's filmpje filmpjes story stories
+    post posts reel reels live chat chats groep groepen kanaal bericht berichten foto fotos
+    foto's app apps dm dms influencer influencers trend trends challenge challenges gebruiker
+    gebruikers volgers likes content""".split()
+)
+"""Words that follow a platform's name in ordinary prose ("op TikTok filmpjes")."""
+VERB_FORM = re.compile(
+    r"(?:ge|be|ver|ont|her|aan|op|af|uit|in|mee|rond|door|over|weg|terug|vast|los|bij|na)"
+    r"\w{2,}(?:d|t|en)"
+)
+"""The shape of a past participle or verb ("gedeeld", "verwijderd", "aangemaakt")."""
+
+
+def is_ordinary_word(word: str) -> bool:
+    """A Dutch word rather than an account name: common, a place, a platform word, a verb."""
+    lowered = word.lower()
+    return (
+        _is_common(lowered)
+        or lowered in PLATFORM_WORDS
+        or VERB_FORM.fullmatch(lowered) is not None
+        or _is_place(word.title())
+    )
+
+
 def has_name(text: str) -> bool:
     """A person's name in text (a bare word only when it is a known first name)."""
     words = WORD.findall(text)

@@ -19,6 +19,8 @@ from stdnum import iban
 from stdnum.exceptions import ValidationError
 from stdnum.nl import bsn, postcode
 
+from samenbeeld.platform.privacy import names
+
 AT = r"(?: ?@ ?|\s*[\[({<]\s*(?:at|apenstaartje|@)\s*[\])}>]\s*|\s+(?:at|apenstaartje)\s+)"
 DOT = r"(?:\.|\s*[\[({<]\s*(?:dot|punt)\s*[\])}>]\s*|\s+(?:dot|punt)\s+)"
 MAIL_PROVIDERS = r"gmail|hotmail|live|outlook|icloud|yahoo|ziggo|kpnmail|kpnplanet|xs4all|home"
@@ -29,19 +31,38 @@ EMAIL = re.compile(
 )
 SOCIAL_SITES = r"instagram|instagr\.am|tiktok|twitter|x|facebook|fb|snapchat|threads|youtube"
 PROFILE_URL = re.compile(
-    rf"\b(?:(?:{SOCIAL_SITES})\.(?:com|net|me)|t\.me|wa\.me|linkedin\.com/in)/[@\w.]",
+    rf"\b(?:(?:{SOCIAL_SITES})\.(?:com|net|me)|t\.me|wa\.me|linkedin\.com/in|twitch\.tv"
+    r"|reddit\.com/u(?:ser)?|bsky\.app/profile)/[@\w.]",
     re.IGNORECASE,
 )
 HANDLE = re.compile(r"(?<![\w@.])@[A-Za-z0-9_][A-Za-z0-9_.]{1,29}(?![\w@])")
-PLATFORMS = r"snap(?:chat)?|insta(?:gram)?|ig|tiktok|tt|twitter|x|facebook|fb|sc|telegram"
+PLATFORMS = r"snap(?:chat)?|insta(?:gram)?|ig|tiktok|tt|twitter|x|facebook|fb|sc|telegram|discord"
+ACCOUNT_WORDS = r"naam|account|id|profiel|gebruikersnaam|handle"
 HANDLE_LABEL = re.compile(
-    rf"\b(?:{PLATFORMS})(?:naam|account|id)?(?:\s+(?:me|naam|account|id))?"
-    r"(?:\s*(?::|=|-)\s*@?[A-Za-z0-9_.]{2,30}\b"
-    r"|(?:\s+is)?\s+@?(?=[A-Za-z0-9_.]*[\d_.])[A-Za-z0-9_.]{3,30}\b)",
+    rf"\b(?:{PLATFORMS})(?:{ACCOUNT_WORDS})?(?:\s+(?:me|{ACCOUNT_WORDS}))?"
+    r"(?:\s*(?::|=)\s*@?[A-Za-z0-9_.]{2,30}\b|\s+-\s*@?[A-Za-z0-9_.]{2,30}\b"
+    r"|(?:\s+is)?\s+@?(?=[A-Za-z0-9_.]*(?:[\d_]|\.\w))[A-Za-z0-9_.]{3,30}\b)",
     re.IGNORECASE,
 )
 """A platform label before an account: after ':' any name, after a space one with a digit,
-underscore or dot (so 'via insta gedeeld' passes, 'snap lotje2005' does not)."""
+underscore or dot (so 'via insta gedeeld' passes, 'snap lotje2005' does not); a dash only
+with a space ('snap - naam'), as 'Instagram-account' is a word."""
+PLAIN_LABEL = re.compile(
+    r"(?:\b(?:zijn|haar|mijn|je|jouw|hun|z'n|d'r)\s+(?P<own>))?"
+    rf"\b(?:snap(?:chat)?|insta(?:gram)?|tiktok|twitter|facebook|telegram)(?:{ACCOUNT_WORDS})?"
+    rf"(?:\s+(?:{ACCOUNT_WORDS}))?(?:\s+(?:als|heet)|\s+is(?(own)|(?!)))?"
+    r"\s+['\"‘“]?(?P<account>(?-i:[a-z])[A-Za-z0-9]{2,29})"
+    r"(?=['\"’”]?(?:\s*$|\s*[.,;)!?]|\s+(?:en|of|op|in|van)\b))",
+    re.IGNORECASE,
+)
+"""A platform name and a plain lower-case word that ends the phrase: 'insta sannedv', 'op
+tiktok als kevbreda', 'Snapchatnaam lisab.', 'zijn snap is lotje'; the word must be no
+ordinary Dutch word (names.py), and 'is' counts only after 'zijn', 'haar', ..."""
+QUOTED_ACCOUNT = re.compile(
+    r"\b(?:account|profiel|gebruikersnaam|accountnaam)\s+['\"‘“](?P<account>[A-Za-z0-9_.]{3,30})['\"’”]",
+    re.IGNORECASE,
+)
+"""An account name in quotes: "het account 'vanmil' op Snapchat"."""
 IBAN_START = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}")
 BSN_CANDIDATE = re.compile(r"(?<![\d.,])(?:\d{9}|\d{2,4}(?:[ .-]\d{2,4}){1,3})(?!\d|[.,]\d)")
 AMOUNT_BEFORE = re.compile(r"(?:€|eur|euro)\s*$", re.IGNORECASE)
@@ -127,8 +148,11 @@ def has_email(text: str) -> bool:
 
 
 def has_social_media(text: str) -> bool:
-    """A handle (@naam), a profile URL or a labelled account ('snap: naam')."""
-    return any(p.search(text) for p in (PROFILE_URL, HANDLE, HANDLE_LABEL))
+    """A handle (@naam), a profile URL or a labelled account ('snap: naam', 'insta naam')."""
+    if any(p.search(text) for p in (PROFILE_URL, HANDLE, HANDLE_LABEL)):
+        return True
+    labelled = (*PLAIN_LABEL.finditer(text), *QUOTED_ACCOUNT.finditer(text))
+    return any(not names.is_ordinary_word(match.group("account")) for match in labelled)
 
 
 def has_iban(text: str) -> bool:
