@@ -19,7 +19,7 @@ from stdnum import iban
 from stdnum.exceptions import ValidationError
 from stdnum.nl import bsn, postcode
 
-from samenbeeld.platform.privacy import names
+from samenbeeld.platform.privacy import lexicon
 
 AT = r"(?: ?@ ?|\s*[\[({<]\s*(?:at|apenstaartje|@)\s*[\])}>]\s*|\s+(?:at|apenstaartje)\s+)"
 DOT = r"(?:\.|\s*[\[({<]\s*(?:dot|punt)\s*[\])}>]\s*|\s+(?:dot|punt)\s+)"
@@ -57,7 +57,7 @@ PLAIN_LABEL = re.compile(
 )
 """A platform name and a plain lower-case word that ends the phrase: 'insta sannedv', 'op
 tiktok als kevbreda', 'Snapchatnaam lisab.', 'zijn snap is lotje'; the word must be no
-ordinary Dutch word (names.py), and 'is' counts only after 'zijn', 'haar', ..."""
+ordinary Dutch word (lexicon.py), and 'is' counts only after 'zijn', 'haar', ..."""
 QUOTED_ACCOUNT = re.compile(
     r"\b(?:account|profiel|gebruikersnaam|accountnaam)\s+['\"‘“](?P<account>[A-Za-z0-9_.]{3,30})['\"’”]",
     re.IGNORECASE,
@@ -152,7 +152,7 @@ def has_social_media(text: str) -> bool:
     if any(p.search(text) for p in (PROFILE_URL, HANDLE, HANDLE_LABEL)):
         return True
     labelled = (*PLAIN_LABEL.finditer(text), *QUOTED_ACCOUNT.finditer(text))
-    return any(not names.is_ordinary_word(match.group("account")) for match in labelled)
+    return any(not lexicon.is_ordinary_word(match.group("account")) for match in labelled)
 
 
 def has_iban(text: str) -> bool:

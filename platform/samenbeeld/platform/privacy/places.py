@@ -1,0 +1,111 @@
+"""Streets, places, venues and organisations that contain a person's name.
+
+deduce takes the person in "Frederik Hendrikbuurt", "Prins Hendrikkade" or "de burgemeester
+van Breda" for a person; :func:`part_of_place` says when a finding is (part of) such a name.
+"""
+
+from __future__ import annotations
+
+from samenbeeld.platform.privacy.lexicon import (
+    PARTICLES,
+    TITLES,
+    WORD,
+    is_place,
+    lookup,
+    registry_names,
+)
+
+PLACE_SUFFIXES = (
+    "straat", "laan", "weg", "kade", "plein", "gracht", "singel", "park", "buurt", "wijk",
+    "dreef", "pad", "steeg", "plantsoen", "stadion", "kwartier", "markt", "baan", "allee",
+    "boulevard", "passage", "school", "college", "theater", "museum", "arena", "lyceum",
+    "gymnasium", "fonds", "ziekenhuis", "kliniek", "centrum", "zaal", "hal", "kerk",
+)  # fmt: skip
+"""Ends of compound street, neighbourhood and venue names ("Hendrik|buurt", "Prinsen|laan")."""
+SURNAME_SUFFIXES = ("wijk", "weg", "steeg", "baan", "pad", "zaal", "hal")
+"""Of those, the ends that many surnames share ("van Brunswijk", "Groeneweg", "Oversteeg")."""
+VENUE_WORDS = frozenset(
+    """stadion arena school college ziekenhuis centrum museum theater fonds stichting
+    instituut universiteit hogeschool kazerne tunnel zaal moskee bibliotheek prijs lezing
+    sporthal academie akademie kliniek ggz mc umc hotel restaurant fc vv club lyceum
+    gymnasium bv nv vof cv groep holding royal zonen zn festival kermis toernooi marathon
+    concert""".split()
+)
+"""Words that make the name before them a venue or organisation; none is also a surname."""
+PLACE_WORDS = VENUE_WORDS | frozenset(
+    "park plein laan straat kade weg gracht singel buurt wijk hal kerk brug tuin bos".split()
+)
+"""Words that, right after a name, make it a street, park or venue ("Anne Frank park");
+inside a name they are surnames ("van Wijk", "van der Laan")."""
+ORGANISATION_WORDS = frozenset(
+    """stichting gemeente vereniging basisschool school sportpark park stadion wijk buurt
+    straat plein winkelcentrum theater museum ziekenhuis college lyceum fc vv club
+    supermarkt filiaal bedrijf firma project programma operatie restaurant snackbar café
+    cafe eetcafé bakkerij slagerij kapsalon garage hotel winkel bar pizzeria apotheek
+    autobedrijf bouwbedrijf kinderopvang camping sportschool sint st royal""".split()
+)
+PERSON_NAMED_ORGANISATIONS = (
+    "albert heijn", "jan linders", "van der valk", "willem ii", "erasmus", "jeroen bosch",
+    "max havelaar", "anne frank", "johan cruijff", "abe lenstra", "van gogh", "rembrandt",
+    "rat verlegh", "koning willem", "prins bernhard", "prinses amalia", "juliana", "beatrix",
+    "willem-alexander", "máxima", "de kuip", "zwarte piet", "sinterklaas",
+)  # fmt: skip
+"""Organisations, venues and royals whose names have the shape of a person's name."""
+
+
+def part_of_place(text: str, start: int, end: int) -> bool:
+    """The span is (part of) a street, place, venue or organisation name, not a person.
+
+    deduce may join a name and the street after it ("Mohammed B. uit de Kerkstraat"): only
+    the span up to its first lower-case word other than a particle is judged. A title
+    ("mevrouw van Breda") marks a person, unless a street or venue word follows.
+    """
+    spanned = WORD.findall(text[start:end])
+    skip = PARTICLES | TITLES
+    cut = next((i for i, w in enumerate(spanned) if i and w.islower() and w not in skip), None)
+    words = [w for w in spanned[:cut] if w.lower() not in TITLES]
+    if not words:
+        return False
+    titled = len(words) < len(spanned[:cut])
+    after = WORD.findall(text[end : end + 40])[:2] if cut is None else spanned[cut : cut + 1]
+    before = WORD.findall(text[max(0, start - 40) : start])[-1:] + words[:1]
+    if "&" in text[max(0, start - 3) : end + 3]:  # "de Vos & de Leeuw": a firm
+        return True
+    return bool(
+        (not titled and _is_place_name(words))
+        or _compound_place(words[-1], after_particle=len(words) > 1 and words[-2] in PARTICLES)
+        or any(_compound_place(w) for w in after)
+        or any(w.lower() in VENUE_WORDS for w in words)
+        or any(w.lower() in PLACE_WORDS for w in after)
+        or any(w.lower() in ORGANISATION_WORDS for w in before)
+        or _known_organisation(before + words + after)
+        or len(lookup("street").longest_matching_prefix(words + after) or ()) > len(words)
+    )
+
+
+def _is_place_name(words: list[str]) -> bool:
+    """Particles and places only ("van Breda"), or a place of several words ("Den Bosch")."""
+    core = [w for w in words if w.lower() not in PARTICLES]
+    if core and all(is_place(w) for w in core):
+        return True
+    joined = " ".join(words)
+    matched = lookup("placename").longest_matching_prefix(words) or ()
+    return len(matched) == len(words) or joined.lower() in registry_names()
+
+
+def _compound_place(word: str, after_particle: bool = False) -> bool:
+    """A compound ending in a street or venue word ("Arskerk", "Prinsenlaan"), which is no
+    surname deduce knows ("Verlaan"); for ends that surnames share, not after a particle."""
+    lowered = word.lower()
+    ending = next((s for s in PLACE_SUFFIXES if lowered.endswith(s)), "")
+    if not ending or len(lowered) - len(ending) < 3:
+        return False
+    if after_particle and ending in SURNAME_SUFFIXES:
+        return False
+    return [word.split("-")[-1]] not in lookup("surname")
+
+
+def _known_organisation(words: list[str]) -> bool:
+    """The words name an organisation or venue called after a person ("Albert Heijn")."""
+    joined = " ".join(words).lower()
+    return any(organisation in joined for organisation in PERSON_NAMED_ORGANISATIONS)
