@@ -19,38 +19,48 @@ PLACE_SUFFIXES = (
     "straat", "laan", "weg", "kade", "plein", "gracht", "singel", "park", "buurt", "wijk",
     "dreef", "pad", "steeg", "plantsoen", "stadion", "kwartier", "markt", "baan", "allee",
     "boulevard", "passage", "school", "college", "theater", "museum", "arena", "lyceum",
-    "gymnasium", "fonds", "ziekenhuis", "kliniek", "centrum", "zaal", "hal", "kerk",
+    "gymnasium", "fonds", "ziekenhuis", "kliniek", "centrum", "zaal", "hal", "kerk", "brug",
+    "tunnel", "fabriek", "paviljoen", "kathedraal", "basiliek", "kapel", "haven", "huis",
 )  # fmt: skip
 """Ends of compound street, neighbourhood and venue names ("Hendrik|buurt", "Prinsen|laan")."""
-SURNAME_SUFFIXES = ("wijk", "weg", "steeg", "baan", "pad", "zaal", "hal")
+SURNAME_SUFFIXES = ("wijk", "weg", "steeg", "baan", "pad", "zaal", "hal", "huis", "haven")
 """Of those, the ends that many surnames share ("van Brunswijk", "Groeneweg", "Oversteeg")."""
 VENUE_WORDS = frozenset(
     """stadion arena school college ziekenhuis centrum museum theater fonds stichting
     instituut universiteit hogeschool kazerne tunnel zaal moskee bibliotheek prijs lezing
     sporthal academie akademie kliniek ggz mc umc hotel restaurant fc vv club lyceum
     gymnasium bv nv vof cv groep holding royal zonen zn festival kermis toernooi marathon
-    concert""".split()
+    concert foundation fabriek bridge court paviljoen award trophy cup memorial""".split()
 )
 """Words that make the name before them a venue or organisation; none is also a surname."""
 PLACE_WORDS = VENUE_WORDS | frozenset(
-    "park plein laan straat kade weg gracht singel buurt wijk hal kerk brug tuin bos".split()
+    """park plein laan straat kade weg gracht singel buurt wijk hal kerk brug tuin bos huis
+    hof toren molen monument plaza square house hall center centre campus""".split()
 )
-"""Words that, right after a name, make it a street, park or venue ("Anne Frank park");
-inside a name they are surnames ("van Wijk", "van der Laan")."""
+"""Words that, right after a name, make it a street, park or venue ("Anne Frank park",
+"Ronald McDonald Huis"); inside a name they are surnames ("van Wijk", "van der Laan")."""
 ORGANISATION_WORDS = frozenset(
     """stichting gemeente vereniging basisschool school sportpark park stadion wijk buurt
     straat plein winkelcentrum theater museum ziekenhuis college lyceum fc vv club
     supermarkt filiaal bedrijf firma project programma operatie restaurant snackbar café
     cafe eetcafé bakkerij slagerij kapsalon garage hotel winkel bar pizzeria apotheek
-    autobedrijf bouwbedrijf kinderopvang camping sportschool sint st royal""".split()
+    autobedrijf bouwbedrijf kinderopvang camping sportschool sint st royal speeltuin
+    speelplaats obs cbs kbs rkbs pcbs sbo ikc kindcentrum buurthuis wijkhuis wijkcentrum
+    buurtcentrum jongerencentrum zwembad poppodium kasteel fort paleis villa huize huis
+    ministerie wetboek tour monument standbeeld kinderboerderij fonds foundation""".split()
 )
+"""Words before a name (or opening it) that make it an organisation, venue or place."""
 PERSON_NAMED_ORGANISATIONS = (
     "albert heijn", "jan linders", "van der valk", "willem ii", "erasmus", "jeroen bosch",
     "max havelaar", "anne frank", "johan cruijff", "abe lenstra", "van gogh", "rembrandt",
     "rat verlegh", "koning willem", "prins bernhard", "prinses amalia", "juliana", "beatrix",
     "willem-alexander", "máxima", "de kuip", "zwarte piet", "sinterklaas",
+    "dirk van den broek", "hans anders", "bakker bart", "pieter pot", "ronald mcdonald",
+    "van nelle", "kröller-müller", "boijmans van beuningen", "joop van den ende",
+    "sint-nicolaas", "sint nicolaas", "sint-maarten", "sint maarten", "prinses máxima",
+    "prins claus", "koningin wilhelmina", "koningin emma", "koningin juliana",
 )  # fmt: skip
-"""Organisations, venues and royals whose names have the shape of a person's name."""
+"""Shops, brands, venues, saints and royals whose names have the shape of a person's name."""
 
 
 def part_of_place(text: str, start: int, end: int) -> bool:
@@ -68,7 +78,8 @@ def part_of_place(text: str, start: int, end: int) -> bool:
         return False
     titled = len(words) < len(spanned[:cut])
     after = WORD.findall(text[end : end + 40])[:2] if cut is None else spanned[cut : cut + 1]
-    before = WORD.findall(text[max(0, start - 40) : start])[-1:] + words[:1]
+    preceding = [w for w in WORD.findall(text[max(0, start - 40) : start]) if w.lower() not in skip]
+    before = preceding[-1:] + words[:1]
     if "&" in text[max(0, start - 3) : end + 3]:  # "de Vos & de Leeuw": a firm
         return True
     return bool(
@@ -76,10 +87,30 @@ def part_of_place(text: str, start: int, end: int) -> bool:
         or _compound_place(words[-1], after_particle=len(words) > 1 and words[-2] in PARTICLES)
         or any(_compound_place(w) for w in after)
         or any(w.lower() in VENUE_WORDS for w in words)
-        or any(w.lower() in PLACE_WORDS for w in after)
+        or _place_word_after(after)
         or any(w.lower() in ORGANISATION_WORDS for w in before)
         or _known_organisation(before + words + after)
-        or len(lookup("street").longest_matching_prefix(words + after) or ()) > len(words)
+        or any(w.lower().startswith(("sint-", "st-")) for w in words)
+        or _street(words, after)
+    )
+
+
+def _place_word_after(after: list[str]) -> bool:
+    """A street or venue word right after the name ("Anne Frank park"), or one word later
+    after a capitalised one ("Koning Willem I College"); not "Kees ging naar huis"."""
+    return bool(after) and (
+        after[0].lower() in PLACE_WORDS
+        or (after[0][:1].isupper() and any(w.lower() in PLACE_WORDS for w in after[1:2]))
+    )
+
+
+def _street(words: list[str], after: list[str]) -> bool:
+    """deduce's street list has the words and more ("Jan van Galen|straat"), or exactly the
+    words when the last one ends like a street ("Admiraal de Ruijterweg")."""
+    matched = len(lookup("street").longest_matching_prefix(words + after) or ())
+    ending = words[-1].lower()
+    return matched > len(words) or (
+        matched == len(words) and any(ending.endswith(s) for s in PLACE_SUFFIXES)
     )
 
 
