@@ -15,7 +15,24 @@ from samenbeeld.platform.registry import load_registry
 
 PARTICLES = frozenset("van de der den het 't ter ten te in op d' la le du da di el al bin".split())
 TITLES = frozenset("dhr mevr mw mr hr dr drs ir ing prof meneer mevrouw heer juf".split())
-WORD = re.compile(r"[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ'-]*")
+WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['-])*")
+"""A word: letters of any alphabet ("Şahin", "Öztürk"), with apostrophes and hyphens."""
+
+OFFICES = frozenset(
+    """burgemeester wethouder directeur directrice voorzitter teamleider manager adviseur
+    officier minister staatssecretaris commissaris gedeputeerde raadslid secretaris rector
+    projectleider programmamanager beleidsmedewerker ambtenaar inspecteur hoofdagent
+    brigadier teamchef griffier rechter advocaat advocate wijkmanager wijkregisseur
+    gebiedsregisseur hoofd leider dominee imam pastoor heer""".split()
+)
+"""Offices: a name may follow them ("burgemeester Halsema"), and so may a portfolio or the
+place or body they serve ("wethouder Jeugd", "commissaris van de Koning")."""
+WORD_NAMES = frozenset(
+    """roos fleur iris jade mees storm sterre ster hemel lente zomer winter hoop mark bas ben
+    wil do rijk sky joy ruby amber lotus june april mei juni juli vos""".split()
+)
+"""First names that are also ordinary Dutch or English words: in lower case
+("de roos in de tuin", "mark de grens") they are read as words."""
 
 _MODEL_LOCK = threading.Lock()
 

@@ -7,6 +7,7 @@ van Breda" for a person; :func:`part_of_place` says when a finding is (part of) 
 from __future__ import annotations
 
 from samenbeeld.platform.privacy.lexicon import (
+    OFFICES,
     PARTICLES,
     TITLES,
     WORD,
@@ -47,9 +48,19 @@ ORGANISATION_WORDS = frozenset(
     autobedrijf bouwbedrijf kinderopvang camping sportschool sint st royal speeltuin
     speelplaats obs cbs kbs rkbs pcbs sbo ikc kindcentrum buurthuis wijkhuis wijkcentrum
     buurtcentrum jongerencentrum zwembad poppodium kasteel fort paleis villa huize huis
-    ministerie wetboek tour monument standbeeld kinderboerderij fonds foundation""".split()
+    ministerie wetboek tour monument standbeeld kinderboerderij fonds foundation week nacht
+    raad kamer lunchroom brasserie crêperie creperie bistro grillroom cafetaria ijssalon
+    salon boutique studio atelier kapper barbershop nagelstudio dansschool rijschool praktijk
+    tandarts drogisterij eethuis theehuis koffiebar coffeeshop shoarma kebab""".split()
 )
 """Words before a name (or opening it) that make it an organisation, venue or place."""
+INSTITUTION_NOUNS = (
+    ORGANISATION_WORDS
+    | PLACE_WORDS
+    | frozenset("dag maand jaar hof college prijs feest markt laan wet huis".split())
+    | OFFICES
+)
+"""Nouns that open a name of the form noun, particle, name ("Raad van de Kinderbescherming")."""
 PERSON_NAMED_ORGANISATIONS = (
     "albert heijn", "jan linders", "van der valk", "willem ii", "erasmus", "jeroen bosch",
     "max havelaar", "anne frank", "johan cruijff", "abe lenstra", "van gogh", "rembrandt",
@@ -63,12 +74,13 @@ PERSON_NAMED_ORGANISATIONS = (
 """Shops, brands, venues, saints and royals whose names have the shape of a person's name."""
 
 
-def part_of_place(text: str, start: int, end: int) -> bool:
+def part_of_place(text: str, start: int, end: int, titled: bool = False) -> bool:
     """The span is (part of) a street, place, venue or organisation name, not a person.
 
     deduce may join a name and the street after it ("Mohammed B. uit de Kerkstraat"): only
     the span up to its first lower-case word other than a particle is judged. A title
-    ("mevrouw van Breda") marks a person, unless a street or venue word follows.
+    ("mevrouw van Breda") marks a person, unless a street or venue word follows; so does a
+    role or title before the span (``titled``).
     """
     spanned = WORD.findall(text[start:end])
     skip = PARTICLES | TITLES
@@ -76,7 +88,7 @@ def part_of_place(text: str, start: int, end: int) -> bool:
     words = [w for w in spanned[:cut] if w.lower() not in TITLES]
     if not words:
         return False
-    titled = len(words) < len(spanned[:cut])
+    titled = titled or len(words) < len(spanned[:cut])
     after = WORD.findall(text[end : end + 40])[:2] if cut is None else spanned[cut : cut + 1]
     preceding = [w for w in WORD.findall(text[max(0, start - 40) : start]) if w.lower() not in skip]
     before = preceding[-1:] + words[:1]
@@ -91,8 +103,20 @@ def part_of_place(text: str, start: int, end: int) -> bool:
         or any(w.lower() in ORGANISATION_WORDS for w in before)
         or _known_organisation(before + words + after)
         or any(w.lower().startswith(("sint-", "st-")) for w in words)
+        or _institution_of(spanned[:cut], preceding)
         or _street(words, after)
     )
+
+
+def _institution_of(spanned: list[str], preceding: list[str]) -> bool:
+    """A noun, a particle and a name: an institution, event or street named after someone
+    ("Dag van de Jonge Mantelzorger", "Huis van de Wijk", "Laan van Nieuw Oost-Indië")."""
+    core = spanned
+    while len(core) > 2 and core[0].lower() in PARTICLES and core[0][:1].isupper():
+        core = core[1:]  # "De Laan van ..."
+    if core[:1] and core[0] in PARTICLES:  # "Dag | van de Jonge ..."
+        return bool(preceding) and preceding[-1].lower() in INSTITUTION_NOUNS
+    return len(core) > 1 and core[1] in PARTICLES and core[0].lower() in INSTITUTION_NOUNS
 
 
 def _place_word_after(after: list[str]) -> bool:
@@ -107,6 +131,8 @@ def _place_word_after(after: list[str]) -> bool:
 def _street(words: list[str], after: list[str]) -> bool:
     """deduce's street list has the words and more ("Jan van Galen|straat"), or exactly the
     words when the last one ends like a street ("Admiraal de Ruijterweg")."""
+    while len(words) > 1 and words[0].lower() in PARTICLES:  # "de Laan van ..."
+        words = words[1:]
     matched = len(lookup("street").longest_matching_prefix(words + after) or ())
     ending = words[-1].lower()
     return matched > len(words) or (
