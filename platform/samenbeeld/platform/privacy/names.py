@@ -4,16 +4,21 @@ deduce (de-identification of Dutch text) knows Dutch first names, surnames, part
 initials and titles, and the context that makes a word a name. It also takes the person
 in "Frederik Hendrikbuurt", "Prins Hendrikkade" or "de burgemeester van Breda" for a
 person, so a finding is dropped when it is part of a street, neighbourhood, venue or
-organisation name, or is nothing but a particle and a place (``places``); and a lone name that opens
-a sentence and is also a surname ("Zomer", "Vos") needs a verb such as "belde" after it.
-Our own rules add what it misses: lower-case names ("sanne de vries"), a name outside its
-lists after a role word or title ("buurman Xandro", "mevrouw van der Linden"), with
-particles ("Ecrin de Gruil"), after "genaamd", "heet" or "naam:", and "Jansen, J.".
+organisation name, or is nothing but a particle and a place (``places``); and a lone
+surname that opens a sentence ("Zomer", "De Doelen", "Bij de Dam") needs a verb such as
+"belde" after it. Our own rules add what it misses: lower-case names ("sanne de vries",
+"mw. de vries", "door r. de jong"), a name outside its lists after a role word or title
+("buurman Xandro", "stagiaire Fleur", "mevrouw van der Linden"), a known surname after an
+office ("burgemeester Halsema", not "wethouder Jeugd"), particles ("Ecrin de Vries",
+"Ecrin de Gruil", not "Wetboek van Strafrecht"), a word after "genaamd", "heet" or "naam:"
+(not "de stichting heet ..."), "Jansen, J.", letters that only foreign names use
+("Şahin", "Petrović") and first names with accents deduce does not know ("Féline").
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from samenbeeld.platform.privacy import lexicon
 from samenbeeld.platform.privacy.lexicon import PARTICLES, TITLES, WORD, is_common, is_place, lookup
@@ -27,14 +32,39 @@ ROLE_WORDS = (
     r"|leraar|lerares|docent|juf|meester|dokter|huisarts|patiënt|patient|eigenaar|huurder"
     r"|beheerder|organisator|influencer|streamer|vlogger|rapper|zanger|zangeres|dader"
     r"|getuige|aangever|minderjarige|kind|baby|partner|echtgenoot|echtgenote|ex"
+    r"|stiefvader|stiefmoeder|pleegvader|pleegmoeder|broertje|zusje|neefje|nichtje|vriendje"
+    r"|klasgenoot|klasgenote|scholier|stagiair|stagiaire|deelnemer|deelneemster|vrijwilliger"
+    r"|vrijwilligster|begeleider|begeleidster|mentor|coach|jongerenwerker|jongerenwerkster"
+    r"|straatcoach|casemanager|casusregisseur|zaakbehandelaar|behandelaar|hulpverlener"
+    r"|notulist|aanvrager|aanvraagster|huurster|verhuurder|eigenares|uitbater|buurtbewoner"
+    r"|buurtbewoonster|rechercheur|agente|wijkagente|jeugdboa|beveiliger|conciërge|voogd"
+    r"|gezinsvoogd|jeugdbeschermer|consulent|leerplichtambtenaar|tiener|puber|student|studente"
 )
+"""Words for a person that a name follows directly ("buurman Xandro", "stagiaire Fleur")."""
+OFFICE_WORDS = "|".join(sorted(lexicon.OFFICES))
+"""Offices that a portfolio follows as often as a name ("wethouder Jeugd"): only a surname or
+first name deduce knows counts after them ("burgemeester Halsema", "Geachte heer Bosman")."""
 TITLE_WORDS = r"dhr|mevr|mw|hr|mr|dr|drs|ir|ing|prof|meneer|mevrouw|de\s+heer|familie|fam"
 ROLE_THEN_NAME = re.compile(
-    rf"\b(?i:{ROLE_WORDS}|{TITLE_WORDS})\.?\s+(?i:(?:van|de|der|den|ter|ten|el)\s+)*"
-    r"([A-Z][a-zà-ÿ'-]+)(?![A-Za-zÀ-ÿ])"
+    rf"\b(?i:(?P<role>{ROLE_WORDS}|{TITLE_WORDS})|{OFFICE_WORDS})\.?\s+"
+    r"(?P<particles>(?i:(?:van|de|der|den|ter|ten|el)\s+)*)"
+    r"(?P<name>[^\W\d_](?:[^\W\d_]|['-])*)"
 )
+LOWER_TITLED = re.compile(
+    rf"\b(?i:{TITLE_WORDS})\.?\s+(?P<initials>(?:[a-z]\.\s?){{0,3}})"
+    r"(?P<particles>(?:(?:van|de|der|den|ter|ten|el|in 't|van 't)\s+)*)(?P<name>[a-zà-ÿ'-]{3,})\b"
+    r"|(?<![\w.])(?P<initials2>[a-z]\.(?:\s?[a-z]\.){0,3})\s?"
+    r"(?P<particles2>(?:(?:van|de|der|den|ter|ten|el|in 't|van 't)\s+)*)(?P<name2>[a-zà-ÿ'-]{3,})\b"
+)
+"""A lower-case surname after a title or initials: "mw. de vries", "door r. de jong"."""
+ABBREVIATIONS = frozenset(
+    """o.a. m.b.t. t.a.v. i.v.m. n.a.v. z.s.m. a.s. i.p.v. d.w.z. m.u.v. e.d. e.a. t.z.t. c.q.
+    m.n. b.v. n.v. i.o. p.s. o.b.v. i.c.m. m.i.v. t.b.v. m.b.v. i.s.m. t.o.v. v.d. a.u.b.
+    s.v.p. o.v.v. i.e. e.g. p.m. a.m. n.b. z.o.z. v.a. t.m.""".split()
+)
+"""Lower-case abbreviations that look like initials ("o.a. de buren")."""
 PARTICLE_NAME = re.compile(
-    r"\b([A-Z][a-zà-ÿ]{2,})\s+(?:(?:van|de|der|den|ter|ten|te|el|al)\s+){1,3}"
+    r"\b([A-Z][a-zà-ÿ]{2,})\s+((?:(?:van|de|der|den|ter|ten|te|el|al)\s+){1,3})"
     r"([A-Z][a-zà-ÿ'-]{2,})(?![A-Za-zÀ-ÿ])"
 )
 """A capitalised word, particles and a capitalised word: "Ecrin de Gruil", "Raad van State"."""
@@ -44,9 +74,19 @@ NAMING_CUE = re.compile(
     r"\b(?i:genaamd|heet|heette|naam\s*(?::|is|was)|contactpersoon\s*:|roepnaam|alias"
     r"|bijnaam|aka|a\.k\.a\.)\s+([A-ZÀ-Þ][A-Za-zÀ-ÿ'-]+)"
 )
+THING_WORDS = frozenset(
+    """stichting project app programma evenement groep account wijk straat buurt school team
+    campagne film video boek spel game platform website organisatie bedrijf club vereniging
+    festival actie operatie plan winkel zaak locatie pand gebouw kanaal pagina""".split()
+)
+"""Subjects of 'heet' or 'genaamd' that make the name after it no person's."""
+FOREIGN_NAME_LETTERS = re.compile(r"[şğıćčžšłńőűřęąđțșŞĞİĆČŽŠŁŃŐŰŘĘĄĐȚȘ]")
+"""Letters of Turkish, Slavic, Polish or Romanian names that Dutch words do not use."""
 ACTION_VERB = re.compile(
     r"\s+(?:zei|zegt|belde|belt|kwam|komt|ging|gaat|liep|loopt|meldde|meldt|vertelde|vertelt"
-    r"|sprak|heeft|had|wil|wilde|woont|woonde|werd|wordt|zat|stond|gaf|deed|vroeg)\b"
+    r"|sprak|heeft|had|wil|wilde|woont|woonde|werd|wordt|zat|stond|gaf|deed|vroeg|kwamen"
+    r"|gingen|zeiden|appte|stuurde|kreeg|krijgt|moest|kon|mocht|bleef|reed|rende|sloeg"
+    r"|en\s+(?:haar|zijn|z'n|d'r))\b"
 )
 ENGLISH_STOP_WORDS = frozenset(
     """the and of to a an is are with on that for by or be it as at from this which their
@@ -67,13 +107,29 @@ def has_name(text: str) -> bool:
     words = WORD.findall(text)
     if len(words) == 1 and words[0] == text.strip() and words[0][:1].isupper():
         word = words[0]
-        return [word] in lookup("first_name") and not is_common(word) and not is_place(word)
+        return _first_name(word) and not is_common(word) and not is_place(word)
     english = _looks_english(words)
     return (
         _deduce_finds_person(text, english)
         or _context_finds_person(text)
-        or (not english and _lower_case_name(words))
+        or (not english and (_lower_case_name(words) or _lower_case_titled(text)))
     )
+
+
+def _first_name(word: str) -> bool:
+    """A first name deduce knows, also written with accents it does not ("Féline")."""
+    return [word] in lookup("first_name") or [_unaccented(word)] in lookup("first_name")
+
+
+def _unaccented(word: str) -> str:
+    """The word without diacritics ("Féline" -> "Feline")."""
+    decomposed = unicodedata.normalize("NFKD", word)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _known_name(word: str) -> bool:
+    """A first name or surname deduce knows (also one that follows a particle: "Amrani")."""
+    return _first_name(word) or [word] in lookup("surname") or word in lookup("interfix_surname")
 
 
 def _deduce_finds_person(text: str, english: bool) -> bool:
@@ -94,12 +150,20 @@ def _deduce_finds_person(text: str, english: bool) -> bool:
 
 
 def _ordinary_first_word(text: str, start: int, end: int) -> bool:
-    """A lone name that opens a sentence and is also a surname, so likely a capitalised
-    word ("Zomer", "Vos", "Roos"), unless an action verb follows ("Kees belde")."""
-    word = text[start:end]
+    """A lone surname that opens a sentence, so likely a capitalised word ("Zomer", "Vos"),
+    also after particles or a preposition ("De Doelen", "Bij de Dam"), unless an action
+    verb follows ("Kees belde", "De Vries belde")."""
+    spanned = WORD.findall(text[start:end])
+    lead = 0
+    while lead < len(spanned) - 1 and (
+        spanned[lead].lower() in PARTICLES or spanned[lead].lower() in lookup("stop_word")
+    ):
+        lead += 1
     opens = not text[:start].strip() or text[:start].rstrip()[-1] in ".!?:;"
-    verb = ACTION_VERB.match(text, end) is not None
-    return opens and not verb and WORD.fullmatch(word) is not None and [word] in lookup("surname")
+    if len(spanned) - lead != 1 or not opens or ACTION_VERB.match(text, end):
+        return False
+    word = spanned[lead]
+    return [word] in lookup("surname") or (lead > 0 and word in lookup("interfix_surname"))
 
 
 def _looks_english(words: list[str]) -> bool:
@@ -109,35 +173,145 @@ def _looks_english(words: list[str]) -> bool:
 
 
 def _context_finds_person(text: str) -> bool:
-    """A capitalised word after a role word, a name with particles, a word after a naming cue."""
-    for match in ROLE_THEN_NAME.finditer(text):
-        word = match.group(1)
-        ordinary = word.lower() in TITLES or is_common(word) or is_place(word)
-        if not ordinary and not part_of_place(text, *match.span(1)):
+    """A name after a role word or title, a name with particles, a word after a naming cue,
+    "Jansen, J.", or a word with letters of a foreign name ("Şahin")."""
+    return (
+        any(_role_then_name(text, match) for match in ROLE_THEN_NAME.finditer(text))
+        or any(_particle_name(text, match) for match in PARTICLE_NAME.finditer(text))
+        or any(_named(text, match) for match in NAMING_CUE.finditer(text))
+        or any(_plain_name(m.group(1)) for m in SURNAME_COMMA_INITIALS.finditer(text))
+        or _foreign_name(text)
+        or _accented_first_name(text)
+    )
+
+
+def _plain_name(word: str) -> bool:
+    """No common word, title or place."""
+    return not (word.lower() in TITLES or is_common(word) or is_place(word))
+
+
+def _surname_after(particles: str, word: str) -> bool:
+    """A surname after particles: no common word unless a surname deduce knows after a
+    particle of names ("Van der Meer", "de Jong"), and a place only after another particle
+    than "van" ("De Vries" is a name, "van Breda" a place)."""
+    if not word[:1].isupper() or word.lower() in TITLES:
+        return False
+    if is_common(word) and not (_name_particles(particles) and _known_name(word)):
+        return False
+    return not is_place(word) or (bool(particles) and particles.split()[0] != "van")
+
+
+def _name_particles(particles: str) -> bool:
+    """Particles that belong to a surname rather than mean 'of': capitalised ("Van Dam")
+    or more than "van" and "van de"/"van het" ("van der", "de", "ter")."""
+    words = particles.split()
+    return bool(words) and (
+        particles[:1].isupper() or words[0] != "van" or words[1:2] in (["der"], ["den"], ["'t"])
+    )
+
+
+def _role_then_name(text: str, match: re.Match[str]) -> bool:
+    """After a role word or title any name that is no word or place; after an office (which
+    a portfolio may follow: "minister van Justitie") a name deduce knows or one after a
+    capitalised particle ("wethouder De Vries")."""
+    name, particles = match.group("name"), match.group("particles")
+    office = not match.group("role")
+    known = _known_name(name) or FOREIGN_NAME_LETTERS.search(name)
+    if office and (particles and not _name_particles(particles) or not known):
+        return False
+    return _surname_after(particles, name) and not part_of_place(
+        text, *match.span("name"), titled=True
+    )
+
+
+def _particle_name(text: str, match: re.Match[str]) -> bool:
+    """A capitalised word, particles and a capitalised word, none an ordinary word or place,
+    and one of them a name deduce knows ("Ecrin de Vries"); with two unknown words the
+    particle must be more than "van" ("Ecrin de Gruil", not "Wetboek van Strafrecht")."""
+    first, particles, last = match.groups()
+    if not (_plain_name(first) and _surname_after(particles, last)):
+        return False
+    known = _first_name(first) or [last] in lookup("surname") or last in lookup("interfix_surname")
+    return (known or particles.split() != ["van"]) and not part_of_place(text, *match.span())
+
+
+def _named(text: str, match: re.Match[str]) -> bool:
+    """A word after "genaamd", "heet", ... unless a thing is named ("de stichting heet")."""
+    subject = WORD.findall(text[max(0, match.start() - 30) : match.start()])[-3:]
+    return _plain_name(match.group(1)) and not any(w.lower() in THING_WORDS for w in subject)
+
+
+def _foreign_name(text: str) -> bool:
+    """Two capitalised words, one with letters only foreign names use ("Kübra Şahin",
+    "Miloš Petrović"); a lone such word may be a foreign place ("in Şanlıurfa")."""
+    words = [m for m in WORD.finditer(text) if m.group()[:1].isupper()]
+    return any(
+        FOREIGN_NAME_LETTERS.search(first.group() + last.group())
+        and text[first.end() : last.start()].isspace()
+        and all(_plain_name(m.group()) for m in (first, last))
+        and not part_of_place(text, first.start(), last.end())
+        for first, last in zip(words, words[1:], strict=False)
+    )
+
+
+def _accented_first_name(text: str) -> bool:
+    """A capitalised word with diacritics that deduce knows as a first name without them
+    ("Wil je Féline even bellen"): deduce itself looks names up as written."""
+    return any(
+        word[:1].isupper()
+        and not word.isascii()
+        and [_unaccented(word)] in lookup("first_name")
+        and _plain_name(word)
+        and not part_of_place(text, *match.span())
+        for match in WORD.finditer(text)
+        if not (word := match.group()).isascii()
+    )
+
+
+def _lower_case_titled(text: str) -> bool:
+    """A lower-case surname deduce knows after a title or initials ("mw. de vries", "door r.
+    de jong"), a common word only after a particle ("dhr. van der meer")."""
+    for match in LOWER_TITLED.finditer(text):
+        initials = match.group("initials") or match.group("initials2") or ""
+        particles = match.group("particles") or match.group("particles2") or ""
+        name = (match.group("name") or match.group("name2")).title()
+        if initials.replace(" ", "") in ABBREVIATIONS or name.lower() in PARTICLES:
+            continue
+        known = [name] in lookup("surname") or name in lookup("interfix_surname")
+        if known and (particles or not is_common(name)):
             return True
-    for match in PARTICLE_NAME.finditer(text):
-        first, last = match.group(1), match.group(2)
-        ordinary = any(is_common(w) or is_place(w) for w in (first, last))
-        if not ordinary and not part_of_place(text, *match.span()):
-            return True
-    cued = [*NAMING_CUE.finditer(text), *SURNAME_COMMA_INITIALS.finditer(text)]
-    return any(not (is_common(m.group(1)) or is_place(m.group(1))) for m in cued)
+    return False
 
 
 def _lower_case_name(words: list[str]) -> bool:
     """A lower-case first name, optional particles, then a surname ('jan de vries').
 
-    After a particle the surname may be one deduce does not know, if no common Dutch word.
+    The surname may be one deduce does not know, if no common Dutch word or verb; after
+    particles that deduce knows as such also a common word that is a surname ("ruben van der
+    meer"). First names that are also words ("roos", "fleur") do not count in lower case.
     """
     for i, word in enumerate(words[:-1]):
-        name = word.title()
-        if not word.islower() or [name] not in lookup("first_name") or is_common(word):
+        if not word.islower() or word in lexicon.WORD_NAMES or is_common(word):
+            continue
+        if not all(_first_name(part.title()) for part in word.split("-")):
             continue
         rest = words[i + 1 :]
-        while rest[:1] and rest[0].lower() in PARTICLES:
+        while rest[:1] and rest[0] in PARTICLES:
             rest = rest[1:]
-        particle = len(rest) < len(words) - i - 1
-        surname = rest[0] if rest and rest[0].islower() and not is_common(rest[0]) else ""
-        if (particle and len(surname) > 2) or [surname.title()] in lookup("surname"):
+        particles = " ".join(words[i + 1 : len(words) - len(rest)])
+        if particles and particles not in lookup("interfix"):
+            continue
+        if rest and rest[0].islower() and len(rest[0]) > 2 and _lower_surname(rest[0], particles):
             return True
     return False
+
+
+def _lower_surname(word: str, particles: str) -> bool:
+    """A lower-case surname deduce knows (after particles also a common word), or a word
+    that is neither common nor shaped like a verb ("mirthe melet")."""
+    known = [word.title()] in lookup("surname") or (
+        bool(particles) and word.title() in lookup("interfix_surname")
+    )
+    if known and (particles or not is_common(word)):
+        return True
+    return not (is_common(word) or lexicon.VERB_FORM.fullmatch(word))
