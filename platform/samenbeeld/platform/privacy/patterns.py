@@ -224,11 +224,16 @@ def has_phone(text: str) -> bool:
 
 
 def _dutch_number_shape(match: re.Match[str]) -> bool:
-    """Ten digits from 0 (or +31/0031 and nine): a number even where the area code is not
-    in phonenumbers' metadata; dates and 0800/090x service lines excepted."""
+    """Ten digits from 0 (or +31/0031 and nine) that phonenumbers calls a valid Dutch number
+    (so "0123456789" or "0000123456" are reference numbers, not phones); dates and
+    0800/090x service lines excepted."""
     digits = re.sub(r"\D", "", match.group(2))
+    if match.group(1) == "0" and digits.startswith("0"):  # "00...": no Dutch number
+        return False
     national = "0" + digits.removeprefix("0")
-    return not DATE_LIKE.search(match.group()) and not national.startswith(("0800", "090"))
+    if DATE_LIKE.search(match.group()) or national.startswith(("0800", "090")):
+        return False
+    return phonenumbers.is_valid_number(phonenumbers.parse(national, "NL"))
 
 
 def has_postcode_with_house_number(text: str) -> bool:
