@@ -63,7 +63,7 @@ QUOTED_ACCOUNT = re.compile(
     re.IGNORECASE,
 )
 """An account name in quotes: "het account 'vanmil' op Snapchat"."""
-IBAN_START = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}")
+IBAN_START = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2} ?\d{2}")
 BSN_CANDIDATE = re.compile(r"(?<![\d.,])(?:\d{9}|\d{2,4}(?:[ .-]\d{2,4}){1,3})(?!\d|[.,]\d)")
 AMOUNT_BEFORE = re.compile(r"(?:€|eur|euro)\s*$", re.IGNORECASE)
 AMOUNT_AFTER = re.compile(r"(?:,[-\d]+)?\s*(?:euro|eur|€)", re.IGNORECASE)
@@ -174,12 +174,13 @@ def _valid_iban(candidate: str) -> bool:
 
 
 def _alphanumeric_runs(text: str, start: int) -> list[str]:
-    """Runs from start (single spaces allowed) of 15 to 34 characters ending at a word end."""
+    """Runs from start (single spaces, dashes or dots between) of 15 to 34 characters ending
+    at a word end: "NL91 ABNA ...", "NL 91 ABNA ...", "NL91.ABNA.0417..."."""
     found, compact, i = [], "", start
     while i < len(text) and len(compact) < 34:
         if text[i].isalnum():
             compact += text[i]
-        elif not (text[i] in " -" and i + 1 < len(text) and text[i + 1].isalnum()):
+        elif not (text[i] in " -." and i + 1 < len(text) and text[i + 1].isalnum()):
             break
         i += 1
         if len(compact) >= 15 and (i == len(text) or not text[i].isalnum()):
