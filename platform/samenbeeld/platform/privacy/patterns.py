@@ -93,6 +93,7 @@ POSTCODE_HOUSE = re.compile(
 IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)")
 VERSION_BEFORE = re.compile(r"\b(?:versie|version|release|build|v)\.?\s*$", re.IGNORECASE)
 """A version label right before a dotted number: "versie 1.2.3.4", "release 2.0.1.7"."""
+PREFIX_LENGTH = re.compile(r"/\d{1,3}\b")
 IPV6 = re.compile(r"(?<![\w:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:])")
 MONTHS = (
     r"jan(?:uari)?|feb(?:ruari)?|maa(?:rt)?|mrt|apr(?:il)?|mei|jun(?:i)?|jul(?:i)?|"
@@ -270,6 +271,8 @@ def has_ip_address(text: str) -> bool:
     for match in (*IPV4.finditer(text), *IPV6.finditer(text)):
         if _is_amount(text, *match.span()) or VERSION_BEFORE.search(text, 0, match.start()):
             continue
+        if _network(match.group(), PREFIX_LENGTH.match(text, match.end())):
+            continue
         candidate = match.group()
         if "." in candidate:  # ipaddress refuses zero-padded parts
             candidate = ".".join(part.lstrip("0") or "0" for part in candidate.split("."))
@@ -279,6 +282,17 @@ def has_ip_address(text: str) -> bool:
             continue
         return True
     return False
+
+
+def _network(address: str, prefix: re.Match[str] | None) -> bool:
+    """A network with its prefix length ("10.0.0.0/8", "2001:db8::/32"): no one's address."""
+    if prefix is None:
+        return False
+    try:
+        ipaddress.ip_network(f"{address}{prefix.group()}", strict=True)
+    except ValueError:
+        return False
+    return True
 
 
 def has_date_of_birth(text: str) -> bool:
