@@ -83,9 +83,14 @@ HOUSE_NUMBER = (
     r"[,\s]*(?:(?:huis)?n(?:umme)?r\.?:?\s*)?\d{1,5}"
     r"(?:\s?[-/]?\s?(?:[a-z]{1,3}|bis|hs|\d{1,3})\b)?"
 )
-POSTCODE = re.compile(r"(?<![\w-])([1-9]\d{3})\s?([A-Za-z]{2})(?![A-Za-z])")
+POSTCODE = re.compile(r"(?<![\w-])([1-9]\d{3})\s?([A-Za-z]{2})(?![A-Za-z]|-[A-Za-z])")
 HOUSE_NUMBER_BEFORE = re.compile(r"\d{1,5}(?:\s?-?\s?[a-z]{1,3})?\s*,?\s*$", re.IGNORECASE)
-TWO_LETTER_WORDS = frozenset("en in op om of te de na nu al ik is er ze we je uw zo la".split())
+TWO_LETTER_WORDS = frozenset(
+    """en in op om of te de na nu al ik is er ze we je uw zo la ca nr wk jr pp id tv pc ov bv
+    nv vs vd ma di wo do vr za ex ok""".split()
+)
+"""Dutch words, abbreviations and weekdays that follow a year or a count ("in 2022 ca 400",
+"2024 nr 1", "week 12 2025 di 3"), so no postcode's letters in lower case."""
 UNITS = frozenset({"MW", "KW", "GW", "GB", "MB", "KB", "TB", "KG", "CM", "MM", "KM", "PK", "EU"})
 POSTCODE_HOUSE = re.compile(
     rf"(?<![\w-])[1-9]\d{{3}}\s?[A-Za-z]{{2}}{HOUSE_NUMBER}(?![\w-])", re.IGNORECASE
