@@ -46,7 +46,8 @@ OFFICE_WORDS = "|".join(sorted(lexicon.OFFICES))
 first name deduce knows counts after them ("burgemeester Halsema", "Geachte heer Bosman")."""
 TITLE_WORDS = r"dhr|mevr|mw|hr|mr|dr|drs|ir|ing|prof|meneer|mevrouw|de\s+heer|familie|fam"
 ROLE_THEN_NAME = re.compile(
-    rf"\b(?i:(?P<role>{ROLE_WORDS}|{TITLE_WORDS})|{OFFICE_WORDS})\.?\s+"
+    rf"\b(?i:(?P<role>{ROLE_WORDS}|{TITLE_WORDS})|(?P<group>(?:{ROLE_WORDS})(?:'s|s|en))"
+    rf"|{OFFICE_WORDS})\.?\s+"
     r"(?P<particles>(?i:(?:van|de|der|den|ter|ten|el)\s+)*)"
     r"(?P<name>[^\W\d_](?:[^\W\d_]|['-])*)"
 )
@@ -215,7 +216,7 @@ def _role_then_name(text: str, match: re.Match[str]) -> bool:
     a portfolio may follow: "minister van Justitie") a name deduce knows or one after a
     capitalised particle ("wethouder De Vries")."""
     name, particles = match.group("name"), match.group("particles")
-    office = not match.group("role")
+    office = not match.group("role")  # offices and plurals ("de bewoners van de Kayring")
     known = _known_name(name) or FOREIGN_NAME_LETTERS.search(name)
     if office and (particles and not _name_particles(particles) or not known):
         return False

@@ -6,6 +6,8 @@ van Breda" for a person; :func:`part_of_place` says when a finding is (part of) 
 
 from __future__ import annotations
 
+import re
+
 from samenbeeld.platform.privacy.lexicon import (
     OFFICES,
     PARTICLES,
@@ -22,9 +24,10 @@ PLACE_SUFFIXES = (
     "boulevard", "passage", "school", "college", "theater", "museum", "arena", "lyceum",
     "gymnasium", "fonds", "ziekenhuis", "kliniek", "centrum", "zaal", "hal", "kerk", "brug",
     "tunnel", "fabriek", "paviljoen", "kathedraal", "basiliek", "kapel", "haven", "huis",
+    "complex", "gebouw", "monument", "ring", "hof",
 )  # fmt: skip
 """Ends of compound street, neighbourhood and venue names ("Hendrik|buurt", "Prinsen|laan")."""
-SURNAME_SUFFIXES = ("wijk", "weg", "steeg", "baan", "pad", "zaal", "hal", "huis", "haven")
+SURNAME_SUFFIXES = ("wijk", "weg", "steeg", "baan", "pad", "zaal", "hal", "huis", "haven", "hof")
 """Of those, the ends that many surnames share ("van Brunswijk", "Groeneweg", "Oversteeg")."""
 VENUE_WORDS = frozenset(
     """stadion arena school college ziekenhuis centrum museum theater fonds stichting
@@ -54,6 +57,9 @@ ORGANISATION_WORDS = frozenset(
     tandarts drogisterij eethuis theehuis koffiebar coffeeshop shoarma kebab""".split()
 )
 """Words before a name (or opening it) that make it an organisation, venue or place."""
+CLAUSE_END = re.compile(r"[,;:()\[\]]")
+ARTICLE_BEFORE = re.compile(r"\b[Hh]et\s+$")
+"""'het' right before a name: a school, building or venue ("het Jeroen Bosch"), no person."""
 INSTITUTION_NOUNS = (
     ORGANISATION_WORDS
     | PLACE_WORDS
@@ -89,11 +95,15 @@ def part_of_place(text: str, start: int, end: int, titled: bool = False) -> bool
     if not words:
         return False
     titled = titled or len(words) < len(spanned[:cut])
-    after = WORD.findall(text[end : end + 40])[:2] if cut is None else spanned[cut : cut + 1]
+    clause_after = CLAUSE_END.split(text[end : end + 40])[0]  # not past "," or "("
+    after = WORD.findall(clause_after)[:2] if cut is None else spanned[cut : cut + 1]
     preceding = [w for w in WORD.findall(text[max(0, start - 40) : start]) if w.lower() not in skip]
     before = preceding[-1:] + words[:1]
+    leading = preceding[-1:] + words[:1] * (len(words) > 1)  # "Sportcomplex | Willem ..."
     if "&" in text[max(0, start - 3) : end + 3]:  # "de Vos & de Leeuw": a firm
         return True
+    if ARTICLE_BEFORE.search(text, 0, start) and spanned[0] not in PARTICLES:
+        return True  # "het Wolfert van Borselen", "het Pieter Baan Centrum": no person
     return bool(
         (not titled and _is_place_name(words))
         or _compound_place(words[-1], after_particle=len(words) > 1 and words[-2] in PARTICLES)
@@ -101,6 +111,7 @@ def part_of_place(text: str, start: int, end: int, titled: bool = False) -> bool
         or any(w.lower() in VENUE_WORDS for w in words)
         or _place_word_after(after)
         or any(w.lower() in ORGANISATION_WORDS for w in before)
+        or any(w[:1].isupper() and _compound_place(w) for w in leading)
         or _known_organisation(before + words + after)
         or any(w.lower().startswith(("sint-", "st-")) for w in words)
         or _institution_of(spanned[:cut], preceding)
