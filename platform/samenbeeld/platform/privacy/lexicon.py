@@ -15,8 +15,9 @@ from samenbeeld.platform.registry import load_registry
 
 PARTICLES = frozenset("van de der den het 't ter ten te in op d' la le du da di el al bin".split())
 TITLES = frozenset("dhr mevr mw mr hr dr drs ir ing prof meneer mevrouw heer juf".split())
-WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['-])*")
-"""A word: letters of any alphabet ("Şahin", "Öztürk"), with apostrophes and hyphens."""
+WORD = re.compile(r"'s-(?:[^\W\d_]|['-])+|'[st](?![\w-])|[^\W\d_](?:[^\W\d_]|['-])*")
+"""A word: letters of any alphabet ("Şahin", "Öztürk"), with apostrophes and hyphens; also
+"'t" (a particle: "van 't Erve") and "'s-Hertogenbosch"."""
 
 OFFICES = frozenset(
     """burgemeester wethouder directeur directrice voorzitter teamleider manager adviseur

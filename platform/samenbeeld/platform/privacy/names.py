@@ -287,32 +287,36 @@ def _lower_case_titled(text: str) -> bool:
 def _lower_case_name(words: list[str]) -> bool:
     """A lower-case first name, optional particles, then a surname ('jan de vries').
 
-    The surname may be one deduce does not know, if no common Dutch word or verb; after
-    particles that deduce knows as such also a common word that is a surname ("ruben van der
-    meer"). First names that are also words ("roos", "fleur") do not count in lower case.
+    The surname may be one deduce does not know, if no common Dutch word or verb (a verb's
+    shape is fine when the two are all the text: "jente geertsen"); after particles that
+    deduce knows as such also a common word that is a surname ("ruben van der meer"). A first
+    name that is also a word ("roos", "mark", "lot") needs a surname deduce knows.
     """
     for i, word in enumerate(words[:-1]):
-        if not word.islower() or word in lexicon.WORD_NAMES or is_common(word):
-            continue
-        if not all(_first_name(part.title()) for part in word.split("-")):
+        if not word.islower() or not all(_first_name(part.title()) for part in word.split("-")):
             continue
         rest = words[i + 1 :]
         while rest[:1] and rest[0] in PARTICLES:
             rest = rest[1:]
         particles = " ".join(words[i + 1 : len(words) - len(rest)])
-        if particles and particles not in lookup("interfix"):
+        if not rest or not rest[0].islower() or (particles and particles not in lookup("interfix")):
             continue
-        if rest and rest[0].islower() and len(rest[0]) > 2 and _lower_surname(rest[0], particles):
+        wordlike = word in lexicon.WORD_NAMES or is_common(word)
+        bare = len(words) == i + 2 + len(particles.split())
+        if _lower_surname(rest[0], particles, unknown_ok=not wordlike, bare=bare and i == 0):
             return True
     return False
 
 
-def _lower_surname(word: str, particles: str) -> bool:
-    """A lower-case surname deduce knows (after particles also a common word), or a word
-    that is neither common nor shaped like a verb ("mirthe melet")."""
-    known = [word.title()] in lookup("surname") or (
-        bool(particles) and word.title() in lookup("interfix_surname")
+def _lower_surname(word: str, particles: str, unknown_ok: bool, bare: bool) -> bool:
+    """A lower-case surname deduce knows (after particles also a common word or one of two
+    letters: "van es"), or, if unknown_ok, a word that is not common nor shaped like a verb
+    ("mirthe melet"); a verb's shape only when the name is all the text (bare)."""
+    title = word.split("-")[0].title()  # "verhagen-van leeuwen"
+    known = [title] in lookup("surname") or (
+        bool(particles) and title in lookup("interfix_surname")
     )
-    if known and (particles or not is_common(word)):
+    if known and (particles or not is_common(word)) and (len(word) > 2 or particles):
         return True
-    return not (is_common(word) or lexicon.VERB_FORM.fullmatch(word))
+    verb = lexicon.VERB_FORM.fullmatch(word) is not None and not bare
+    return unknown_ok and len(word) > 2 and not (is_common(word) or verb)

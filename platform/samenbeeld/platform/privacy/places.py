@@ -13,6 +13,7 @@ from samenbeeld.platform.privacy.lexicon import (
     PARTICLES,
     TITLES,
     WORD,
+    is_common,
     is_place,
     lookup,
     registry_names,
@@ -27,11 +28,13 @@ PLACE_SUFFIXES = (
     "complex", "gebouw", "monument", "ring", "hof",
 )  # fmt: skip
 """Ends of compound street, neighbourhood and venue names ("Hendrik|buurt", "Prinsen|laan")."""
-SURNAME_SUFFIXES = ("wijk", "weg", "steeg", "baan", "pad", "zaal", "hal", "huis", "haven", "hof")
+SURNAME_SUFFIXES = (
+    "wijk", "weg", "steeg", "baan", "pad", "zaal", "hal", "huis", "haven", "hof", "ring",
+)  # fmt: skip
 """Of those, the ends that many surnames share ("van Brunswijk", "Groeneweg", "Oversteeg")."""
 VENUE_WORDS = frozenset(
     """stadion arena school college ziekenhuis centrum museum theater fonds stichting
-    instituut universiteit hogeschool kazerne tunnel zaal moskee bibliotheek prijs lezing
+    instituut universiteit hogeschool kazerne tunnel moskee bibliotheek prijs lezing
     sporthal academie akademie kliniek ggz mc umc hotel restaurant fc vv club lyceum
     gymnasium bv nv vof cv groep holding royal zonen zn festival kermis toernooi marathon
     concert foundation fabriek bridge court paviljoen award trophy cup memorial""".split()
@@ -39,7 +42,7 @@ VENUE_WORDS = frozenset(
 """Words that make the name before them a venue or organisation; none is also a surname."""
 PLACE_WORDS = VENUE_WORDS | frozenset(
     """park plein laan straat kade weg gracht singel buurt wijk hal kerk brug tuin bos huis
-    hof toren molen monument plaza square house hall center centre campus""".split()
+    hof toren molen monument plaza square house hall center centre campus zaal""".split()
 )
 """Words that, right after a name, make it a street, park or venue ("Anne Frank park",
 "Ronald McDonald Huis"); inside a name they are surnames ("van Wijk", "van der Laan")."""
@@ -54,7 +57,8 @@ ORGANISATION_WORDS = frozenset(
     ministerie wetboek tour monument standbeeld kinderboerderij fonds foundation week nacht
     raad kamer lunchroom brasserie crêperie creperie bistro grillroom cafetaria ijssalon
     salon boutique studio atelier kapper barbershop nagelstudio dansschool rijschool praktijk
-    tandarts drogisterij eethuis theehuis koffiebar coffeeshop shoarma kebab""".split()
+    tandarts drogisterij eethuis theehuis koffiebar coffeeshop shoarma kebab koninklijke
+    sportcomplex""".split()
 )
 """Words before a name (or opening it) that make it an organisation, venue or place."""
 CLAUSE_END = re.compile(r"[,;:()\[\]]")
@@ -75,7 +79,8 @@ PERSON_NAMED_ORGANISATIONS = (
     "dirk van den broek", "hans anders", "bakker bart", "pieter pot", "ronald mcdonald",
     "van nelle", "kröller-müller", "boijmans van beuningen", "joop van den ende",
     "sint-nicolaas", "sint nicolaas", "sint-maarten", "sint maarten", "prinses máxima",
-    "prins claus", "koningin wilhelmina", "koningin emma", "koningin juliana",
+    "prins claus", "koningin wilhelmina", "koningin emma", "koningin juliana", "abn amro",
+    "delta lloyd",
 )  # fmt: skip
 """Shops, brands, venues, saints and royals whose names have the shape of a person's name."""
 
@@ -152,25 +157,33 @@ def _street(words: list[str], after: list[str]) -> bool:
 
 
 def _is_place_name(words: list[str]) -> bool:
-    """Particles and places only ("van Breda"), or a place of several words ("Den Bosch")."""
-    core = [w for w in words if w.lower() not in PARTICLES]
-    if core and all(is_place(w) for w in core):
-        return True
+    """Particles and places only ("van Breda"), or a place of several words ("Den Bosch");
+    not a first name before a place ("Wessel Goudriaan": both are villages too)."""
     joined = " ".join(words)
     matched = lookup("placename").longest_matching_prefix(words) or ()
-    return len(matched) == len(words) or joined.lower() in registry_names()
+    if len(matched) == len(words) or joined.lower() in registry_names():
+        return True
+    core = [w for w in words if w.lower() not in PARTICLES]
+    first_name = len(core) > 1 and [core[0]] in lookup("first_name")
+    return bool(core) and all(is_place(w) for w in core) and not first_name
 
 
 def _compound_place(word: str, after_particle: bool = False) -> bool:
     """A compound ending in a street or venue word ("Arskerk", "Prinsenlaan"), which is no
-    surname deduce knows ("Verlaan"); for ends that surnames share, not after a particle."""
+    surname deduce knows ("Verlaan"); for ends that surnames share, not after a particle,
+    and only after a first name, place or word ("Kay|ring", "Binnen|hof", not "Beij|ring")."""
     lowered = word.lower()
     ending = next((s for s in PLACE_SUFFIXES if lowered.endswith(s)), "")
     if not ending or len(lowered) - len(ending) < 3:
         return False
-    if after_particle and ending in SURNAME_SUFFIXES:
+    last = word.split("-")[-1]
+    if [last] in lookup("surname"):
         return False
-    return [word.split("-")[-1]] not in lookup("surname")
+    if ending not in SURNAME_SUFFIXES:
+        return True
+    stem = last[: len(last) - len(ending)]
+    known_stem = [stem] in lookup("first_name") or is_place(stem) or is_common(stem)
+    return not after_particle and known_stem
 
 
 def _known_organisation(words: list[str]) -> bool:
