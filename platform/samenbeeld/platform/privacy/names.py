@@ -91,7 +91,10 @@ ACTION_VERB = re.compile(
 )
 ENGLISH_STOP_WORDS = frozenset(
     """the and of to a an is are with on that for by or be it as at from this which their
-    they its was were has have not can may will would should each per than""".split()
+    they its was were has have not can may will would should each per than in no within
+    without into about after before between during every any some more most other such only
+    own same so very just but if then when where who what how our your his them these those
+    we you he she do does did been being""".split()
 )
 DEDUCE_SKIPS = frozenset(
     {
@@ -168,9 +171,12 @@ def _ordinary_first_word(text: str, start: int, end: int) -> bool:
 
 
 def _looks_english(words: list[str]) -> bool:
-    """More English than Dutch function words (the shipped templates are in English)."""
-    english = sum(w.lower() in ENGLISH_STOP_WORDS for w in words)
-    return english > sum(w.lower() in lookup("stop_word") for w in words)
+    """More English than Dutch function words (the shipped templates are in English);
+    words of both languages ("in", "of", "had") count for neither."""
+    lowered = [w.lower() for w in words]
+    dutch = [w for w in lowered if w in lookup("stop_word")]
+    english = sum(w in ENGLISH_STOP_WORDS and w not in dutch for w in lowered)
+    return english > sum(w not in ENGLISH_STOP_WORDS for w in dutch)
 
 
 def _context_finds_person(text: str) -> bool:
