@@ -49,15 +49,19 @@ underscore or dot (so 'via insta gedeeld' passes, 'snap lotje2005' does not); a 
 with a space ('snap - naam'), as 'Instagram-account' is a word."""
 PLAIN_LABEL = re.compile(
     r"(?:\b(?:zijn|haar|mijn|je|jouw|hun|z'n|d'r)\s+(?P<own>))?"
-    rf"\b(?:snap(?:chat)?|insta(?:gram)?|tiktok|twitter|facebook|telegram)(?:{ACCOUNT_WORDS})?"
-    rf"(?:\s+(?:{ACCOUNT_WORDS}))?(?:\s+(?:als|heet)|\s+is(?(own)|(?!)))?"
+    r"\b(?:(?P<snap>snap)|snapchat|insta(?:gram)?|tiktok|twitter|facebook|telegram)"
+    rf"(?P<named>(?:{ACCOUNT_WORDS})?(?:\s+(?:{ACCOUNT_WORDS}))?"
+    r"(?:\s+(?:als|heet)|\s+is(?(own)|(?!)))?)"
     r"\s+['\"‘“]?(?P<account>(?-i:[a-z])[A-Za-z0-9]{2,29})"
     r"(?=['\"’”]?(?:\s*$|\s*[.,;)!?]|\s+(?:en|of|op|in|van)\b))",
     re.IGNORECASE,
 )
 """A platform name and a plain lower-case word that ends the phrase: 'insta sannedv', 'op
-tiktok als kevbreda', 'Snapchatnaam lisab.', 'zijn snap is lotje'; the word must be no
-ordinary Dutch word (lexicon.py), and 'is' counts only after 'zijn', 'haar', ..."""
+tiktok als kevbreda', 'Snapchatnaam lisab en ...', 'zijn snap is lotje'; the word must be
+no ordinary Dutch word (lexicon.py), and 'is' counts only after 'zijn', 'haar', ...
+Without 'naam', 'account', 'als' or 'is' the word must end the text or the clause, and
+'snap' (also a Dutch verb: 'ik snap het') needs one of them."""
+PHRASE_END = re.compile(r"['\"’”]?\s*(?:$|[.,;)!?])")
 QUOTED_ACCOUNT = re.compile(
     r"\b(?:account|profiel|gebruikersnaam|accountnaam)\s+['\"‘“](?P<account>[A-Za-z0-9_.]{3,30})['\"’”]",
     re.IGNORECASE,
@@ -157,8 +161,17 @@ def has_social_media(text: str) -> bool:
     """A handle (@naam), a profile URL or a labelled account ('snap: naam', 'insta naam')."""
     if any(p.search(text) for p in (PROFILE_URL, HANDLE, HANDLE_LABEL)):
         return True
-    labelled = (*PLAIN_LABEL.finditer(text), *QUOTED_ACCOUNT.finditer(text))
+    labelled = [m for m in PLAIN_LABEL.finditer(text) if _labelled_plainly(text, m)]
+    labelled += QUOTED_ACCOUNT.finditer(text)
     return any(not lexicon.is_ordinary_word(match.group("account")) for match in labelled)
+
+
+def _labelled_plainly(text: str, match: re.Match[str]) -> bool:
+    """A plain label names an account when 'naam', 'account', 'als' or 'is' says so, or
+    the name ends the phrase after anything but 'snap'."""
+    if match.group("named").strip():
+        return True
+    return not match.group("snap") and PHRASE_END.match(text, match.end()) is not None
 
 
 def has_iban(text: str) -> bool:

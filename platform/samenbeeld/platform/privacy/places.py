@@ -42,7 +42,8 @@ VENUE_WORDS = frozenset(
 """Words that make the name before them a venue or organisation; none is also a surname."""
 PLACE_WORDS = VENUE_WORDS | frozenset(
     """park plein laan straat kade weg gracht singel buurt wijk hal kerk brug tuin bos huis
-    hof toren molen monument plaza square house hall center centre campus zaal""".split()
+    hof toren molen monument plaza square house hall center centre campus zaal station
+    garden gardens street road lane avenue""".split()
 )
 """Words that, right after a name, make it a street, park or venue ("Anne Frank park",
 "Ronald McDonald Huis"); inside a name they are surnames ("van Wijk", "van der Laan")."""
