@@ -147,8 +147,13 @@ def _sidecodes() -> re.Pattern[str]:
 PLATE = _sidecodes()
 CBS_CODE = re.compile(r"(?:GM|NL|PV|LD|CR)\d{4}", re.IGNORECASE)
 PLATE_CUE = re.compile(
-    r"\bkenteken\w*\W{1,3}" + r"[\s-]?".join([r"[A-Za-z0-9]{1,3}"] * 3) + r"\b", re.IGNORECASE
+    r"\bkenteken\w*\W{1,3}(?=[\w\s-]{0,8}\d)(?=[\w\s-]{0,8}[A-Za-z])"
+    + r"[\s-]?".join([r"[A-Za-z0-9]{1,3}"] * 3)
+    + r"\b",
+    re.IGNORECASE,
 )
+"""Three groups of letters and digits after "kenteken", with a digit and a letter among them
+("kenteken 7KUM77"; not "Kenteken: onbekend")."""
 
 
 def has_email(text: str) -> bool:
