@@ -72,9 +72,14 @@ PARTICLE_NAME = re.compile(
 SURNAME_COMMA_INITIALS = re.compile(r"\b([A-Z][a-zà-ÿ'-]{2,}),\s*(?:[A-Z]\.\s?){1,4}")
 """A list entry: "Jansen, J.", "Bakker, M.A."."""
 NAMING_CUE = re.compile(
-    r"\b(?i:genaamd|heet|heette|naam\s*(?::|is|was)|contactpersoon\s*:|roepnaam|alias"
-    r"|bijnaam|aka|a\.k\.a\.)\s+([A-ZÀ-Þ][A-Za-zÀ-ÿ'-]+)"
+    r"\b(?i:genaamd|heet|heette|(?:achter|voor|roep)?naam\s*(?::|is|was)|roepnaam|alias"
+    r"|bijnaam|aka|a\.k\.a\.|(?:contactpersoon|melder|aangever|aangeefster|betrokkene"
+    r"|verdachte|slachtoffer|getuige)\s*:)\s+"
+    r"(?P<particles>(?i:(?:van|de|der|den|ter|ten|el|in 't|van 't)\s+)*)"
+    r"(?P<name>[A-ZÀ-Þ][A-Za-zÀ-ÿ'-]+)"
 )
+"""A name after a naming word or a person's label: "genaamd Tjeerd", "Melder: Van den Bosch",
+"Achternaam: de Bruin"."""
 THING_WORDS = frozenset(
     """stichting project app programma evenement groep account wijk straat buurt school team
     campagne film video boek spel game platform website organisatie bedrijf club vereniging
@@ -245,7 +250,10 @@ def _particle_name(text: str, match: re.Match[str]) -> bool:
 def _named(text: str, match: re.Match[str]) -> bool:
     """A word after "genaamd", "heet", ... unless a thing is named ("de stichting heet")."""
     subject = WORD.findall(text[max(0, match.start() - 30) : match.start()])[-3:]
-    return _plain_name(match.group(1)) and not any(w.lower() in THING_WORDS for w in subject)
+    thing = any(w.lower() in THING_WORDS for w in subject)
+    particles = match.group("particles")
+    named = _surname_after(particles, match.group("name")) if particles else None
+    return not thing and (named if named is not None else _plain_name(match.group("name")))
 
 
 def _foreign_name(text: str) -> bool:
