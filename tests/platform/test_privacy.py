@@ -59,11 +59,11 @@ def test_nine_digits_failing_the_eleven_check_and_invalid_iban_pass():
 
 
 def test_code_shaped_values_never_load_deduce(monkeypatch):
-    from samenbeeld.platform.privacy import names
+    from samenbeeld.platform.privacy import lexicon
 
     def refuse() -> None:
         raise AssertionError("deduce loaded for a code-shaped value")
 
-    monkeypatch.setattr(names, "deduce_model", refuse)
+    monkeypatch.setattr(lexicon, "deduce_model", refuse)
     for value in ("2024-01-16", "WK075802", "youth_nuisance", "17", "0.5", "false"):
         assert find_personal_data(value) is None

@@ -6,8 +6,8 @@ can go into error messages and logs. Which library does what:
 
 - python-stdnum: BSN 11-check, IBAN mod-97 check, Dutch postcodes (``patterns``);
 - phonenumbers: Dutch and international phone numbers (``patterns``);
-- deduce: person names in Dutch text, filtered against streets, places, venues and
-  organisations (``names``);
+- deduce: person names in Dutch text (``names``), filtered against streets, places, venues
+  and organisations (``places``), its word lists read through ``lexicon``;
 - our own patterns: licence-plate sidecodes, social-media handles and profile URLs, IP
   addresses (validated by ``ipaddress``), obfuscated e-mail addresses, dates of birth.
 
@@ -24,7 +24,7 @@ import re
 import threading
 from collections.abc import Callable
 
-from samenbeeld.platform.privacy import names, patterns
+from samenbeeld.platform.privacy import lexicon, names, patterns
 
 CODE_SHAPED = re.compile(r"[\w.:+/-]*")
 """One token without spaces (dates, numbers, codes): no name can hide in it except a bare one."""
@@ -70,7 +70,7 @@ def _has_words(text: str) -> bool:
 def warm_up() -> None:
     """Load deduce's lookup structures now (building them the first time, for minutes):
     at install time, and in the background when a service that checks text starts."""
-    names.deduce_model()
+    lexicon.deduce_model()
 
 
 def warm_up_in_background() -> threading.Thread:

@@ -4,63 +4,26 @@ deduce (de-identification of Dutch text) knows Dutch first names, surnames, part
 initials and titles, and the context that makes a word a name. It also takes the person
 in "Frederik Hendrikbuurt", "Prins Hendrikkade" or "de burgemeester van Breda" for a
 person, so a finding is dropped when it is part of a street, neighbourhood, venue or
-organisation name, or is nothing but a particle and a place; and a lone name that opens
-a sentence and is also a surname ("Zomer", "Vos") needs a verb such as "belde" after it.
-Our own rules add what it misses: lower-case names ("sanne de vries"), a name outside its
-lists after a role word or title ("buurman Xandro", "mevrouw van der Linden"), with
-particles ("Ecrin de Gruil"), after "genaamd", "heet" or "naam:", and "Jansen, J.".
-
-deduce builds its lookup structures once (minutes) and loads them per process (seconds):
-``python -m samenbeeld.platform.privacy`` builds them at install time (the Makefile does).
+organisation name, or is nothing but a particle and a place (``places``); and a lone
+surname that opens a sentence ("Zomer", "De Doelen", "Bij de Dam") needs a verb such as
+"belde" after it. Our own rules add what it misses: lower-case names ("sanne de vries",
+"mw. de vries", "door r. de jong"), a name outside its lists after a role word or title
+("buurman Xandro", "stagiaire Fleur", "mevrouw van der Linden"), a known surname after an
+office ("burgemeester Halsema", not "wethouder Jeugd"), particles ("Ecrin de Vries",
+"Ecrin de Gruil", not "Wetboek van Strafrecht"), a word after "genaamd", "heet" or "naam:"
+(not "de stichting heet ..."), "Jansen, J.", letters that only foreign names use
+("Şahin", "Petrović") and first names with accents deduce does not know ("Féline").
 """
 
 from __future__ import annotations
 
-import functools
 import re
-import threading
-from typing import Any
+import unicodedata
 
-from samenbeeld.platform.registry import load_registry
+from samenbeeld.platform.privacy import lexicon
+from samenbeeld.platform.privacy.lexicon import PARTICLES, TITLES, WORD, is_common, is_place, lookup
+from samenbeeld.platform.privacy.places import part_of_place
 
-PARTICLES = frozenset("van de der den het 't ter ten te in op d' la le du da di el al bin".split())
-TITLES = frozenset("dhr mevr mw mr hr dr drs ir ing prof meneer mevrouw heer juf".split())
-PLACE_SUFFIXES = (
-    "straat", "laan", "weg", "kade", "plein", "gracht", "singel", "park", "buurt", "wijk",
-    "dreef", "pad", "steeg", "plantsoen", "stadion", "kwartier", "markt", "baan", "allee",
-    "boulevard", "passage", "school", "college", "theater", "museum", "arena", "lyceum",
-    "gymnasium", "fonds", "ziekenhuis", "kliniek", "centrum", "zaal", "hal", "kerk",
-)  # fmt: skip
-"""Ends of compound street, neighbourhood and venue names ("Hendrik|buurt", "Prinsen|laan")."""
-SURNAME_SUFFIXES = ("wijk", "weg", "steeg", "baan", "pad", "zaal", "hal")
-"""Of those, the ends that many surnames share ("van Brunswijk", "Groeneweg", "Oversteeg")."""
-VENUE_WORDS = frozenset(
-    """stadion arena school college ziekenhuis centrum museum theater fonds stichting
-    instituut universiteit hogeschool kazerne tunnel zaal moskee bibliotheek prijs lezing
-    sporthal academie akademie kliniek ggz mc umc hotel restaurant fc vv club lyceum
-    gymnasium bv nv vof cv groep holding royal zonen zn festival kermis toernooi marathon
-    concert""".split()
-)
-"""Words that make the name before them a venue or organisation; none is also a surname."""
-PLACE_WORDS = VENUE_WORDS | frozenset(
-    "park plein laan straat kade weg gracht singel buurt wijk hal kerk brug tuin bos".split()
-)
-"""Words that, right after a name, make it a street, park or venue ("Anne Frank park");
-inside a name they are surnames ("van Wijk", "van der Laan")."""
-ORGANISATION_WORDS = frozenset(
-    """stichting gemeente vereniging basisschool school sportpark park stadion wijk buurt
-    straat plein winkelcentrum theater museum ziekenhuis college lyceum fc vv club
-    supermarkt filiaal bedrijf firma project programma operatie restaurant snackbar café
-    cafe eetcafé bakkerij slagerij kapsalon garage hotel winkel bar pizzeria apotheek
-    autobedrijf bouwbedrijf kinderopvang camping sportschool sint st royal""".split()
-)
-PERSON_NAMED_ORGANISATIONS = (
-    "albert heijn", "jan linders", "van der valk", "willem ii", "erasmus", "jeroen bosch",
-    "max havelaar", "anne frank", "johan cruijff", "abe lenstra", "van gogh", "rembrandt",
-    "rat verlegh", "koning willem", "prins bernhard", "prinses amalia", "juliana", "beatrix",
-    "willem-alexander", "máxima", "de kuip", "zwarte piet", "sinterklaas",
-)  # fmt: skip
-"""Organisations, venues and royals whose names have the shape of a person's name."""
 ROLE_WORDS = (
     r"buurman|buurvrouw|buren|collega|zoon|dochter|vader|moeder|broer|zus|zuster|oom|tante"
     r"|neef|nicht|vriend|vriendin|opa|oma|jongen|meisje|jongeman|man|vrouw|melder|bewoner"
@@ -69,31 +32,75 @@ ROLE_WORDS = (
     r"|leraar|lerares|docent|juf|meester|dokter|huisarts|patiënt|patient|eigenaar|huurder"
     r"|beheerder|organisator|influencer|streamer|vlogger|rapper|zanger|zangeres|dader"
     r"|getuige|aangever|minderjarige|kind|baby|partner|echtgenoot|echtgenote|ex"
+    r"|stiefvader|stiefmoeder|pleegvader|pleegmoeder|broertje|zusje|neefje|nichtje|vriendje"
+    r"|klasgenoot|klasgenote|scholier|stagiair|stagiaire|deelnemer|deelneemster|vrijwilliger"
+    r"|vrijwilligster|begeleider|begeleidster|mentor|coach|jongerenwerker|jongerenwerkster"
+    r"|straatcoach|casemanager|casusregisseur|zaakbehandelaar|behandelaar|hulpverlener"
+    r"|notulist|aanvrager|aanvraagster|huurster|verhuurder|eigenares|uitbater|buurtbewoner"
+    r"|buurtbewoonster|rechercheur|agente|wijkagente|jeugdboa|beveiliger|conciërge|voogd"
+    r"|gezinsvoogd|jeugdbeschermer|consulent|leerplichtambtenaar|tiener|puber|student|studente"
 )
+"""Words for a person that a name follows directly ("buurman Xandro", "stagiaire Fleur")."""
+OFFICE_WORDS = "|".join(sorted(lexicon.OFFICES))
+"""Offices that a portfolio follows as often as a name ("wethouder Jeugd"): only a surname or
+first name deduce knows counts after them ("burgemeester Halsema", "Geachte heer Bosman")."""
 TITLE_WORDS = r"dhr|mevr|mw|hr|mr|dr|drs|ir|ing|prof|meneer|mevrouw|de\s+heer|familie|fam"
 ROLE_THEN_NAME = re.compile(
-    rf"\b(?i:{ROLE_WORDS}|{TITLE_WORDS})\.?\s+(?i:(?:van|de|der|den|ter|ten|el)\s+)*"
-    r"([A-Z][a-zà-ÿ'-]+)"
+    rf"\b(?i:(?P<role>{ROLE_WORDS}|{TITLE_WORDS})|(?P<group>(?:{ROLE_WORDS})(?:'s|s|en))"
+    rf"|{OFFICE_WORDS})\.?\s+"
+    r"(?P<particles>(?i:(?:van|de|der|den|ter|ten|el)\s+)*)"
+    r"(?P<name>[^\W\d_](?:[^\W\d_]|['-])*)"
 )
+LOWER_TITLED = re.compile(
+    rf"\b(?i:{TITLE_WORDS})\.?\s+(?P<initials>(?:[a-z]\.\s?){{0,3}})"
+    r"(?P<particles>(?:(?:van|de|der|den|ter|ten|el|in 't|van 't)\s+)*)(?P<name>[a-zà-ÿ'-]{3,})\b"
+    r"|(?<![\w.])(?P<initials2>[a-z]\.(?:\s?[a-z]\.){0,3})\s?"
+    r"(?P<particles2>(?:(?:van|de|der|den|ter|ten|el|in 't|van 't)\s+)*)(?P<name2>[a-zà-ÿ'-]{3,})\b"
+)
+"""A lower-case surname after a title or initials: "mw. de vries", "door r. de jong"."""
+ABBREVIATIONS = frozenset(
+    """o.a. m.b.t. t.a.v. i.v.m. n.a.v. z.s.m. a.s. i.p.v. d.w.z. m.u.v. e.d. e.a. t.z.t. c.q.
+    m.n. b.v. n.v. i.o. p.s. o.b.v. i.c.m. m.i.v. t.b.v. m.b.v. i.s.m. t.o.v. v.d. a.u.b.
+    s.v.p. o.v.v. i.e. e.g. p.m. a.m. n.b. z.o.z. v.a. t.m.""".split()
+)
+"""Lower-case abbreviations that look like initials ("o.a. de buren")."""
 PARTICLE_NAME = re.compile(
-    r"\b([A-Z][a-zà-ÿ]{2,})\s+(?:(?:van|de|der|den|ter|ten|te|el|al)\s+){1,3}([A-Z][a-zà-ÿ'-]{2,})"
+    r"\b([A-Z][a-zà-ÿ]{2,})\s+((?:(?:van|de|der|den|ter|ten|te|el|al)\s+){1,3})"
+    r"([A-Z][a-zà-ÿ'-]{2,})(?![A-Za-zÀ-ÿ])"
 )
 """A capitalised word, particles and a capitalised word: "Ecrin de Gruil", "Raad van State"."""
 SURNAME_COMMA_INITIALS = re.compile(r"\b([A-Z][a-zà-ÿ'-]{2,}),\s*(?:[A-Z]\.\s?){1,4}")
 """A list entry: "Jansen, J.", "Bakker, M.A."."""
 NAMING_CUE = re.compile(
-    r"\b(?i:genaamd|heet|heette|naam\s*(?::|is|was)|contactpersoon\s*:|roepnaam|alias"
-    r"|bijnaam|aka|a\.k\.a\.)\s+([A-ZÀ-Þ][A-Za-zÀ-ÿ'-]+)"
+    r"\b(?i:genaamd|heet|heette|(?:achter|voor|roep)?naam\s*(?::|is|was)|roepnaam|alias"
+    r"|bijnaam|aka|a\.k\.a\.|(?:contactpersoon|melder|aangever|aangeefster|betrokkene"
+    r"|verdachte|slachtoffer|getuige)\s*:)\s+"
+    r"(?P<particles>(?i:(?:van|de|der|den|ter|ten|el|in 't|van 't)\s+)*)"
+    r"(?P<name>[A-ZÀ-Þ][A-Za-zÀ-ÿ'-]+)"
 )
+"""A name after a naming word or a person's label: "genaamd Tjeerd", "Melder: Van den Bosch",
+"Achternaam: de Bruin"."""
+THING_WORDS = frozenset(
+    """stichting project app programma evenement groep account wijk straat buurt school team
+    campagne film video boek spel game platform website organisatie bedrijf club vereniging
+    festival actie operatie plan winkel zaak locatie pand gebouw kanaal pagina""".split()
+)
+"""Subjects of 'heet' or 'genaamd' that make the name after it no person's."""
+FOREIGN_NAME_LETTERS = re.compile(r"[şğıćčžšłńőűřęąđțșŞĞİĆČŽŠŁŃŐŰŘĘĄĐȚȘ]")
+"""Letters of Turkish, Slavic, Polish or Romanian names that Dutch words do not use."""
 ACTION_VERB = re.compile(
     r"\s+(?:zei|zegt|belde|belt|kwam|komt|ging|gaat|liep|loopt|meldde|meldt|vertelde|vertelt"
-    r"|sprak|heeft|had|wil|wilde|woont|woonde|werd|wordt|zat|stond|gaf|deed|vroeg)\b"
+    r"|sprak|heeft|had|wil|wilde|woont|woonde|werd|wordt|zat|stond|gaf|deed|vroeg|kwamen"
+    r"|gingen|zeiden|appte|stuurde|kreeg|krijgt|moest|kon|mocht|bleef|reed|rende|sloeg"
+    r"|en\s+(?:haar|zijn|z'n|d'r))\b"
 )
 ENGLISH_STOP_WORDS = frozenset(
     """the and of to a an is are with on that for by or be it as at from this which their
-    they its was were has have not can may will would should each per than""".split()
+    they its was were has have not can may will would should each per than in no within
+    without into about after before between during every any some more most other such only
+    own same so very just but if then when where who what how our your his them these those
+    we you he she do does did been being""".split()
 )
-WORD = re.compile(r"[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ'-]*")
 DEDUCE_SKIPS = frozenset(
     {
         "dates", "ages", "identifiers", "phone_numbers", "email_addresses", "urls",
@@ -104,59 +111,34 @@ DEDUCE_SKIPS = frozenset(
 surname ("Oud en Nieuw", "De Groot" as a shop) is more often a word than a person."""
 
 
-_MODEL_LOCK = threading.Lock()
-
-
-def deduce_model() -> Any:
-    """deduce with its lookup structures (built once, then loaded from deduce's cache).
-
-    Loaded once per process; a caller that comes while another thread loads it waits.
-    """
-    with _MODEL_LOCK:
-        return _load_deduce()
-
-
-@functools.cache
-def _load_deduce() -> Any:
-    """Load deduce (seconds, about 1 GB): only text checks need it."""
-    from deduce import Deduce
-
-    return Deduce()
-
-
-@functools.cache
-def _registry_names() -> frozenset[str]:
-    """Lower-case names of the registry's municipalities, and Den Bosch ('s-Hertogenbosch)."""
-    return frozenset(m.name.lower() for m in load_registry().members) | {"den bosch"}
-
-
-def _lookup(name: str) -> Any:
-    """One of deduce's lookup structures (first_name, surname, placename, street, ...)."""
-    return deduce_model().lookup_structs[name]
-
-
-def _is_place(word: str) -> bool:
-    """A municipality of our registry or a place deduce knows."""
-    return word.lower() in _registry_names() or [word] in _lookup("placename")
-
-
-def _is_common(word: str) -> bool:
-    """A common Dutch word or stop word in deduce's whitelist."""
-    return word.lower() in _lookup("whitelist") or word.lower() in _lookup("stop_word")
-
-
 def has_name(text: str) -> bool:
     """A person's name in text (a bare word only when it is a known first name)."""
     words = WORD.findall(text)
     if len(words) == 1 and words[0] == text.strip() and words[0][:1].isupper():
         word = words[0]
-        return [word] in _lookup("first_name") and not _is_common(word) and not _is_place(word)
+        return _first_name(word) and not is_common(word) and not is_place(word)
     english = _looks_english(words)
     return (
         _deduce_finds_person(text, english)
         or _context_finds_person(text)
-        or (not english and _lower_case_name(words))
+        or (not english and (_lower_case_name(words) or _lower_case_titled(text)))
     )
+
+
+def _first_name(word: str) -> bool:
+    """A first name deduce knows, also written with accents it does not ("Féline")."""
+    return [word] in lookup("first_name") or [_unaccented(word)] in lookup("first_name")
+
+
+def _unaccented(word: str) -> str:
+    """The word without diacritics ("Féline" -> "Feline")."""
+    decomposed = unicodedata.normalize("NFKD", word)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _known_name(word: str) -> bool:
+    """A first name or surname deduce knows (also one that follows a particle: "Amrani")."""
+    return _first_name(word) or [word] in lookup("surname") or word in lookup("interfix_surname")
 
 
 def _deduce_finds_person(text: str, english: bool) -> bool:
@@ -166,119 +148,189 @@ def _deduce_finds_person(text: str, english: bool) -> bool:
     lookup of a lone first name is unreliable, so there only names of two words or more
     (or with a title or initials) count.
     """
-    document = deduce_model().deidentify(text, disabled=DEDUCE_SKIPS)
+    document = lexicon.deduce_model().deidentify(text, disabled=DEDUCE_SKIPS)
     return any(
         "persoon" in a.tag
         and not (english and (len(WORD.findall(a.text)) == 1 or a.text[:2] in ("A ", "I ")))
         and not _ordinary_first_word(text, a.start_char, a.end_char)
-        and not _part_of_place(text, a.start_char, a.end_char)
+        and not part_of_place(text, a.start_char, a.end_char)
         for a in document.annotations
     )
 
 
 def _ordinary_first_word(text: str, start: int, end: int) -> bool:
-    """A lone name that opens a sentence and is also a surname, so likely a capitalised
-    word ("Zomer", "Vos", "Roos"), unless an action verb follows ("Kees belde")."""
-    word = text[start:end]
+    """A lone surname that opens a sentence, so likely a capitalised word ("Zomer", "Vos"),
+    also after particles or a preposition ("De Doelen", "Bij de Dam"), unless an action
+    verb follows ("Kees belde", "De Vries belde")."""
+    spanned = WORD.findall(text[start:end])
+    lead = 0
+    while lead < len(spanned) - 1 and (
+        spanned[lead].lower() in PARTICLES or spanned[lead].lower() in lookup("stop_word")
+    ):
+        lead += 1
     opens = not text[:start].strip() or text[:start].rstrip()[-1] in ".!?:;"
-    verb = ACTION_VERB.match(text, end) is not None
-    return opens and not verb and WORD.fullmatch(word) is not None and [word] in _lookup("surname")
+    if len(spanned) - lead != 1 or not opens or ACTION_VERB.match(text, end):
+        return False
+    word = spanned[lead]
+    return [word] in lookup("surname") or (lead > 0 and word in lookup("interfix_surname"))
 
 
 def _looks_english(words: list[str]) -> bool:
-    """More English than Dutch function words (the shipped templates are in English)."""
-    english = sum(w.lower() in ENGLISH_STOP_WORDS for w in words)
-    return english > sum(w.lower() in _lookup("stop_word") for w in words)
-
-
-def _part_of_place(text: str, start: int, end: int) -> bool:
-    """The span is (part of) a street, place, venue or organisation name, not a person.
-
-    deduce may join a name and the street after it ("Mohammed B. uit de Kerkstraat"): only
-    the span up to its first lower-case word other than a particle is judged. A title
-    ("mevrouw van Breda") marks a person, unless a street or venue word follows.
-    """
-    spanned = WORD.findall(text[start:end])
-    skip = PARTICLES | TITLES
-    cut = next((i for i, w in enumerate(spanned) if i and w.islower() and w not in skip), None)
-    words = [w for w in spanned[:cut] if w.lower() not in TITLES]
-    if not words:
-        return False
-    titled = len(words) < len(spanned[:cut])
-    after = WORD.findall(text[end : end + 40])[:2] if cut is None else spanned[cut : cut + 1]
-    before = WORD.findall(text[max(0, start - 40) : start])[-1:] + words[:1]
-    if "&" in text[max(0, start - 3) : end + 3]:  # "de Vos & de Leeuw": a firm
-        return True
-    return bool(
-        (not titled and _is_place_name(words))
-        or _compound_place(words[-1], after_particle=len(words) > 1 and words[-2] in PARTICLES)
-        or any(_compound_place(w) for w in after)
-        or any(w.lower() in VENUE_WORDS for w in words)
-        or any(w.lower() in PLACE_WORDS for w in after)
-        or any(w.lower() in ORGANISATION_WORDS for w in before)
-        or _known_organisation(before + words + after)
-        or len(_lookup("street").longest_matching_prefix(words + after) or ()) > len(words)
-    )
-
-
-def _is_place_name(words: list[str]) -> bool:
-    """Particles and places only ("van Breda"), or a place of several words ("Den Bosch")."""
-    core = [w for w in words if w.lower() not in PARTICLES]
-    if core and all(_is_place(w) for w in core):
-        return True
-    joined = " ".join(words)
-    matched = _lookup("placename").longest_matching_prefix(words) or ()
-    return len(matched) == len(words) or joined.lower() in _registry_names()
-
-
-def _compound_place(word: str, after_particle: bool = False) -> bool:
-    """A compound ending in a street or venue word ("Arskerk", "Prinsenlaan"), which is no
-    surname deduce knows ("Verlaan"); for ends that surnames share, not after a particle."""
-    lowered = word.lower()
-    ending = next((s for s in PLACE_SUFFIXES if lowered.endswith(s)), "")
-    if not ending or len(lowered) - len(ending) < 3:
-        return False
-    if after_particle and ending in SURNAME_SUFFIXES:
-        return False
-    return [word.split("-")[-1]] not in _lookup("surname")
-
-
-def _known_organisation(words: list[str]) -> bool:
-    """The words name an organisation or venue called after a person ("Albert Heijn")."""
-    joined = " ".join(words).lower()
-    return any(organisation in joined for organisation in PERSON_NAMED_ORGANISATIONS)
+    """More English than Dutch function words (the shipped templates are in English);
+    words of both languages ("in", "of", "had") count for neither."""
+    lowered = [w.lower() for w in words]
+    dutch = [w for w in lowered if w in lookup("stop_word")]
+    english = sum(w in ENGLISH_STOP_WORDS and w not in dutch for w in lowered)
+    return english > sum(w not in ENGLISH_STOP_WORDS for w in dutch)
 
 
 def _context_finds_person(text: str) -> bool:
-    """A capitalised word after a role word, a name with particles, a word after a naming cue."""
-    for match in ROLE_THEN_NAME.finditer(text):
-        word = match.group(1)
-        ordinary = word.lower() in TITLES or _is_common(word) or _is_place(word)
-        if not ordinary and not _part_of_place(text, *match.span(1)):
+    """A name after a role word or title, a name with particles, a word after a naming cue,
+    "Jansen, J.", or a word with letters of a foreign name ("Şahin")."""
+    return (
+        any(_role_then_name(text, match) for match in ROLE_THEN_NAME.finditer(text))
+        or any(_particle_name(text, match) for match in PARTICLE_NAME.finditer(text))
+        or any(_named(text, match) for match in NAMING_CUE.finditer(text))
+        or any(_plain_name(m.group(1)) for m in SURNAME_COMMA_INITIALS.finditer(text))
+        or _foreign_name(text)
+        or _accented_first_name(text)
+    )
+
+
+def _plain_name(word: str) -> bool:
+    """No common word, title or place."""
+    return not (word.lower() in TITLES or is_common(word) or is_place(word))
+
+
+def _surname_after(particles: str, word: str) -> bool:
+    """A surname after particles: no common word unless a surname deduce knows after a
+    particle of names ("Van der Meer", "de Jong"), and a place only after another particle
+    than "van" ("De Vries" is a name, "van Breda" a place)."""
+    if not word[:1].isupper() or word.lower() in TITLES:
+        return False
+    if is_common(word) and not (_name_particles(particles) and _known_name(word)):
+        return False
+    return not is_place(word) or (bool(particles) and particles.split()[0] != "van")
+
+
+def _name_particles(particles: str) -> bool:
+    """Particles that belong to a surname rather than mean 'of': capitalised ("Van Dam")
+    or more than "van" and "van de"/"van het" ("van der", "de", "ter")."""
+    words = particles.split()
+    return bool(words) and (
+        particles[:1].isupper() or words[0] != "van" or words[1:2] in (["der"], ["den"], ["'t"])
+    )
+
+
+def _role_then_name(text: str, match: re.Match[str]) -> bool:
+    """After a role word or title any name that is no word or place; after an office (which
+    a portfolio may follow: "minister van Justitie") a name deduce knows or one after a
+    capitalised particle ("wethouder De Vries")."""
+    name, particles = match.group("name"), match.group("particles")
+    office = not match.group("role")  # offices and plurals ("de bewoners van de Kayring")
+    known = _known_name(name) or FOREIGN_NAME_LETTERS.search(name)
+    if office and (particles and not _name_particles(particles) or not known):
+        return False
+    return _surname_after(particles, name) and not part_of_place(
+        text, *match.span("name"), titled=True
+    )
+
+
+def _particle_name(text: str, match: re.Match[str]) -> bool:
+    """A capitalised word, particles and a capitalised word, none an ordinary word or place,
+    and one of them a name deduce knows ("Ecrin de Vries"); with two unknown words the
+    particle must be more than "van" ("Ecrin de Gruil", not "Wetboek van Strafrecht")."""
+    first, particles, last = match.groups()
+    if not (_plain_name(first) and _surname_after(particles, last)):
+        return False
+    known = _first_name(first) or [last] in lookup("surname") or last in lookup("interfix_surname")
+    return (known or particles.split() != ["van"]) and not part_of_place(text, *match.span())
+
+
+def _named(text: str, match: re.Match[str]) -> bool:
+    """A word after "genaamd", "heet", ... unless a thing is named ("de stichting heet")."""
+    subject = WORD.findall(text[max(0, match.start() - 30) : match.start()])[-3:]
+    thing = any(w.lower() in THING_WORDS for w in subject)
+    particles = match.group("particles")
+    named = _surname_after(particles, match.group("name")) if particles else None
+    return not thing and (named if named is not None else _plain_name(match.group("name")))
+
+
+def _foreign_name(text: str) -> bool:
+    """Two capitalised words, one with letters only foreign names use ("Kübra Şahin",
+    "Miloš Petrović"); a lone such word may be a foreign place ("in Şanlıurfa")."""
+    words = [m for m in WORD.finditer(text) if m.group()[:1].isupper()]
+    return any(
+        FOREIGN_NAME_LETTERS.search(first.group() + last.group())
+        and text[first.end() : last.start()].isspace()
+        and all(_plain_name(m.group()) for m in (first, last))
+        and not part_of_place(text, first.start(), last.end())
+        for first, last in zip(words, words[1:], strict=False)
+    )
+
+
+def _accented_first_name(text: str) -> bool:
+    """A capitalised word with diacritics that deduce knows as a first name without them
+    ("Wil je Féline even bellen"): deduce itself looks names up as written."""
+    return any(
+        word[:1].isupper()
+        and not word.isascii()
+        and [_unaccented(word)] in lookup("first_name")
+        and _plain_name(word)
+        and not part_of_place(text, *match.span())
+        for match in WORD.finditer(text)
+        if not (word := match.group()).isascii()
+    )
+
+
+def _lower_case_titled(text: str) -> bool:
+    """A lower-case surname deduce knows after a title or initials ("mw. de vries", "door r.
+    de jong"), a common word only after a particle ("dhr. van der meer")."""
+    for match in LOWER_TITLED.finditer(text):
+        initials = match.group("initials") or match.group("initials2") or ""
+        particles = match.group("particles") or match.group("particles2") or ""
+        name = (match.group("name") or match.group("name2")).title()
+        if initials.replace(" ", "") in ABBREVIATIONS or name.lower() in PARTICLES:
+            continue
+        known = [name] in lookup("surname") or name in lookup("interfix_surname")
+        if known and (particles or not is_common(name)):
             return True
-    for match in PARTICLE_NAME.finditer(text):
-        first, last = match.group(1), match.group(2)
-        ordinary = any(_is_common(w) or _is_place(w) for w in (first, last))
-        if not ordinary and not _part_of_place(text, *match.span()):
-            return True
-    cued = [*NAMING_CUE.finditer(text), *SURNAME_COMMA_INITIALS.finditer(text)]
-    return any(not (_is_common(m.group(1)) or _is_place(m.group(1))) for m in cued)
+    return False
 
 
 def _lower_case_name(words: list[str]) -> bool:
     """A lower-case first name, optional particles, then a surname ('jan de vries').
 
-    After a particle the surname may be one deduce does not know, if no common Dutch word.
+    The surname may be one deduce does not know, if no common Dutch word or verb (a verb's
+    shape is fine when the two are all the text: "jente geertsen"); after particles that
+    deduce knows as such also a common word that is a surname ("ruben van der meer"). A first
+    name that is also a word ("roos", "mark", "lot") needs a surname deduce knows.
     """
     for i, word in enumerate(words[:-1]):
-        name = word.title()
-        if not word.islower() or [name] not in _lookup("first_name") or _is_common(word):
+        if not word.islower() or not all(_first_name(part.title()) for part in word.split("-")):
             continue
         rest = words[i + 1 :]
-        while rest[:1] and rest[0].lower() in PARTICLES:
+        while rest[:1] and rest[0] in PARTICLES:
             rest = rest[1:]
-        particle = len(rest) < len(words) - i - 1
-        surname = rest[0] if rest and rest[0].islower() and not _is_common(rest[0]) else ""
-        if (particle and len(surname) > 2) or [surname.title()] in _lookup("surname"):
+        particles = " ".join(words[i + 1 : len(words) - len(rest)])
+        if not rest or not rest[0].islower() or (particles and particles not in lookup("interfix")):
+            continue
+        wordlike = word in lexicon.WORD_NAMES or is_common(word)
+        bare = len(words) == i + 2 + len(particles.split())
+        if _lower_surname(rest[0], particles, unknown_ok=not wordlike, bare=bare and i == 0):
             return True
     return False
+
+
+def _lower_surname(word: str, particles: str, unknown_ok: bool, bare: bool) -> bool:
+    """A lower-case surname deduce knows (after particles also a common word or one of two
+    letters: "van es"), or, if unknown_ok, a word that is not common nor shaped like a verb
+    ("mirthe melet"); a verb's shape only when the name is all the text (bare)."""
+    title = word.split("-")[0].title()  # "verhagen-van leeuwen"
+    known = [title] in lookup("surname") or (
+        bool(particles) and title in lookup("interfix_surname")
+    )
+    if known and (particles or not is_common(word)) and (len(word) > 2 or particles):
+        return True
+    verb = lexicon.VERB_FORM.fullmatch(word) is not None and not bare
+    return unknown_ok and len(word) > 2 and not (is_common(word) or verb)

@@ -19,7 +19,9 @@ from stdnum import iban
 from stdnum.exceptions import ValidationError
 from stdnum.nl import bsn, postcode
 
-AT = r"(?:@|\s*[\[({<]\s*(?:at|apenstaartje)\s*[\])}>]\s*|\s+(?:at|apenstaartje)\s+)"
+from samenbeeld.platform.privacy import lexicon
+
+AT = r"(?: ?@ ?|\s*[\[({<]\s*(?:at|apenstaartje|@)\s*[\])}>]\s*|\s+(?:at|apenstaartje)\s+)"
 DOT = r"(?:\.|\s*[\[({<]\s*(?:dot|punt)\s*[\])}>]\s*|\s+(?:dot|punt)\s+)"
 MAIL_PROVIDERS = r"gmail|hotmail|live|outlook|icloud|yahoo|ziggo|kpnmail|kpnplanet|xs4all|home"
 EMAIL = re.compile(
@@ -29,20 +31,43 @@ EMAIL = re.compile(
 )
 SOCIAL_SITES = r"instagram|instagr\.am|tiktok|twitter|x|facebook|fb|snapchat|threads|youtube"
 PROFILE_URL = re.compile(
-    rf"\b(?:(?:{SOCIAL_SITES})\.(?:com|net|me)|t\.me|wa\.me|linkedin\.com/in)/[@\w.]",
+    rf"\b(?:(?:{SOCIAL_SITES})\.(?:com|net|me)|t\.me|wa\.me|linkedin\.com/in|twitch\.tv"
+    r"|reddit\.com/u(?:ser)?|bsky\.app/profile)/[@\w.]",
     re.IGNORECASE,
 )
 HANDLE = re.compile(r"(?<![\w@.])@[A-Za-z0-9_][A-Za-z0-9_.]{1,29}(?![\w@])")
-PLATFORMS = r"snap(?:chat)?|insta(?:gram)?|ig|tiktok|tt|twitter|x|facebook|fb|sc|telegram"
+PLATFORMS = r"snap(?:chat)?|insta(?:gram)?|ig|tiktok|tt|twitter|x|facebook|fb|sc|telegram|discord"
+ACCOUNT_WORDS = r"naam|account|id|profiel|gebruikersnaam|handle"
 HANDLE_LABEL = re.compile(
-    rf"\b(?:{PLATFORMS})(?:naam|account|id)?(?:\s+(?:me|naam|account|id))?"
-    r"(?:\s*(?::|=|-)\s*@?[A-Za-z0-9_.]{2,30}\b"
-    r"|(?:\s+is)?\s+@?(?=[A-Za-z0-9_.]*[\d_.])[A-Za-z0-9_.]{3,30}\b)",
+    rf"\b(?:{PLATFORMS})(?:{ACCOUNT_WORDS})?(?:\s+(?:me|{ACCOUNT_WORDS}))?"
+    r"(?:\s*(?::|=)\s*@?[A-Za-z0-9_.]{2,30}\b|\s+-\s*@?[A-Za-z0-9_.]{2,30}\b"
+    r"|(?:\s+is)?\s+@?(?=[A-Za-z0-9_.]*(?:[\d_]|\.\w))[A-Za-z0-9_.]{3,30}\b)",
     re.IGNORECASE,
 )
 """A platform label before an account: after ':' any name, after a space one with a digit,
-underscore or dot (so 'via insta gedeeld' passes, 'snap lotje2005' does not)."""
-IBAN_START = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}")
+underscore or dot (so 'via insta gedeeld' passes, 'snap lotje2005' does not); a dash only
+with a space ('snap - naam'), as 'Instagram-account' is a word."""
+PLAIN_LABEL = re.compile(
+    r"(?:\b(?:zijn|haar|mijn|je|jouw|hun|z'n|d'r)\s+(?P<own>))?"
+    r"\b(?:(?P<snap>snap)|snapchat|insta(?:gram)?|tiktok|twitter|facebook|telegram)"
+    rf"(?P<named>(?:{ACCOUNT_WORDS})?(?:\s+(?:{ACCOUNT_WORDS}))?"
+    r"(?:\s+(?:als|heet)|\s+is(?(own)|(?!)))?)"
+    r"\s+['\"‘“]?(?P<account>(?-i:[a-z])[A-Za-z0-9]{2,29})"
+    r"(?=['\"’”]?(?:\s*$|\s*[.,;)!?]|\s+(?:en|of|op|in|van)\b))",
+    re.IGNORECASE,
+)
+"""A platform name and a plain lower-case word that ends the phrase: 'insta sannedv', 'op
+tiktok als kevbreda', 'Snapchatnaam lisab en ...', 'zijn snap is lotje'; the word must be
+no ordinary Dutch word (lexicon.py), and 'is' counts only after 'zijn', 'haar', ...
+Without 'naam', 'account', 'als' or 'is' the word must end the text or the clause, and
+'snap' (also a Dutch verb: 'ik snap het') needs one of them."""
+PHRASE_END = re.compile(r"['\"’”]?\s*(?:$|[.,;)!?])")
+QUOTED_ACCOUNT = re.compile(
+    r"\b(?:account|profiel|gebruikersnaam|accountnaam)\s+['\"‘“](?P<account>[A-Za-z0-9_.]{3,30})['\"’”]",
+    re.IGNORECASE,
+)
+"""An account name in quotes: "het account 'vanmil' op Snapchat"."""
+IBAN_START = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2} ?\d{2}")
 BSN_CANDIDATE = re.compile(r"(?<![\d.,])(?:\d{9}|\d{2,4}(?:[ .-]\d{2,4}){1,3})(?!\d|[.,]\d)")
 AMOUNT_BEFORE = re.compile(r"(?:€|eur|euro)\s*$", re.IGNORECASE)
 AMOUNT_AFTER = re.compile(r"(?:,[-\d]+)?\s*(?:euro|eur|€)", re.IGNORECASE)
@@ -62,14 +87,22 @@ HOUSE_NUMBER = (
     r"[,\s]*(?:(?:huis)?n(?:umme)?r\.?:?\s*)?\d{1,5}"
     r"(?:\s?[-/]?\s?(?:[a-z]{1,3}|bis|hs|\d{1,3})\b)?"
 )
-POSTCODE = re.compile(r"(?<![\w-])([1-9]\d{3})\s?([A-Za-z]{2})(?![A-Za-z])")
+POSTCODE = re.compile(r"(?<![\w-])([1-9]\d{3})\s?([A-Za-z]{2})(?![A-Za-z]|-[A-Za-z])")
 HOUSE_NUMBER_BEFORE = re.compile(r"\d{1,5}(?:\s?-?\s?[a-z]{1,3})?\s*,?\s*$", re.IGNORECASE)
-TWO_LETTER_WORDS = frozenset("en in op om of te de na nu al ik is er ze we je uw zo la".split())
+TWO_LETTER_WORDS = frozenset(
+    """en in op om of te de na nu al ik is er ze we je uw zo la ca nr wk jr pp id tv pc ov bv
+    nv vs vd ma di wo do vr za ex ok""".split()
+)
+"""Dutch words, abbreviations and weekdays that follow a year or a count ("in 2022 ca 400",
+"2024 nr 1", "week 12 2025 di 3"), so no postcode's letters in lower case."""
 UNITS = frozenset({"MW", "KW", "GW", "GB", "MB", "KB", "TB", "KG", "CM", "MM", "KM", "PK", "EU"})
 POSTCODE_HOUSE = re.compile(
     rf"(?<![\w-])[1-9]\d{{3}}\s?[A-Za-z]{{2}}{HOUSE_NUMBER}(?![\w-])", re.IGNORECASE
 )
 IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)")
+VERSION_BEFORE = re.compile(r"\b(?:versie|version|release|build|v)\.?\s*$", re.IGNORECASE)
+"""A version label right before a dotted number: "versie 1.2.3.4", "release 2.0.1.7"."""
+PREFIX_LENGTH = re.compile(r"/\d{1,3}\b")
 IPV6 = re.compile(r"(?<![\w:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:])")
 MONTHS = (
     r"jan(?:uari)?|feb(?:ruari)?|maa(?:rt)?|mrt|apr(?:il)?|mei|jun(?:i)?|jul(?:i)?|"
@@ -77,21 +110,24 @@ MONTHS = (
     r"|january|february|march|may|june|july|august|october"
 )
 DATE = (
-    r"(?:\d{1,2}[-/.]\d{1,2}[-/.](?:19|20)?\d{2}|(?:19|20)\d{2}[-/.]\d{1,2}[-/.]\d{1,2}"
-    rf"|\d{{1,2}}\s*(?:{MONTHS})\.?\s*(?:19|20)?\d{{2}})"
+    r"(?:\d{1,2}[-/.]\d{1,2}[-/.](?:19|20|')?\d{2}|(?:19|20)\d{2}[-/.]\d{1,2}[-/.]\d{1,2}"
+    rf"|\d{{1,2}}(?:\s*|[-/])(?:{MONTHS})\.?(?:\s*|[-/])(?:19|20|')?\d{{2}})"
 )
+"""Day, month and year: 12-03-1985, 12/3/'85, 1985-03-12, 12 maart 1985, 12-mrt-1985."""
 BIRTH_CUE = (
     r"\b(?:geb(?:oren|\.|\b)|geboortedatum|geboortedag|geboortejaar|geb\.?\s*datum"
     r"|d\.?o\.?b\.?|date\s+of\s+birth|born|birthday|verjaardag)|°|\*"
 )
 AGE = r"\d{1,3}\s*(?:jaar|jr\.?|j\.)(?:\s+oud)?|leeftijd\s*:?\s*\d{1,3}|\d{1,3}-jarige?"
 BIRTH_DATE = re.compile(
-    rf"(?:{BIRTH_CUE})\W{{0,3}}(?:(?:\w+\W+){{0,3}}?{DATE}|(?:in\s+|op\s+)?(?:19|20)\d{{2}}\b)"
+    rf"(?:{BIRTH_CUE})\W{{0,3}}(?:(?:\w+\W+){{0,3}}?{DATE}"
+    r"|(?:in\s+|op\s+|jaar\W{0,2})?(?:19|20)\d{2}\b)"
     rf"|{DATE}\W{{0,3}}\(?(?:{BIRTH_CUE})"
     rf"|(?:{AGE})\W{{1,4}}{DATE}|{DATE}\W{{1,4}}(?:{AGE})",
     re.IGNORECASE,
 )
-"""A date (or a year) after a birth cue, a date before one, or a date beside an age."""
+"""A date (or a year, also 'geb. jaar 2009') after a birth cue, a date before one, or a date
+beside an age."""
 
 
 def _sidecodes() -> re.Pattern[str]:
@@ -111,18 +147,36 @@ def _sidecodes() -> re.Pattern[str]:
 PLATE = _sidecodes()
 CBS_CODE = re.compile(r"(?:GM|NL|PV|LD|CR)\d{4}", re.IGNORECASE)
 PLATE_CUE = re.compile(
-    r"\bkenteken\w*\W{1,3}" + r"[\s-]?".join([r"[A-Za-z0-9]{1,3}"] * 3) + r"\b", re.IGNORECASE
+    r"\bkenteken\w*\W{1,3}(?=[\w\s-]{0,8}\d)(?=[\w\s-]{0,8}[A-Za-z])"
+    + r"[\s-]?".join([r"[A-Za-z0-9]{1,3}"] * 3)
+    + r"\b",
+    re.IGNORECASE,
 )
+"""Three groups of letters and digits after "kenteken", with a digit and a letter among them
+("kenteken 7KUM77"; not "Kenteken: onbekend")."""
 
 
 def has_email(text: str) -> bool:
-    """An e-mail address, also as mailto: or spelled out ('naam [at] domein [dot] nl')."""
+    """An e-mail address, also as mailto:, spelled out ('naam [at] domein [dot] nl'), with
+    '(@)' or with a space beside the '@'."""
     return EMAIL.search(text) is not None
 
 
 def has_social_media(text: str) -> bool:
-    """A handle (@naam), a profile URL or a labelled account ('snap: naam')."""
-    return any(p.search(text) for p in (PROFILE_URL, HANDLE, HANDLE_LABEL))
+    """A handle (@naam), a profile URL or a labelled account ('snap: naam', 'insta naam')."""
+    if any(p.search(text) for p in (PROFILE_URL, HANDLE, HANDLE_LABEL)):
+        return True
+    labelled = [m for m in PLAIN_LABEL.finditer(text) if _labelled_plainly(text, m)]
+    labelled += QUOTED_ACCOUNT.finditer(text)
+    return any(not lexicon.is_ordinary_word(match.group("account")) for match in labelled)
+
+
+def _labelled_plainly(text: str, match: re.Match[str]) -> bool:
+    """A plain label names an account when 'naam', 'account', 'als' or 'is' says so, or
+    the name ends the phrase after anything but 'snap'."""
+    if match.group("named").strip():
+        return True
+    return not match.group("snap") and PHRASE_END.match(text, match.end()) is not None
 
 
 def has_iban(text: str) -> bool:
@@ -144,12 +198,13 @@ def _valid_iban(candidate: str) -> bool:
 
 
 def _alphanumeric_runs(text: str, start: int) -> list[str]:
-    """Runs from start (single spaces allowed) of 15 to 34 characters ending at a word end."""
+    """Runs from start (single spaces, dashes or dots between) of 15 to 34 characters ending
+    at a word end: "NL91 ABNA ...", "NL 91 ABNA ...", "NL91.ABNA.0417..."."""
     found, compact, i = [], "", start
     while i < len(text) and len(compact) < 34:
         if text[i].isalnum():
             compact += text[i]
-        elif not (text[i] in " -" and i + 1 < len(text) and text[i + 1].isalnum()):
+        elif not (text[i] in " -." and i + 1 < len(text) and text[i + 1].isalnum()):
             break
         i += 1
         if len(compact) >= 15 and (i == len(text) or not text[i].isalnum()):
@@ -194,11 +249,16 @@ def has_phone(text: str) -> bool:
 
 
 def _dutch_number_shape(match: re.Match[str]) -> bool:
-    """Ten digits from 0 (or +31/0031 and nine): a number even where the area code is not
-    in phonenumbers' metadata; dates and 0800/090x service lines excepted."""
+    """Ten digits from 0 (or +31/0031 and nine) that phonenumbers calls a valid Dutch number
+    (so "0123456789" or "0000123456" are reference numbers, not phones); dates and
+    0800/090x service lines excepted."""
     digits = re.sub(r"\D", "", match.group(2))
+    if match.group(1) == "0" and digits.startswith("0"):  # "00...": no Dutch number
+        return False
     national = "0" + digits.removeprefix("0")
-    return not DATE_LIKE.search(match.group()) and not national.startswith(("0800", "090"))
+    if DATE_LIKE.search(match.group()) or national.startswith(("0800", "090")):
+        return False
+    return phonenumbers.is_valid_number(phonenumbers.parse(national, "NL"))
 
 
 def has_postcode_with_house_number(text: str) -> bool:
@@ -229,16 +289,33 @@ def has_licence_plate(text: str) -> bool:
 
 
 def has_ip_address(text: str) -> bool:
-    """An IPv4 or IPv6 address (validated by ipaddress; amounts with a € sign pass)."""
+    """An IPv4 or IPv6 address, also zero-padded ("192.168.001.010"), validated by
+    ipaddress; amounts with a € sign and version numbers ("versie 1.2.3.4") pass."""
     for match in (*IPV4.finditer(text), *IPV6.finditer(text)):
-        if _is_amount(text, *match.span()):
+        if _is_amount(text, *match.span()) or VERSION_BEFORE.search(text, 0, match.start()):
             continue
+        if _network(match.group(), PREFIX_LENGTH.match(text, match.end())):
+            continue
+        candidate = match.group()
+        if "." in candidate:  # ipaddress refuses zero-padded parts
+            candidate = ".".join(part.lstrip("0") or "0" for part in candidate.split("."))
         try:
-            ipaddress.ip_address(match.group())
+            ipaddress.ip_address(candidate)
         except ValueError:
             continue
         return True
     return False
+
+
+def _network(address: str, prefix: re.Match[str] | None) -> bool:
+    """A network with its prefix length ("10.0.0.0/8", "2001:db8::/32"): no one's address."""
+    if prefix is None:
+        return False
+    try:
+        ipaddress.ip_network(f"{address}{prefix.group()}", strict=True)
+    except ValueError:
+        return False
+    return True
 
 
 def has_date_of_birth(text: str) -> bool:

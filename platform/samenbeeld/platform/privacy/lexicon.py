@@ -1,0 +1,101 @@
+"""deduce's word lists and our registry: which words are names, places or ordinary Dutch.
+
+deduce builds its lookup structures once (minutes) and loads them per process (seconds):
+``python -m samenbeeld.platform.privacy`` builds them at install time (the Makefile does).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+from typing import Any
+
+from samenbeeld.platform.registry import load_registry
+
+PARTICLES = frozenset("van de der den het 't ter ten te in op d' la le du da di el al bin".split())
+TITLES = frozenset("dhr mevr mw mr hr dr drs ir ing prof meneer mevrouw heer juf".split())
+WORD = re.compile(r"'s-(?:[^\W\d_]|['-])+|'[st](?![\w-])|[^\W\d_](?:[^\W\d_]|['-])*")
+"""A word: letters of any alphabet ("Şahin", "Öztürk"), with apostrophes and hyphens; also
+"'t" (a particle: "van 't Erve") and "'s-Hertogenbosch"."""
+
+OFFICES = frozenset(
+    """burgemeester wethouder directeur directrice voorzitter teamleider manager adviseur
+    officier minister staatssecretaris commissaris gedeputeerde raadslid secretaris rector
+    projectleider programmamanager beleidsmedewerker ambtenaar inspecteur hoofdagent
+    brigadier teamchef griffier rechter advocaat advocate wijkmanager wijkregisseur
+    gebiedsregisseur hoofd leider dominee imam pastoor heer""".split()
+)
+"""Offices: a name may follow them ("burgemeester Halsema"), and so may a portfolio or the
+place or body they serve ("wethouder Jeugd", "commissaris van de Koning")."""
+WORD_NAMES = frozenset(
+    """roos fleur iris jade mees storm sterre ster hemel lente zomer winter hoop mark bas ben
+    wil do rijk sky joy ruby amber lotus june april mei juni juli vos""".split()
+)
+"""First names that are also ordinary Dutch or English words: in lower case
+("de roos in de tuin", "mark de grens") they are read as words."""
+
+_MODEL_LOCK = threading.Lock()
+
+
+def deduce_model() -> Any:
+    """deduce with its lookup structures (built once, then loaded from deduce's cache).
+
+    Loaded once per process; a caller that comes while another thread loads it waits.
+    """
+    with _MODEL_LOCK:
+        return _load_deduce()
+
+
+@functools.cache
+def _load_deduce() -> Any:
+    """Load deduce (seconds, about 1 GB): only text checks need it."""
+    from deduce import Deduce
+
+    return Deduce()
+
+
+@functools.cache
+def registry_names() -> frozenset[str]:
+    """Lower-case names of the registry's municipalities, and Den Bosch ('s-Hertogenbosch)."""
+    return frozenset(m.name.lower() for m in load_registry().members) | {"den bosch"}
+
+
+def lookup(name: str) -> Any:
+    """One of deduce's lookup structures (first_name, surname, placename, street, ...)."""
+    return deduce_model().lookup_structs[name]
+
+
+def is_place(word: str) -> bool:
+    """A municipality of our registry or a place deduce knows."""
+    return word.lower() in registry_names() or [word] in lookup("placename")
+
+
+def is_common(word: str) -> bool:
+    """A common Dutch word or stop word in deduce's whitelist."""
+    return word.lower() in lookup("whitelist") or word.lower() in lookup("stop_word")
+
+
+PLATFORM_WORDS = frozenset(
+    """account accounts pagina profiel video videos video's filmpje filmpjes story stories
+    post posts reel reels live chat chats groep groepen kanaal bericht berichten foto fotos
+    foto's app apps dm dms influencer influencers trend trends challenge challenges gebruiker
+    gebruikers volgers likes content""".split()
+)
+"""Words that follow a platform's name in ordinary prose ("op TikTok filmpjes")."""
+VERB_FORM = re.compile(
+    r"(?:ge|be|ver|ont|her|aan|op|af|uit|in|mee|rond|door|over|weg|terug|vast|los|bij|na)"
+    r"\w{2,}(?:d|t|en)"
+)
+"""The shape of a past participle or verb ("gedeeld", "verwijderd", "aangemaakt")."""
+
+
+def is_ordinary_word(word: str) -> bool:
+    """A Dutch word rather than an account name: common, a place, a platform word, a verb."""
+    lowered = word.lower()
+    return (
+        is_common(lowered)
+        or lowered in PLATFORM_WORDS
+        or VERB_FORM.fullmatch(lowered) is not None
+        or is_place(word.title())
+    )
