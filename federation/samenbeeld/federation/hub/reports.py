@@ -24,12 +24,13 @@ import json
 from typing import Any
 
 import jwt
+import numpy as np
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from samenbeeld.federation.hub.rounds import PARTIES, _now, fail_round, get_round, spec
-from samenbeeld.federation.mpc.dp import NoisePolicy
+from samenbeeld.federation.mpc.programs import CheckedSumParams
 from samenbeeld.federation.protocol import PartyResult, sha256_hex
 from samenbeeld.platform.catalog import default_catalog
 from samenbeeld.platform.errors import ConflictError, InvalidInputError, PermissionDeniedError
@@ -186,23 +187,30 @@ def release_privacy(row: Round, reasons: list[str]) -> list[dict[str, Any]]:
     """Per cell: mechanism, epsilon, delta and the noise's standard deviation.
 
     A checked sum's cells of an indicator under a noise policy carry the noise the parties
-    added to its released cells, calibrated as they calibrated it (:meth:`NoisePolicy.share`
-    over the bounds of the group's released cells); every other cell is exact.
+    added to its released cells, calibrated as the parties calibrate it
+    (:meth:`CheckedSumParams.noise_sd`, beside their ``noise_share``); every other cell is
+    exact.
     """
-    exact: dict[str, Any] = {"mechanism": "exact", "epsilon": None, "delta": None}
-    privacy = [exact | {"noise_sd": None} for _ in reasons]
+    privacy: list[dict[str, Any]] = [
+        {"mechanism": "exact", "epsilon": None, "delta": None, "noise_sd": None} for _ in reasons
+    ]
     if row.program != "checked_sum":
         return privacy
-    round_spec = spec(row)
-    catalog = default_catalog()
-    bounds = round_spec.cell_bounds(catalog)
-    for first, count, mechanism, epsilon, delta in round_spec.noise_groups(catalog):
-        released = [i for i in range(first, first + count) if not reasons[i]]
-        policy = NoisePolicy(mechanism, epsilon, delta)
-        sd = policy.released_sd([bounds[i] for i in released]) if released else None
+    round_spec, catalog = spec(row), default_catalog()
+    params = CheckedSumParams(
+        max_value=round_spec.cell_bounds(catalog), noise=round_spec.noise_groups(catalog)
+    )
+    released = np.flatnonzero([not reason for reason in reasons])
+    sds = dict(zip(released.tolist(), params.noise_sd(released, len(reasons)), strict=True))
+    for first, count, policy in params.noise_groups():
         for index in range(first, first + count):
-            noise = {"noise_sd": sd if index in released else None}
-            privacy[index] = {"mechanism": mechanism, "epsilon": epsilon, "delta": delta} | noise
+            sd = sds.get(index)
+            privacy[index] = {
+                "mechanism": policy.mechanism,
+                "epsilon": policy.epsilon,
+                "delta": policy.delta,
+                "noise_sd": float(sd) if sd is not None else None,
+            }
     return privacy
 
 

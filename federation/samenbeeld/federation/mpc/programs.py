@@ -27,6 +27,7 @@ overflow once ``max_value`` is bounded here.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from fractions import Fraction
 from pathlib import Path
@@ -136,19 +137,32 @@ class CheckedSumParams(JsonParams):
         bounds = self.bounds()
         return bounds * cells if len(bounds) == 1 else bounds
 
-    def noise_share(self, released: np.ndarray, cells: int) -> np.ndarray:
-        """This party's noise for the released cells (indices), in ring units; 0 for exact ones.
-
-        Each group's released cells get noise calibrated to how far one city moves them:
-        each by at most its bound (:meth:`dp.NoisePolicy.sensitivity`).
-        """
+    def released_groups(
+        self, released: np.ndarray, cells: int
+    ) -> Iterator[tuple[np.ndarray, dp.NoisePolicy, list[float]]]:
+        """Per noise group with released cells: which of ``released`` (cell indices) lie in
+        it, its policy, and their bounds, which the noise is calibrated to (one city moves
+        each cell by at most its bound, :meth:`dp.NoisePolicy.sensitivity`)."""
         bounds = self.cell_bounds(cells)
-        noise = np.zeros(len(released), dtype=np.int64)
         for first, count, policy in self.noise_groups():
             inside = (released >= first) & (released < first + count)
             if inside.any():
-                noise[inside] = policy.share([bounds[i] for i in released[inside]], WORLD_SIZE)
+                yield inside, policy, [bounds[i] for i in released[inside]]
+
+    def noise_share(self, released: np.ndarray, cells: int) -> np.ndarray:
+        """This party's noise for the released cells, in ring units; 0 for exact ones."""
+        noise = np.zeros(len(released), dtype=np.int64)
+        for inside, policy, bounds in self.released_groups(released, cells):
+            noise[inside] = policy.share(bounds, WORLD_SIZE)
         return noise
+
+    def noise_sd(self, released: np.ndarray, cells: int) -> np.ndarray:
+        """The standard deviation of each released cell's noise in its own units; NaN where
+        the cell is exact (what the hub records beside a release)."""
+        sd = np.full(len(released), np.nan)
+        for inside, policy, bounds in self.released_groups(released, cells):
+            sd[inside] = policy.released_sd(bounds, WORLD_SIZE)
+        return sd
 
 
 @dataclass(frozen=True)
