@@ -81,18 +81,32 @@ def _postgres_answers() -> str | None:
     return None
 
 
+def _require_postgres() -> None:
+    """Skip (or, with SAMENBEELD_REQUIRE_POSTGRES=1 as in CI, fail) without PostgreSQL."""
+    reason = _postgres_answers()
+    if reason:
+        if os.environ.get("SAMENBEELD_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"PostgreSQL is required but does not answer: {reason}")
+        _pg_unavailable.append(reason)
+        pytest.skip(f"PostgreSQL does not answer at {ADMIN_URL}: {reason}")
+
+
+@pytest.fixture(scope="session")
+def postgres_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabaseFactory]:
+    """A factory of empty PostgreSQL databases, for tests that need PostgreSQL itself."""
+    _require_postgres()
+    factory = DatabaseFactory("postgresql", tmp_path_factory)
+    yield factory
+    factory.drop_all()
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def databases(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[DatabaseFactory]:
     """A factory of empty databases on each backend."""
     if request.param == "postgresql":
-        reason = _postgres_answers()
-        if reason:
-            if os.environ.get("SAMENBEELD_REQUIRE_POSTGRES") == "1":
-                pytest.fail(f"PostgreSQL is required but does not answer: {reason}")
-            _pg_unavailable.append(reason)
-            pytest.skip(f"PostgreSQL does not answer at {ADMIN_URL}: {reason}")
+        _require_postgres()
     factory = DatabaseFactory(request.param, tmp_path_factory)
     yield factory
     factory.drop_all()

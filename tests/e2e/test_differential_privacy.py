@@ -1,9 +1,11 @@
-"""Differential privacy on the real round path: an indicator under a Gaussian release policy.
+"""Differential privacy on the real round path: indicators under Gaussian release policies.
 
-Six cities, the hub and three parties as processes, all reading a catalog in which
-``youth_safety_weekly`` is released with Gaussian noise (epsilon 1 per release, a yearly
-budget of 2) and ``high_impact_crime_weekly`` stays exact. Two weeks release; the third is
-refused by the hub before any attempt starts, because its charge would exceed the budget.
+Six cities, the hub (on PostgreSQL) and three parties as processes, all reading a catalog in
+which ``youth_safety_weekly`` is released with Gaussian noise (epsilon 1 per release, a
+yearly budget of 2), ``liveability_weekly`` too with a budget of one release, and
+``high_impact_crime_weekly`` stays exact. Two weeks release; the third is refused by the hub
+before any attempt starts, because its charge would exceed the budget; two concurrent rounds
+over the one-release indicator release one.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import datetime as dt
 import os
 import shutil
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 
 import httpx
@@ -32,6 +35,8 @@ from samenbeeld.platform.truth import expected_cells, load_truth
 pytestmark = pytest.mark.slow
 CITIES, WEEKS = 6, 4
 NOISY, EXACT = "youth_safety_weekly", "high_impact_crime_weekly"
+ONCE = "liveability_weekly"
+"""Noisy with a yearly budget of one release."""
 POLICY = {
     "mechanism": "gaussian",
     "epsilon_per_release": 1.0,
@@ -42,9 +47,9 @@ POLICY = {
 
 
 @pytest.fixture(scope="module")
-def dp_federation(tmp_path_factory):
-    """The cluster on a catalog where NOISY has a Gaussian policy; every node opted in to the
-    weekly indicators."""
+def dp_federation(tmp_path_factory, postgres_databases):
+    """The cluster, its hub on PostgreSQL, on a catalog where NOISY and ONCE have Gaussian
+    policies; every node opted in to the weekly indicators."""
     folder = tmp_path_factory.mktemp("dp-federation")
     catalog_dir = folder / "catalog"
     shutil.copytree(CONTENT_DIR, catalog_dir)
@@ -53,13 +58,15 @@ def dp_federation(tmp_path_factory):
         for indicator in document["indicators"]:
             if indicator["code"] == NOISY:
                 indicator["release"] = POLICY
+            if indicator["code"] == ONCE:
+                indicator["release"] = {**POLICY, "yearly_epsilon": 1.0}
         path.write_text(yaml.safe_dump(document, sort_keys=False))
     catalog = load_catalog(catalog_dir)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(CATALOG_DIR_ENV, str(catalog_dir))  # every service reads this catalog
         demo = init_federation(folder, cities=CITIES, weeks=WEEKS, seed=5)
         codes = [code for code, _, _ in demo.cities]
-        cluster = Cluster(folder, codes)
+        cluster = Cluster(folder, codes, database_urls={"hub": postgres_databases.create()})
         cluster.prepare()
         cluster.start()
     try:
@@ -70,12 +77,14 @@ def dp_federation(tmp_path_factory):
         cluster.stop()
 
 
-def run(cluster, client, round_id: str, monday: dt.date) -> ops_client.RoundOutcome:
-    """One round of both indicators through the ops client."""
+def run(
+    cluster, client, round_id: str, monday: dt.date, indicators=(NOISY, EXACT)
+) -> ops_client.RoundOutcome:
+    """One round through the ops client (by default of NOISY and EXACT)."""
     nodes = {node.name: node.url for node in cluster.nodes()}
     return ops_client.run_round(
-        client, cluster.hub.url, cluster.signer("hub"), nodes, round_id, [NOISY, EXACT], monday,
-        120.0,
+        client, cluster.hub.url, cluster.signer("hub"), nodes, round_id, list(indicators),
+        monday, 120.0,
     )  # fmt: skip
 
 
@@ -101,7 +110,11 @@ def test_noise_on_the_noisy_indicator_exact_values_beside_it_and_the_budget_refu
         assert (exact["mechanism"], exact["noise_sd"]) == ("exact", None)
         assert exact["value"] == expected[EXACT].total
     with session_scope(cluster.hub.settings.effective_database_url) as session:
-        charged = session.scalars(select(BudgetSpend.round_id).order_by(BudgetSpend.id)).all()
+        charged = session.scalars(
+            select(BudgetSpend.round_id)
+            .where(BudgetSpend.indicator == NOISY)
+            .order_by(BudgetSpend.id)
+        ).all()
     assert charged == ["dp-w0", "dp-w1"]  # the noisy indicator only, once per attempt
 
     with pytest.raises(ops_client.RoundRefusedError) as refusal:
@@ -142,3 +155,33 @@ def test_the_weekly_dag_skips_a_round_the_budget_refuses_and_does_not_retry_it(d
         refused = session.get(Round, round_id)
         assert (refused.state, refused.attempt) == ("open", 0)
         assert refused.failure.startswith(f"refused: privacy budget of {NOISY}")
+
+
+def test_two_concurrent_rounds_that_together_exceed_the_budget_release_only_what_it_allows(
+    dp_federation,
+):
+    """Two rounds over ONCE (a yearly budget of one release), of two weeks of one year, run
+    at the same time against the hub on PostgreSQL: one is released, the other refused
+    before any attempt, and the ledger holds one release's epsilon."""
+    cluster, _, _, _, truth = dp_federation
+    mondays = [dt.date.fromisoformat(week) for week in truth["week_starts"][:2]]
+    assert mondays[0].year == mondays[1].year
+
+    def attempt(number: int) -> str:
+        with httpx.Client(timeout=300) as own_client:  # one connection pool per thread
+            try:
+                outcome = run(cluster, own_client, f"once-{number}", mondays[number], [ONCE])
+            except ops_client.RoundRefusedError as refusal:
+                return f"refused: {refusal}"
+            return str(outcome.round["state"])
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(attempt, range(2)))
+    assert sorted(result.split(":")[0] for result in results) == ["refused", "released"]
+    with session_scope(cluster.hub.settings.effective_database_url) as session:
+        spent = session.scalars(select(BudgetSpend).where(BudgetSpend.indicator == ONCE)).all()
+        states = {row.id: (row.state, row.attempt) for row in session.scalars(select(Round))}
+    assert [row.epsilon for row in spent] == [1.0]
+    released = spent[0].round_id
+    refused = "once-1" if released == "once-0" else "once-0"
+    assert states[released] == ("released", 1) and states[refused] == ("open", 0)

@@ -106,6 +106,16 @@ def test_a_release_policy_loads_and_exact_is_the_default(tmp_path):
     assert noisy.release == ReleasePolicy("gaussian", 0.5, 1e-6, 10.0)
     assert not noisy.release.exact
     assert exact.release == plain.release == ReleasePolicy() and plain.release.exact
+    assert noisy.noise_unit() is None and exact.noise_unit() is None  # protects the city
+
+
+def test_an_incident_policy_protects_one_count_of_the_summed_cell(tmp_path):
+    """``protects: incident``: the noise hides one incident, one count of the summed cell
+    (a sum round adds counts, normalised or not), not the indicator's ``max``."""
+    _write(tmp_path, "a.yaml", _one(**{"    max: 100\n": DP + "      protects: incident\n"}))
+    (noisy,) = load_catalog(tmp_path).indicators
+    assert noisy.release.protects == "incident"
+    assert noisy.noise_unit() == 1.0
 
 
 BAD_CASES = [
@@ -198,6 +208,20 @@ BAD_CASES = [
         {"    max: 100\n": "    max: 100\n    release: noisy\n"},
         ["indicators.0 (riot_weekly).release", "'exact' or a mapping"],
         id="release-unknown-word",
+    ),
+    pytest.param(
+        {"    max: 100\n": DP + "      protects: household\n"},
+        ["indicators.0 (riot_weekly).release.protects", "Must be one of"],
+        id="release-protects-unknown-unit",
+    ),
+    pytest.param(
+        {
+            "    max: 100\n": DP + "      protects: incident\n",
+            "measure: count_sum": "measure: sentiment_score",
+            "categories: [riot]\n      online_driven: true": "topics: [public_order]",
+        },
+        ["indicators.0 (riot_weekly).release.protects", "does not count incidents"],
+        id="release-incident-on-a-score",
     ),
     pytest.param(
         {"categories: [riot]": "categories: [riot, riot]"},

@@ -172,15 +172,18 @@ class RoundSpec:
 
     def noise_groups(self, catalog: Catalog) -> list[list[Any]]:
         """The checked sum's noisy cell groups: one per indicator whose catalog release policy
-        is not exact, ``[first_cell, cells, mechanism, epsilon_per_release, delta]``."""
+        is not exact, ``[first_cell, cells, mechanism, epsilon_per_release, delta, unit]``;
+        ``unit`` is how far what the policy protects moves a cell when that is less than the
+        cell's bound (one incident), else None (a whole city)."""
         groups: list[list[Any]] = []
         for index, code in enumerate(self.indicators):
-            policy = catalog.get(code).release
+            indicator = catalog.get(code)
+            policy = indicator.release
             if not policy.exact:
                 first = index * self.cells_per_indicator
                 groups.append(
                     [first, self.cells_per_indicator, policy.mechanism,
-                     policy.epsilon_per_release, policy.delta]
+                     policy.epsilon_per_release, policy.delta, indicator.noise_unit()]
                 )  # fmt: skip
         return groups
 

@@ -66,6 +66,10 @@ class Filters:
 
 
 RELEASE_MECHANISMS = ("exact", "gaussian", "laplace")
+PROTECTED_UNITS = ("city", "incident")
+"""What a noisy release hides: a whole city's figure, or one incident (ReleasePolicy)."""
+INCIDENT_MEASURES = ("count_sum", "event_incidents")
+"""Measures that count incidents, one per record, so ``protects: incident`` is defined."""
 MAX_DELTA = 1e-5
 """The largest delta a Gaussian release policy may name (a city of 100,000 people is 1e-5)."""
 MAX_EPSILON = 10.0
@@ -80,12 +84,19 @@ class ReleasePolicy:
     may spend together, by basic composition. Counts of cities over the indicator
     (distribution buckets, spike flags) stay exact and outside the budget, which a noisy
     policy must say (``counts: exact``).
+
+    ``protects`` says what one release hides, and so what the noise is calibrated to:
+    ``city`` (the default) hides any one city's whole figure, up to the indicator's ``max``;
+    ``incident`` hides any one incident, which moves a summed cell by one count
+    (:meth:`Indicator.noise_unit`). A person in ``k`` of a period's incidents is hidden at
+    ``k`` times the epsilon (group privacy).
     """
 
     mechanism: str = "exact"
     epsilon_per_release: float | None = None
     delta: float | None = None
     yearly_epsilon: float | None = None
+    protects: str = "city"
 
     @property
     def exact(self) -> bool:
@@ -116,6 +127,15 @@ class Indicator:
     def table(self) -> str:
         """The node table this indicator aggregates."""
         return MEASURE_TABLES[self.measure]
+
+    def noise_unit(self) -> float | None:
+        """How far what the release policy protects moves one summed cell: one count for
+        ``protects: incident`` (a sum round adds the cities' counts, normalised or not: the
+        rate per 10,000 is computed for buckets only); None for a city, whose noise is
+        calibrated to ``max``, and for exact releases."""
+        if self.release.exact or self.release.protects == "city":
+            return None
+        return 1.0
 
 
 @dataclass(frozen=True)
@@ -248,6 +268,11 @@ class ReleaseSchema(Schema):
         validate=validate.Equal("exact", error="counts of cities stay exact: write 'exact'"),
         metadata={"description": "how counts of cities over the indicator are accounted"},
     )
+    protects = fields.String(
+        load_default="city",
+        validate=validate.OneOf(PROTECTED_UNITS),
+        metadata={"description": "what one release hides: a whole city's figure, or one incident"},
+    )
 
     @validates_schema
     def _check_policy(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -277,6 +302,7 @@ class ReleaseField(fields.Field[ReleasePolicy]):
             epsilon_per_release=loaded["epsilon_per_release"],
             delta=loaded.get("delta"),
             yearly_epsilon=loaded["yearly_epsilon"],
+            protects=loaded["protects"],
         )
 
 
@@ -305,6 +331,16 @@ class IndicatorSchema(Schema):
         if wrong:
             reason = f"not a filter of measure {data['measure']} (table {table})"
             raise ValidationError({"filters": {name: [reason] for name in sorted(wrong)}})
+
+    @validates_schema
+    def _check_protected_unit(self, data: dict[str, Any], **kwargs: Any) -> None:
+        """``protects: incident`` only where the measure counts incidents."""
+        release = data.get("release")
+        measure = data.get("measure")
+        if isinstance(release, ReleasePolicy) and release.protects == "incident":
+            if measure not in INCIDENT_MEASURES:
+                reason = f"measure {measure} does not count incidents: protect the city"
+                raise ValidationError({"release": {"protects": [reason]}})
 
     @validates_schema
     def _check_buckets(self, data: dict[str, Any], **kwargs: Any) -> None:

@@ -7,6 +7,11 @@ cohort, and the disclosure rules (minimum contributors, dominance) applied in pl
 The same holds for the counting rounds: how many cities fall in each catalog bucket (their
 rate per 10,000 from the city's population, as a node computes it) and how many cities'
 own week is a spike against their previous weeks (:func:`indicators.spike_flag`).
+
+A cell released with differential-privacy noise cannot equal the truth: :func:`agrees`
+accepts it within ``NOISE_Z`` of its stated noise standard deviation, a range a correct
+release leaves with probability 1e-7 (so a demo of a few hundred noisy cells fails by
+chance about once in ten thousand runs), while wrong noise or a wrong sum fails by far.
 """
 
 from __future__ import annotations
@@ -41,6 +46,24 @@ class ExpectedCell:
     """"" when released, else "min_contributors", "dominance" or "concentrated"."""
     cell: str = "total"
     """"total", "bucket:<i>" or "spikes", as the hub labels released cells."""
+
+
+NOISE_Z = 5.33
+"""Standard deviations within which a noisy release agrees with the truth (two-sided
+normal tail 1e-7)."""
+
+
+def agrees(cell: ExpectedCell, release: Mapping[str, Any]) -> bool:
+    """Whether a released cell is what the truth demands: the same suppression reason, and
+    the exact total, or for a noisy cell a value within ``NOISE_Z`` noise SDs of it."""
+    reason = release["suppressed_reason"] or ""
+    if reason != cell.reason:
+        return False
+    if reason:
+        return release["value"] is None
+    if release.get("mechanism", "exact") == "exact":
+        return bool(release["value"] == cell.total)
+    return bool(abs(release["value"] - cell.total) <= NOISE_Z * release["noise_sd"])
 
 
 def load_truth(path: Path) -> dict[str, Any]:

@@ -163,7 +163,9 @@ def test_bounds_must_fit_the_cells_and_the_ring():
 def test_noisy_groups_carry_noise_of_the_stated_scale_and_the_other_cells_stay_exact(
     tmp_path, run_session, share_files
 ):
-    """Two noisy indicators (Gaussian, 200 cells each) beside exact cells, real parties.
+    """Two noisy indicators (Gaussian, 200 cells each) beside exact cells, real parties:
+    one protecting a whole city (calibrated to the cells' bound), one protecting one incident
+    (a unit of 3: calibrated to that, whatever the bound).
 
     Each noisy cell's error divided by the stated standard deviation (``released_sd``, what
     the hub records) is a standard normal if the parties add what is stated, so the sum of
@@ -173,7 +175,7 @@ def test_noisy_groups_carry_noise_of_the_stated_scale_and_the_other_cells_stay_e
     """
     rng = np.random.default_rng(11)
     plain = rng.integers(0, 20, size=(8, 410), endpoint=True).astype(np.float64)
-    noise = [[0, 200, "gaussian", 1.0, 1e-6], [205, 200, "gaussian", 2.0, 1e-6]]
+    noise = [[0, 200, "gaussian", 1.0, 1e-6, None], [205, 200, "gaussian", 2.0, 1e-6, 3.0]]
     params = CheckedSumParams(MAX, noise=noise)
     session = run_session("checked_sum", params, share_files(plain), tmp_path / "run", TIMEOUT)
     result, exact = session.result, plain.sum(axis=0)
@@ -182,10 +184,11 @@ def test_noisy_groups_carry_noise_of_the_stated_scale_and_the_other_cells_stay_e
     noisy = np.r_[0:200, 205:405]
     assert np.array_equal(np.delete(result.values, noisy), np.delete(exact, noisy))
     sds = np.empty(410)
-    for first, cells, mechanism, epsilon, delta in noise:
-        sd = dp.NoisePolicy(mechanism, epsilon, delta).released_sd([MAX] * cells)
+    for first, cells, mechanism, epsilon, delta, unit in noise:
+        sd = dp.NoisePolicy(mechanism, epsilon, delta, unit).released_sd([MAX] * cells)
         sds[first : first + cells] = sd
-    assert sds[0] > sds[205] > 0  # more epsilon, less noise
+    city_level = dp.NoisePolicy("gaussian", 2.0, 1e-6).released_sd([MAX] * 200)
+    assert sds[0] > city_level > sds[205] > 0  # more epsilon, less noise; an incident, less
     squares = float(np.sum((errors[noisy] / sds[noisy]) ** 2))
     n = len(noisy)
     shift, spread = 1 - 2 / (9 * n), math.sqrt(2 / (9 * n))

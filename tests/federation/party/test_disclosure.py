@@ -16,7 +16,7 @@ from samenbeeld.platform.errors import ConflictError, InvalidInputError
 from samenbeeld.platform.settings import PartySettings
 
 MONDAY = dt.date(2026, 3, 2)
-SPEC = RoundSpec("checked_sum", MONDAY, ("riot_online_weekly", "youth_safety_weekly"))
+SPEC = RoundSpec("checked_sum", MONDAY, ("riot_online_weekly", "high_impact_crime_weekly"))
 SIX = ("GM0106", "GM0344", "GM0363", "GM0518", "GM0599", "GM0758")
 TWELVE = (*SIX, "GM0014", "GM0034", "GM0153", "GM0200", "GM0202", "GM0268")
 POLICY = disclosure.Policy.from_settings(PartySettings.load(environ={}))
@@ -121,15 +121,26 @@ def test_other_periods_and_programs_are_other_cells(party_session):
     record(party_session, "week-c", SIX[1:], spec=RoundSpec("spike_count", MONDAY, SPEC.indicators))
 
 
-def test_noise_comes_from_the_partys_own_release_policies():
-    """An indicator under a noise policy in this party's catalog is a noisy cell group."""
-    policy = ReleasePolicy("gaussian", 0.5, 1e-6, 4.0)
+def _with_policy(policy: ReleasePolicy) -> disclosure.Policy:
+    """This party's policy over a catalog in which the spec's second indicator has ``policy``."""
     noisy = Catalog(
         tuple(
-            dataclasses.replace(i, release=policy) if i.code == "youth_safety_weekly" else i
+            dataclasses.replace(i, release=policy) if i.code == SPEC.indicators[1] else i
             for i in default_catalog().indicators
         )
     )
-    own = disclosure.program_params(dataclasses.replace(POLICY, catalog=noisy), SPEC, SIX, {})
-    assert own.noise == [[1, 1, "gaussian", 0.5, 1e-6]]  # the second indicator's one cell
+    return dataclasses.replace(POLICY, catalog=noisy)
+
+
+def test_noise_comes_from_the_partys_own_release_policies():
+    """An indicator under a noise policy in this party's catalog is a noisy cell group;
+    ``protects: incident`` makes its unit one count instead of the indicator's max."""
+    city = ReleasePolicy("gaussian", 0.5, 1e-6, 4.0)
+    own = disclosure.program_params(_with_policy(city), SPEC, SIX, {})
+    assert own.noise == [[1, 1, "gaussian", 0.5, 1e-6, None]]  # the second indicator's cell
+    incident = dataclasses.replace(city, protects="incident")
+    own = disclosure.program_params(_with_policy(incident), SPEC, SIX, {})
+    assert own.noise == [[1, 1, "gaussian", 0.5, 1e-6, 1.0]]
     assert params().noise == []  # the shipped catalog's two indicators are exact
+    shipped = RoundSpec("checked_sum", MONDAY, ("youth_safety_weekly",))
+    assert params(shipped).noise == [[0, 1, "gaussian", 0.5, 1e-6, 1.0]]

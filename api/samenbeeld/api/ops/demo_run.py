@@ -40,7 +40,14 @@ from samenbeeld.platform.catalog import Indicator, load_catalog
 from samenbeeld.platform.demo import DemoFederation, init_federation, remove_sqlite_file
 from samenbeeld.platform.keys import key_id, read_private_key
 from samenbeeld.platform.settings import audience_for
-from samenbeeld.platform.truth import ExpectedCell, expected_cells, load_truth, verifiable
+from samenbeeld.platform.truth import (
+    NOISE_Z,
+    ExpectedCell,
+    agrees,
+    expected_cells,
+    load_truth,
+    verifiable,
+)
 from samenbeeld.platform.users import issue_user_token
 
 WEEKLY_DAG = "samenbeeld_weekly_rounds"
@@ -152,11 +159,7 @@ def verdict(outcome: ops_client.RoundOutcome, expected: list[ExpectedCell]) -> t
     wrong = 0
     for cell in expected:
         release = by_cell.get((cell.indicator, cell.cell))
-        if release is None:
-            wrong += 1
-            continue
-        reason = release["suppressed_reason"] or ""
-        wrong += reason != cell.reason or (not reason and release["value"] != cell.total)
+        wrong += release is None or not agrees(cell, release)
     return len(outcome.releases) - suppressed, suppressed, wrong
 
 
@@ -194,14 +197,20 @@ def report(
 
 
 def _shown(release: dict[str, Any]) -> str:
-    """A released value, or why it is suppressed."""
+    """A released value (a noisy one with its 95 % margin), or why it is suppressed."""
     value = release["value"]
-    return f"{value:.0f}" if value is not None else f"suppressed: {release['suppressed_reason']}"
+    if value is None:
+        return f"suppressed: {release['suppressed_reason']}"
+    if release.get("mechanism", "exact") != "exact":
+        return f"{value:.0f} ± {1.96 * release['noise_sd']:.0f}"
+    return f"{value:.0f}"
 
 
 def sums_section(outcome: ops_client.RoundOutcome, expected: list[ExpectedCell]) -> list[str]:
     """Released totals beside the plaintext truth."""
     lines = [f"{'sums':<38}{'released':>12}  {'plaintext truth (verification only)':<36}"]
+    if any(release.get("mechanism", "exact") != "exact" for release in outcome.releases):
+        lines.insert(0, NOISY_NOTE)
     by_name = {cell.indicator: cell for cell in expected}
     for release in outcome.releases:
         cell = by_name.get(release["indicator"])
@@ -249,6 +258,11 @@ def spikes_section(outcome: ops_client.RoundOutcome, expected: list[ExpectedCell
     return lines
 
 
+NOISY_NOTE = (
+    "a value 'v ± m' carries differential-privacy noise (m: its 95 % margin); it matches the\n"
+    f"truth when within {NOISE_Z} noise standard deviations of it (a correct release is\n"
+    "outside with probability 1e-7); every other value must equal the truth exactly"
+)
 EARLY_WARNING = 3
 """Cities flagging a spike in one category that the demo points out."""
 SECTIONS = {"sums": sums_section, "distribution": distribution_section, "spikes": spikes_section}

@@ -154,23 +154,28 @@ def sum_slack(party_scale: float, summands: int, cells: int) -> float:
 
 @dataclass(frozen=True)
 class NoisePolicy:
-    """One indicator's noise: mechanism, epsilon per release, delta (Gaussian only)."""
+    """One indicator's noise: mechanism, epsilon per release, delta (Gaussian only), and the
+    unit it protects (None: a whole city, up to each cell's bound)."""
 
     mechanism: Mechanism
     epsilon: float
     delta: float | None = None
+    unit: float | None = None
+    """How far one protected unit (an incident) moves one cell; None: a city, its bounds."""
 
-    @staticmethod
-    def sensitivity(mechanism: Mechanism, bounds: list[float]) -> float:
-        """How far one city moves the cells (each by at most its bound): L1 for Laplace,
-        L2 for Gaussian, in count units."""
-        if mechanism == "laplace":
+    def sensitivity(self, bounds: list[float]) -> float:
+        """How far what the policy protects moves the cells, in count units: one incident
+        moves one cell by ``unit``; one city moves each cell by at most its bound (L1 over
+        the cells for Laplace, L2 for Gaussian)."""
+        if self.unit is not None:
+            return self.unit
+        if self.mechanism == "laplace":
             return float(sum(bounds))
         return math.sqrt(sum(bound * bound for bound in bounds))
 
     def share(self, bounds: list[float], n_parties: int = 3) -> np.ndarray:
         """This party's noise for cells with these bounds (ring units)."""
-        sensitivity = self.sensitivity(self.mechanism, bounds)
+        sensitivity = self.sensitivity(bounds)
         return noise_share(
             len(bounds), sensitivity, self.epsilon, self.delta, self.mechanism, n_parties
         )
@@ -182,7 +187,7 @@ class NoisePolicy:
         ``party_scale**2``; Laplace ``n`` discrete Laplace shares of variance about
         ``2 * party_scale**2`` each (see the module docstring).
         """
-        sensitivity = self.sensitivity(self.mechanism, bounds)
+        sensitivity = self.sensitivity(bounds)
         params = privacy_parameters_for(
             sensitivity, self.epsilon, self.delta, self.mechanism, n_parties
         )

@@ -84,7 +84,8 @@ class CheckedSumParams(JsonParams):
     dominance: float = 0.6
     noise: list[list[Any]] = field(default_factory=list)
     """Noisy cell groups (one per indicator under a noise policy):
-    ``[first_cell, cells, mechanism, epsilon, delta]``; cells of no group are exact."""
+    ``[first_cell, cells, mechanism, epsilon, delta, unit]``; cells of no group are exact.
+    ``unit`` (or None: the cells' bounds) is how far one protected unit moves a cell."""
 
     def __post_init__(self) -> None:
         """Refuse parameters outside the ranges the MPC arithmetic is exact for."""
@@ -97,7 +98,8 @@ class CheckedSumParams(JsonParams):
             raise InvalidInputError("dominance must be in (0, 1]")
         for group in self.noise:
             _first, _cells, policy = self._group(group)
-            dp.privacy_parameters_for(max(bounds), policy.epsilon, policy.delta, policy.mechanism)
+            sensitivity = policy.sensitivity([max(bounds)])
+            dp.privacy_parameters_for(sensitivity, policy.epsilon, policy.delta, policy.mechanism)
 
     def bounds(self) -> list[float]:
         """The bound(s) as a list: one element for all cells, or one per cell."""
@@ -119,14 +121,19 @@ class CheckedSumParams(JsonParams):
     @staticmethod
     def _group(group: list[Any]) -> tuple[int, int, dp.NoisePolicy]:
         """One noise group, checked: (first cell, number of cells, policy)."""
-        if not isinstance(group, list | tuple) or len(group) != 5:
-            raise InvalidInputError("a noise group is [first_cell, cells, mechanism, eps, delta]")
-        first, cells, mechanism, epsilon, delta = group
+        if not isinstance(group, list | tuple) or len(group) != 6:
+            raise InvalidInputError(
+                "a noise group is [first_cell, cells, mechanism, eps, delta, unit]"
+            )
+        first, cells, mechanism, epsilon, delta, unit = group
         if not (isinstance(first, int) and isinstance(cells, int) and first >= 0 and cells >= 1):
             raise InvalidInputError("a noise group's first_cell and cells must be integers")
         if mechanism not in ("laplace", "gaussian"):
             raise InvalidInputError(f"noise must be 'laplace' or 'gaussian', not {mechanism!r}")
-        return first, cells, dp.NoisePolicy(mechanism, float(epsilon), delta)
+        if unit is not None and not (isinstance(unit, int | float) and 0 < unit <= MAX_VALUE_LIMIT):
+            raise InvalidInputError(f"a noise group's unit must be in (0, {MAX_VALUE_LIMIT}]")
+        unit = None if unit is None else float(unit)
+        return first, cells, dp.NoisePolicy(mechanism, float(epsilon), delta, unit)
 
     def noise_groups(self) -> list[tuple[int, int, dp.NoisePolicy]]:
         """The noisy cell groups, checked."""
@@ -142,7 +149,8 @@ class CheckedSumParams(JsonParams):
     ) -> Iterator[tuple[np.ndarray, dp.NoisePolicy, list[float]]]:
         """Per noise group with released cells: which of ``released`` (cell indices) lie in
         it, its policy, and their bounds, which the noise is calibrated to (one city moves
-        each cell by at most its bound, :meth:`dp.NoisePolicy.sensitivity`)."""
+        each cell by at most its bound, one incident by the policy's unit:
+        :meth:`dp.NoisePolicy.sensitivity`)."""
         bounds = self.cell_bounds(cells)
         for first, count, policy in self.noise_groups():
             inside = (released >= first) & (released < first + count)
