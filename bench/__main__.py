@@ -20,6 +20,7 @@ BENCHMARKS = (
     "mpyc_sum",
     "round_national",
     "demo_week",
+    "dp_round",
     "airflow_round",
     "trend_api",
     "privacy_guard",

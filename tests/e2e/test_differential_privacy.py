@@ -4,8 +4,8 @@ Six cities, the hub (on PostgreSQL) and three parties as processes, all reading 
 which ``youth_safety_weekly`` is released with Gaussian noise (epsilon 1 per release, a
 yearly budget of 2), ``liveability_weekly`` too with a budget of one release, and
 ``high_impact_crime_weekly`` stays exact. Two weeks release; the third is refused by the hub
-before any attempt starts, because its charge would exceed the budget; two concurrent rounds
-over the one-release indicator release one.
+before any attempt starts, because its charge would exceed the budget; of four rounds over
+the one-release indicator computed at once, one is released.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import datetime as dt
 import os
 import shutil
 import sqlite3
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 
@@ -77,14 +78,12 @@ def dp_federation(tmp_path_factory, postgres_databases):
         cluster.stop()
 
 
-def run(
-    cluster, client, round_id: str, monday: dt.date, indicators=(NOISY, EXACT)
-) -> ops_client.RoundOutcome:
-    """One round through the ops client (by default of NOISY and EXACT)."""
+def run(cluster, client, round_id: str, monday: dt.date) -> ops_client.RoundOutcome:
+    """One round of both indicators through the ops client."""
     nodes = {node.name: node.url for node in cluster.nodes()}
     return ops_client.run_round(
-        client, cluster.hub.url, cluster.signer("hub"), nodes, round_id, list(indicators),
-        monday, 120.0,
+        client, cluster.hub.url, cluster.signer("hub"), nodes, round_id, [NOISY, EXACT], monday,
+        120.0,
     )  # fmt: skip
 
 
@@ -157,31 +156,41 @@ def test_the_weekly_dag_skips_a_round_the_budget_refuses_and_does_not_retry_it(d
         assert refused.failure.startswith(f"refused: privacy budget of {NOISY}")
 
 
-def test_two_concurrent_rounds_that_together_exceed_the_budget_release_only_what_it_allows(
+def test_concurrent_rounds_that_together_exceed_the_budget_release_only_what_it_allows(
     dp_federation,
 ):
-    """Two rounds over ONCE (a yearly budget of one release), of two weeks of one year, run
-    at the same time against the hub on PostgreSQL: one is released, the other refused
-    before any attempt, and the ledger holds one release's epsilon."""
-    cluster, _, _, _, truth = dp_federation
-    mondays = [dt.date.fromisoformat(week) for week in truth["week_starts"][:2]]
-    assert mondays[0].year == mondays[1].year
+    """Four rounds over ONCE (a yearly budget of one release), of four weeks of one year,
+    opened and contributed to, then computed at the same moment against the hub on
+    PostgreSQL: one is released, the others are refused before any attempt, and the ledger
+    holds one release's epsilon. (That the advisory lock is what serialises the charges is
+    shown deterministically in tests/federation/hub/test_budget.py.)"""
+    cluster, client, _, _, truth = dp_federation
+    mondays = [dt.date.fromisoformat(week) for week in truth["week_starts"][:WEEKS]]
+    assert len({monday.year for monday in mondays}) == 1
+    hub, signer = cluster.hub.url, cluster.signer("hub")
+    nodes = {node.name: node.url for node in cluster.nodes()}
+    round_ids = [f"once-{number}" for number in range(len(mondays))]
+    for round_id, monday in zip(round_ids, mondays, strict=True):
+        ops_client.open_round(client, hub, signer, round_id, [ONCE], monday)
+        ops_client.request_contributions(client, signer, nodes, round_id, [ONCE], monday)
+    start = threading.Barrier(len(round_ids))
 
-    def attempt(number: int) -> str:
+    def compute(round_id: str) -> str:
         with httpx.Client(timeout=300) as own_client:  # one connection pool per thread
+            start.wait()
             try:
-                outcome = run(cluster, own_client, f"once-{number}", mondays[number], [ONCE])
-            except ops_client.RoundRefusedError as refusal:
-                return f"refused: {refusal}"
-            return str(outcome.round["state"])
+                return str(ops_client.compute(own_client, hub, signer, round_id, 120.0)["state"])
+            except ops_client.RoundRefusedError:
+                return "refused"
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        results = list(pool.map(attempt, range(2)))
-    assert sorted(result.split(":")[0] for result in results) == ["refused", "released"]
+    with ThreadPoolExecutor(max_workers=len(round_ids)) as pool:
+        outcomes = dict(zip(round_ids, pool.map(compute, round_ids), strict=True))
+    assert sorted(outcomes.values()) == ["refused"] * (len(round_ids) - 1) + ["released"]
     with session_scope(cluster.hub.settings.effective_database_url) as session:
         spent = session.scalars(select(BudgetSpend).where(BudgetSpend.indicator == ONCE)).all()
         states = {row.id: (row.state, row.attempt) for row in session.scalars(select(Round))}
-    assert [row.epsilon for row in spent] == [1.0]
-    released = spent[0].round_id
-    refused = "once-1" if released == "once-0" else "once-0"
-    assert states[released] == ("released", 1) and states[refused] == ("open", 0)
+    assert [(row.round_id, row.epsilon) for row in spent] == [
+        (next(r for r, state in outcomes.items() if state == "released"), 1.0)
+    ]
+    for round_id, outcome in outcomes.items():
+        assert states[round_id] == (("released", 1) if outcome == "released" else ("open", 0))
