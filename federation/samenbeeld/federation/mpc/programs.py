@@ -96,10 +96,9 @@ class CheckedSumParams(JsonParams):
             raise InvalidInputError("min_contributors must be at least 1")
         if not 0 < self.dominance <= 1:
             raise InvalidInputError("dominance must be in (0, 1]")
-        for group in self.noise:
-            _first, _cells, policy = self._group(group)
-            sensitivity = policy.sensitivity([max(bounds)])
-            dp.privacy_parameters_for(sensitivity, policy.epsilon, policy.delta, policy.mechanism)
+        for first, count, policy in self.noise_groups():
+            # calibrates each group's noise as noise_share will (OpenDP, cached per process)
+            policy.released_sd(bounds[first : first + count] if len(bounds) > 1 else bounds * count)
 
     def bounds(self) -> list[float]:
         """The bound(s) as a list: one element for all cells, or one per cell."""

@@ -5,7 +5,8 @@ nothing of one session lives on into the next. A cold ``python -m`` spends about
 seconds importing torch and CrypTen before it does anything, four times per session. Here
 those processes are forked from a *warm starter* instead: ``python -m
 samenbeeld.federation.mpc.warm_start``, one per service process, started on first use, which
-imports the entry modules and then does nothing but fork on request. Each session still
+imports the entry modules, runs their ``warm()`` if they have one (a party calibrates its
+catalog's differential-privacy noise), and then does nothing but fork on request. Each session still
 gets new processes; they hold no state of an earlier session and none of the service's
 memory (the warm starter is a new interpreter, not a fork of the service, so the service's
 keys and database connections are not in it).
@@ -208,8 +209,13 @@ def serve() -> int:
     from samenbeeld.federation.mpc import compat as crypten_compat
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the service; EOF ends us
-    for module in sorted(WARM_MODULES):
-        importlib.import_module(module)
+    for name in sorted(WARM_MODULES):
+        module = importlib.import_module(name)
+        if hasattr(module, "warm"):
+            try:
+                module.warm()  # what each child would otherwise compute first, every time
+            except Exception:  # the child meets the same error itself, and reports it
+                traceback.print_exc()
     crypten_compat.import_crypten()  # the entry modules import it only when they run
     answers = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # whatever an import prints must not get into the protocol
