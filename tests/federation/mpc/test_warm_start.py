@@ -6,6 +6,7 @@ it reports what a party would depend on (its generators, session, environment, d
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -16,9 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from samenbeeld.federation.mpc import runtime, warm_start
+from samenbeeld.federation.mpc import dp, party_main, runtime, warm_start
+from samenbeeld.federation.mpc.programs import MAX_VALUE_LIMIT
 from samenbeeld.federation.mpc.supervisor import find_free_port, kill_all, start_member
 from samenbeeld.federation.mpc.warm_start import LOST, Starter
+from samenbeeld.platform.catalog import Catalog, ReleasePolicy, default_catalog
 
 PROBE = """
 import json, os, random, sys, time
@@ -101,6 +104,24 @@ def test_a_child_finds_the_noise_of_the_party_catalog_calibrated(starter, tmp_pa
     """The starter ran ``party_main.warm()``: each child inherits OpenDP's calibration of the
     shipped catalog's noisy indicator instead of spending about 0.4 s on it per session."""
     assert report(starter, tmp_path / "run")["calibrations"] >= 1
+
+
+def test_warming_skips_an_indicator_whose_round_would_be_refused(monkeypatch):
+    """A noisy indicator whose bound the MPC refuses (a round over it fails with that error
+    itself) must not stop the starter from warming the others, or from starting at all."""
+    noisy = ReleasePolicy("gaussian", 0.5, 1e-6, 10.0, protects="incident")
+    catalog = default_catalog()
+    too_large = next(i for i in catalog.indicators if i.max > MAX_VALUE_LIMIT)
+    changed = Catalog(
+        tuple(
+            dataclasses.replace(i, release=noisy) if i.code == too_large.code else i
+            for i in catalog.indicators
+        )
+    )
+    monkeypatch.setattr(party_main, "default_catalog", lambda: changed)
+    dp._calibrate.cache_clear()
+    party_main.warm()
+    assert dp._calibrate.cache_info().currsize >= 1  # youth_safety_weekly's still calibrated
 
 
 def test_exit_codes_are_the_childs_own(starter, tmp_path):

@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import datetime as dt
 import sys
+from contextlib import suppress
 from pathlib import Path
 
 from samenbeeld.federation.mpc import programs, registry
@@ -17,6 +18,7 @@ from samenbeeld.federation.mpc.runtime import (
 )
 from samenbeeld.federation.protocol import RoundSpec
 from samenbeeld.platform.catalog import default_catalog
+from samenbeeld.platform.errors import InvalidInputError
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -48,10 +50,12 @@ def warm() -> None:
     distinct policy and sensitivity). Called once by the warm starter, so that every session
     forked from it finds the calibrations cached instead of paying for them each round."""
     catalog = default_catalog()
-    noisy = tuple(i.code for i in catalog.indicators if not i.release.exact)
-    if noisy:
-        spec = RoundSpec("checked_sum", dt.date.today(), noisy)  # the period plays no part
-        programs.CheckedSumParams(spec.cell_bounds(catalog), noise=spec.noise_groups(catalog))
+    for indicator in catalog.indicators:
+        if indicator.release.exact:
+            continue
+        spec = RoundSpec("checked_sum", dt.date.today(), (indicator.code,))  # any period
+        with suppress(InvalidInputError):  # a round over it meets the same error itself
+            programs.CheckedSumParams(spec.cell_bounds(catalog), noise=spec.noise_groups(catalog))
 
 
 def _run(args: argparse.Namespace) -> PartyTimings:

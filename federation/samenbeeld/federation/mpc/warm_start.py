@@ -212,10 +212,7 @@ def serve() -> int:
     for name in sorted(WARM_MODULES):
         module = importlib.import_module(name)
         if hasattr(module, "warm"):
-            try:
-                module.warm()  # what each child would otherwise compute first, every time
-            except Exception:  # the child meets the same error itself, and reports it
-                traceback.print_exc()
+            module.warm()  # what each child would otherwise compute first, every time
     crypten_compat.import_crypten()  # the entry modules import it only when they run
     answers = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # whatever an import prints must not get into the protocol
