@@ -18,7 +18,7 @@ from sqlalchemy import delete
 from factories import ReleaseNoise, add_release, bearer, new_hub, user_token, week
 from samenbeeld.api import db
 from samenbeeld.api.app import create_app
-from samenbeeld.api.hub.trends import CACHE_EXTENSION
+from samenbeeld.api.hub.trends import CACHE_EXTENSION, SeriesSchema
 from samenbeeld.federation.hub.trend_cache import TrendCache
 from samenbeeld.platform import keys
 from samenbeeld.platform.db import session_scope
@@ -202,7 +202,9 @@ def noisy_data(hub: Hub) -> None:
 
 def test_a_noisy_series_says_what_it_is_and_reads_its_trends_through_the_noise(hub):
     noisy_data(hub)
-    points = hub.get(f"/api/v1/indicators/{WEEKLY}/series", window=4).get_json()["points"]
+    body = hub.get(f"/api/v1/indicators/{WEEKLY}/series", window=4).get_json()
+    assert SeriesSchema().validate(body) == {}  # as the OpenAPI document describes it
+    points = body["points"]
     first = points[0]
     assert (first["value"], first["mechanism"], first["noise_sd"]) == (40.0, "gaussian", 4.0)
     assert first["interval"] == pytest.approx({"low": 40 - 7.839856, "high": 40 + 7.839856})
