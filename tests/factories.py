@@ -1,6 +1,6 @@
 """Test data and helpers made in one place: weeks, a node's own weekly counts, a hub with
-its key and members, released cells, user tokens, party report signatures, six cities'
-plaintext rows, a role's app on default settings, and what a page must not load.
+its key and members, released cells (exact or noisy), user tokens, party report signatures,
+six cities' plaintext rows, a role's app on default settings, and what a page must not load.
 
 Importable from every test module (pytest puts ``tests/`` on the path through its root
 ``conftest.py``)."""
@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -115,17 +115,35 @@ def add_release(
     cohort: int = 6,
     round_id: str | None = None,
     at: dt.datetime = RELEASED_AT,
+    noise: ReleaseNoise | None = None,
 ) -> None:
-    """Store one released cell and, unless it is there already, its released round."""
+    """Store one released cell and, unless it is there already, its released round; with
+    noise, a differentially private release (mechanism, epsilon, delta, noise sd)."""
     round_id = round_id or f"t-{indicator[:30]}-{period}-{cell}-v{version}"
     if session.get(Round, round_id) is None:
         session.add(Round(id=round_id, indicator_set=round_id, period_start=period,
                           state="released", opened_at=at, updated_at=at))  # fmt: skip
         session.flush()
+    dp = {} if noise is None else asdict(noise)
     session.add(Release(round_id=round_id, indicator=indicator, period_start=period, cell=cell,
                         value=value, suppressed_reason=reason, version=version,
-                        cohort_size=cohort, released_at=at))  # fmt: skip
+                        cohort_size=cohort, released_at=at, **dp))  # fmt: skip
     session.flush()
+
+
+@dataclass(frozen=True)
+class ReleaseNoise:
+    """What a noisy release row records beside its value (see add_release)."""
+
+    noise_sd: float
+    mechanism: str = "gaussian"
+    epsilon: float = 1.0
+    delta: float | None = 1e-6
+
+    @classmethod
+    def laplace(cls, noise_sd: float, epsilon: float = 1.0) -> ReleaseNoise:
+        """A Laplace release's record (pure differential privacy: no delta)."""
+        return cls(noise_sd, "laplace", epsilon, None)
 
 
 def user_token(

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import delete
 
-from factories import add_release, bearer, new_hub, user_token, week
+from factories import ReleaseNoise, add_release, bearer, new_hub, user_token, week
 from samenbeeld.api import db
 from samenbeeld.api.app import create_app
-from samenbeeld.api.hub.trends import CACHE_EXTENSION
+from samenbeeld.api.hub.trends import CACHE_EXTENSION, SeriesSchema
 from samenbeeld.federation.hub.trend_cache import TrendCache
 from samenbeeld.platform import keys
 from samenbeeld.platform.db import session_scope
@@ -28,6 +28,10 @@ from samenbeeld.platform.tokens import Signer
 from samenbeeld.platform.users import USER_ROLES
 
 GM = "GM0758"
+SERIES_CSV_COLUMNS = ["period_start", "value", "suppressed_reason", "version", "cohort_size",
+                      "mechanism", "noise_sd", "interval_low", "interval_high", "mean_per_city",
+                      "moving_average", "moving_average_noise_sd", "yoy_change",
+                      "yoy_within_noise", "anomaly"]  # fmt: skip
 WEEK0 = dt.date(2024, 1, 1)
 WEEKLY = "riot_online_weekly"
 HISTOGRAM = "high_impact_crime_weekly"  # edges 0.5, 1, 2, 5, 10: six buckets
@@ -54,11 +58,13 @@ class Hub:
         """GET as a national partner unless headers are given."""
         return self.client.get(path, query_string=query, headers=headers or self.user())
 
-    def release(self, indicator, period, cell, value, reason=None, version=1, cohort=6) -> None:
-        """Store one release cell (and its round) as the hub does."""
+    def release(
+        self, indicator, period, cell, value, reason=None, version=1, cohort=6, noise=None
+    ) -> None:
+        """Store one release cell (and its round) as the hub does, noisy with noise."""
         with session_scope(self.url) as session:
             add_release(session, indicator, period, cell, value, reason, version=version,
-                        cohort=cohort)  # fmt: skip
+                        cohort=cohort, noise=noise)  # fmt: skip
 
     def histogram(self, indicator, period, counts, version=1, reasons=None) -> None:
         """Store one released histogram: a bucket:i cell per count."""
@@ -135,8 +141,13 @@ def test_the_series_serves_the_latest_versions_with_trends(hub):
     assert points[3]["value"] == 13.0 and points[3]["version"] == 2
     assert points[5] == {"period_start": week(WEEK0, 5).isoformat(), "value": None,
                          "suppressed_reason": "dominance", "version": 1, "cohort_size": 6,
-                         "mean_per_city": None, "moving_average": None, "yoy_change": None,
-                         "anomaly": False}  # fmt: skip
+                         "mechanism": "exact", "noise_sd": None, "interval": None,
+                         "mean_per_city": None, "moving_average": None,
+                         "moving_average_noise_sd": None, "yoy_change": None,
+                         "yoy_within_noise": None, "anomaly": False}  # fmt: skip
+    exact = points[52]  # an exact series: no noise anywhere
+    assert (exact["mechanism"], exact["noise_sd"], exact["interval"]) == ("exact", None, None)
+    assert (exact["moving_average_noise_sd"], exact["yoy_within_noise"]) == (None, None)
     assert points[2]["moving_average"] is None  # three released values so far
     assert points[4]["moving_average"] == (11 + 12 + 13 + 14) / 4
     assert points[6]["moving_average"] == (12 + 13 + 14 + 16) / 4  # week 5 skipped
@@ -169,13 +180,61 @@ def test_the_series_as_csv_has_the_same_columns_and_empty_suppressed_values(hub)
     response = hub.get(f"/api/v1/indicators/{WEEKLY}/series", format="csv", page_size=10)
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
-    assert list(rows[0]) == ["period_start", "value", "suppressed_reason", "version",
-                             "cohort_size", "mean_per_city", "moving_average", "yoy_change",
-                             "anomaly"]  # fmt: skip
+    assert list(rows[0]) == SERIES_CSV_COLUMNS
     assert len(rows) == 10
     assert rows[5]["value"] == "" and rows[5]["suppressed_reason"] == "dominance"
     assert rows[3]["value"] == "13.0" and rows[3]["version"] == "2"
     assert rows[4]["moving_average"] == "12.5" and rows[4]["anomaly"] == "false"
+
+
+def noisy_data(hub: Hub) -> None:
+    """53 weeks of a Gaussian-noisy total (sd 4): 40 + w % 3 (median 41), week 2 suppressed.
+    Week 10 jumps to 60, beyond the noise of it and its median (19 > 1.96 * sqrt(2) * 4 =
+    11.1); Hampel also flags week 20 at 48 and week 52 at 52, which the noise covers."""
+    for n in range(53):
+        value = {10: 60.0, 20: 48.0, 52: 52.0}.get(n, 40.0 + n % 3)
+        if n == 2:
+            hub.release(WEEKLY, week(WEEK0, n), "total", None, "dominance",
+                        noise=ReleaseNoise(4.0))  # fmt: skip
+        else:
+            hub.release(WEEKLY, week(WEEK0, n), "total", value, noise=ReleaseNoise(4.0))
+
+
+def test_a_noisy_series_says_what_it_is_and_reads_its_trends_through_the_noise(hub):
+    noisy_data(hub)
+    body = hub.get(f"/api/v1/indicators/{WEEKLY}/series", window=4).get_json()
+    assert SeriesSchema().validate(body) == {}  # as the OpenAPI document describes it
+    points = body["points"]
+    first = points[0]
+    assert (first["value"], first["mechanism"], first["noise_sd"]) == (40.0, "gaussian", 4.0)
+    assert first["interval"] == pytest.approx({"low": 40 - 7.839856, "high": 40 + 7.839856})
+    suppressed = points[2]
+    assert (suppressed["value"], suppressed["interval"]) == (None, None)
+    assert suppressed["suppressed_reason"] == "dominance"
+    assert points[4]["moving_average_noise_sd"] == pytest.approx(2.0)  # sqrt(4 * 16) / 4
+    assert points[1]["moving_average_noise_sd"] is None  # no average yet
+    assert [n for n, p in enumerate(points) if p["anomaly"]] == [10]  # not 20: inside the noise
+    assert points[52]["yoy_change"] == pytest.approx(0.3)  # 52 against 40
+    assert points[52]["yoy_within_noise"] is False  # 12 > 1.96 * sqrt(32) = 11.09
+    assert points[51]["yoy_within_noise"] is None  # nothing a year earlier
+
+
+def test_a_noisy_series_as_csv_has_the_noise_columns(hub):
+    noisy_data(hub)
+    hub.release(WEEKLY, week(WEEK0, 53), "total", 41.0, noise=ReleaseNoise.laplace(3.0))
+    response = hub.get(f"/api/v1/indicators/{WEEKLY}/series", format="csv", page_size=1000)
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert list(rows[0]) == SERIES_CSV_COLUMNS
+    assert (rows[0]["mechanism"], rows[0]["noise_sd"]) == ("gaussian", "4.0")
+    assert float(rows[0]["interval_low"]) == pytest.approx(40 - 7.839856)
+    assert float(rows[0]["interval_high"]) == pytest.approx(40 + 7.839856)
+    assert rows[2]["value"] == rows[2]["interval_low"] == rows[2]["interval_high"] == ""
+    assert rows[2]["mechanism"] == "gaussian"
+    laplace = rows[53]  # three parties' Laplace shares: 2.0284 sd either side
+    assert laplace["mechanism"] == "laplace"
+    assert float(laplace["interval_high"]) == pytest.approx(41 + 2.0284 * 3.0, rel=1e-4)
+    assert laplace["yoy_within_noise"] == "true"  # 41 - 41 = 0
+    assert rows[10]["anomaly"] == "true" and rows[20]["anomaly"] == "false"
 
 
 def test_etag_cache_headers_and_304(hub):

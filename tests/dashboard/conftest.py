@@ -12,7 +12,9 @@ Once per session (``federation``):
    into the hub's database with what the release rules give for the nodes' own values
    (sums, one-hot bucket counts), so the chart has a trend, a moving average and at least
    one suppressed period (one is written as suppressed, min_contributors) to show as a gap.
-   Each real round takes several seconds here; the three above are the real thing.
+   Each real round takes several seconds here; the three above are the real thing;
+4. a noisy indicator (``NOISY``, monthly, so no round here touches it) gets six months of
+   totals released with Gaussian noise (``add_release`` with a noise sd), one suppressed.
 
 ``browser`` is Debian's /usr/bin/chromium driven by Playwright (``make test`` installs the
 package). Screenshots go to ``var/test-artifacts/dashboard/`` (or $SAMENBEELD_TEST_ARTIFACTS),
@@ -34,7 +36,7 @@ from typing import Any
 import httpx
 import pytest
 
-from factories import user_token
+from factories import ReleaseNoise, add_release, user_token
 from samenbeeld.api.ops import client as ops_client
 from samenbeeld.api.ops.cluster import Cluster, Service
 from samenbeeld.api.ops.orchestration import indicator_set
@@ -71,6 +73,11 @@ INDICATOR = "youth_safety_weekly"
 the hub serves its band (a histogram with all cities, or all but one, in one bucket is
 withheld as concentrated)."""
 SUPPRESSED_WEEK = 2
+NOISY = "disturbances_online_monthly"
+"""The indicator released with privacy noise: online-driven disturbances (issue 17)."""
+NOISY_TOTALS = (120.0, 135.0, None, 128.0, 150.0, 142.0)
+"""Its totals, January to June 2025 (March suppressed), each with noise sd NOISY_SD."""
+NOISY_SD = 6.0
 """Index into the history weeks of the one written as suppressed."""
 ARTIFACTS = Path(
     os.environ.get(
@@ -95,6 +102,8 @@ class Federation:
     """The wave's indicators with at least 3 spiking cities in wave_week."""
     municipality: str
     """A node whose own dashboard the tests open."""
+    noisy: str
+    """The indicator released with privacy noise."""
 
     def token(self, role: str, municipality: str | None = None) -> str:
         """A hub-signed user token."""
@@ -178,6 +187,15 @@ def write_history(
                 )  # fmt: skip
 
 
+def write_noisy(cluster: Cluster) -> None:
+    """NOISY's totals, released with Gaussian noise of sd NOISY_SD (one suppressed)."""
+    with session_scope(cluster.hub.settings.effective_database_url) as session:
+        for month, total in enumerate(NOISY_TOTALS, start=1):
+            reason = None if total else "dominance"
+            add_release(session, NOISY, dt.date(2025, month, 1), "total", total, reason,
+                        cohort=CITIES, noise=ReleaseNoise(NOISY_SD))  # fmt: skip
+
+
 def run_program_round(
     cluster: Cluster, client: httpx.Client, program: str, indicators: list[str], week: dt.date
 ) -> None:
@@ -234,6 +252,7 @@ def federation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]
     history = [wave_week - dt.timedelta(weeks=k) for k in range(HISTORY_WEEKS, 0, -1)]
     indicator = catalog.get(INDICATOR)
     write_history(cluster, results, indicator, history, history[SUPPRESSED_WEEK])
+    write_noisy(cluster)
     prepared = time.monotonic()
     cluster.start()
     running = time.monotonic()
@@ -253,7 +272,7 @@ def federation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]
         )
         yield Federation(
             cluster, catalog, [*history, wave_week], history[SUPPRESSED_WEEK],
-            wave_week, signals, cluster.codes[0],
+            wave_week, signals, cluster.codes[0], NOISY,
         )  # fmt: skip
     finally:
         cluster.stop()

@@ -44,6 +44,6 @@
                         b: parseInt(h.slice(5, 7), 16), a: 1 });
   const white = { r: 255, g: 255, b: 255, a: 1 };
   const stroke = (l) => ({ text: "line " + l.key, ratio: ratio(hex(l.color), white), line: true });
-  const strokes = model ? model.lines.map(stroke) : [];
+  const strokes = model ? model.lines.concat(model.interval ? [model.interval] : []).map(stroke) : [];
   return found.concat(strokes);
 }

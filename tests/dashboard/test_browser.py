@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import select
 
+from factories import bearer
 from samenbeeld.platform.db import session_scope
 from samenbeeld.platform.models.hub import Release
 
@@ -20,6 +22,9 @@ INDICATOR = "youth_safety_weekly"
 """The indicator the chart tests pick (it has buckets, so a band; conftest releases it)."""
 READY = "body[data-state=ready]"
 CONTRAST_JS = (Path(__file__).parent / "contrast.js").read_text(encoding="utf-8")
+CHART = """(() => { const u = document.getElementById('trend-figure').sbChart;
+  return {data: u.data, bands: u.bands.map(b => b.series)}; })()"""
+"""The drawn chart's data (x first, then one array per series) and its shaded bands."""
 
 
 def open_dashboard(page, url: str, token: str | None) -> None:
@@ -185,3 +190,67 @@ def test_token_leaves_the_address_bar_and_sign_in_form_works(federation, page, s
     page.click("#sign-in-form button[type=submit]")
     page.wait_for_selector(READY)
     assert "administrator" in page.inner_text("#session-user")
+
+
+def test_a_noisy_total_is_drawn_with_its_95_percent_interval(federation, page, screenshot):
+    hub, token = federation.cluster.hub.url, federation.token("national_partner")
+    noisy = federation.noisy
+    url = f"{hub}/api/v1/indicators/{noisy}/series"
+    served = httpx.get(url, headers=bearer(token)).json()["points"]
+    lows = [p["interval"] and p["interval"]["low"] for p in served]
+    highs = [p["interval"] and p["interval"]["high"] for p in served]
+    assert lows[2] is None and all(low is not None for k, low in enumerate(lows) if k != 2)
+    open_dashboard(page, hub, token)
+    page.select_option("#indicator", noisy)
+    page.wait_for_selector(f"#trend-figure[data-indicator={noisy}][data-state=drawn]")
+    assert figure(page)["series"].split() == ["value", "moving_average", "band", "interval"]
+    chart = page.evaluate(CHART)
+    # x, the G40 band (q1, median, q3: nothing released), the total, its moving average,
+    # then the interval's bounds as the API serves them, shaded between them
+    assert (chart["data"][6], chart["data"][7]) == (lows, highs)
+    assert chart["bands"] == [[3, 1], [7, 6]]
+    legend = page.inner_text("#trend-figure .u-legend")
+    assert "G40 total (with privacy noise, 95 % interval shaded)" in legend
+    assert "95 % interval: lower bound" in legend and "95 % interval: upper bound" in legend
+    page.click("#trends details summary")
+    heads = page.locator("#trend-table thead th").all_text_contents()
+    assert heads[:3] == ["Period starting", "G40 total", "95 % interval (privacy noise)"]
+    first = page.evaluate(f"SB.number({lows[0]}) + ' – ' + SB.number({highs[0]})")
+    assert interval_cells(page) == [first, "–"]  # January, and suppressed March
+    assert "privacy noise" in page.inner_text("#trend-table caption")
+    page.focus("#trend-chart")
+    page.keyboard.press("Home")
+    assert f"95 % interval (privacy noise): {first}" in page.inner_text("#trend-tooltip")
+    checked = page.evaluate(f"({CONTRAST_JS})()")
+    assert "line interval" in [c["text"] for c in checked]
+    assert not [c for c in checked if c["ratio"] < (3.0 if c.get("line") else 4.5)]
+    screenshot(page, "hub-noisy-interval")
+    page.click("button[data-lang=nl]")
+    legend = page.inner_text("#trend-figure .u-legend")
+    assert "G40-totaal (met privacyruis, 95%-interval gearceerd)" in legend
+    assert "95%-interval: ondergrens" in legend
+    assert "95%-interval (privacyruis)" in page.locator("#trend-table thead th").all_text_contents()
+    assert "privacyruis" in page.inner_text("#trend-table caption")
+    page.focus("#trend-chart")
+    page.keyboard.press("Home")
+    assert "95%-interval (privacyruis): " in page.inner_text("#trend-tooltip")
+
+
+def test_an_exact_total_has_no_interval(federation, page):
+    open_dashboard(page, federation.cluster.hub.url, federation.token("vng"))
+    page.select_option("#indicator", INDICATOR)
+    page.wait_for_selector(f"#trend-figure[data-indicator={INDICATOR}][data-state=drawn]")
+    assert "interval" not in figure(page)["series"].split()
+    chart = page.evaluate(CHART)
+    assert len(chart["data"]) == 6 and chart["bands"] == [[3, 1]]  # the G40 band alone
+    assert "privacy noise" not in page.inner_text("#trend-figure .u-legend")
+    assert "G40 total (released)" in page.inner_text("#trend-figure .u-legend")
+    heads = page.locator("#trend-table thead th").all_text_contents()
+    assert not [h for h in heads if "interval" in h]
+    assert page.locator("#trend-table caption").count() == 0
+
+
+def interval_cells(page) -> list[str]:
+    """The interval column's text in the first and third rows of the trend table."""
+    rows = page.locator("#trend-table tbody tr")
+    return [rows.nth(k).locator("td").nth(1).inner_text() for k in (0, 2)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 
@@ -9,6 +10,7 @@ import pytest
 
 from samenbeeld.platform import trends
 from samenbeeld.platform.catalog import load_catalog
+from samenbeeld.platform.noise import Interval, Noise
 from samenbeeld.platform.trends import Cell
 
 EDGES = (0.5, 1.0, 2.0, 5.0, 10.0)
@@ -17,9 +19,18 @@ COUNTS = [2, 3, 4, 1, 0, 0]
 DAY = dt.date(2024, 1, 1)
 
 
-def cell(name="total", value=10.0, reason=None, version=1, cohort=6, day=DAY) -> Cell:
-    """A released cell."""
-    return Cell(day, name, value, reason, version, cohort)
+def cell(name="total", value=10.0, reason=None, version=1, cohort=6, day=DAY, **noise) -> Cell:
+    """A released cell (noisy with a mechanism and noise_sd)."""
+    return Cell(day, name, value, reason, version, cohort, **noise)
+
+
+def noisy_series(values, sds, mechanism="gaussian") -> list[Cell]:
+    """Weekly totals from DAY, each with the noise sd of sds (None: exact)."""
+    days = [DAY + dt.timedelta(weeks=n) for n in range(len(values))]
+    return [
+        cell(value=v, day=day, mechanism=mechanism if sd else "exact", noise_sd=sd)
+        for day, v, sd in zip(days, values, sds, strict=True)
+    ]
 
 
 def test_moving_average_over_the_last_released_values():
@@ -126,3 +137,68 @@ def test_series_points_carry_mean_per_city_and_the_trends():
     first, second = trends.series_points(cells, "week", 2)
     assert (first.mean_per_city, first.moving_average) == (1.0, None)
     assert (second.mean_per_city, second.moving_average, second.anomaly) == (2.0, 9.0, False)
+
+
+def test_the_moving_average_of_noisy_values_carries_their_combined_noise():
+    cells = noisy_series([10.0, 20.0, None, 30.0, 40.0], [3.0, 4.0, 9.0, None, 0.5])
+    sds = trends.moving_average_noise_sds(cells, 2)
+    # sqrt(3**2 + 4**2) / 2; a gap has none; the window skips it: sqrt(4**2 + 0) / 2
+    assert sds == [None, pytest.approx(2.5), None, pytest.approx(2.0), pytest.approx(0.25)]
+    exact = noisy_series([10.0, 20.0, 30.0], [None, None, None])
+    assert trends.moving_average_noise_sds(exact, 2) == [None, None, None]
+
+
+def test_a_year_on_year_change_says_whether_it_is_within_the_noise():
+    later = DAY + dt.timedelta(weeks=52)
+    pair = [(100.0, 5.0), (110.0, 5.0)]  # 10 < 1.96 * sqrt(50) = 13.86
+    cells = [cell(value=v, day=d, mechanism="gaussian", noise_sd=sd)
+             for d, (v, sd) in zip((DAY, later), pair, strict=True)]  # fmt: skip
+    first, second = trends.series_points(cells, "week", 1)
+    assert second.yoy_change == pytest.approx(0.1)
+    assert (first.yoy_within_noise, second.yoy_within_noise) == (None, True)
+    bigger = [cells[0], dataclasses.replace(cells[1], value=114.0)]  # 14 > 13.86
+    assert trends.yoy_within_noise(bigger, "week") == [None, False]
+    # Laplace noise is read with its own factor: 13.86 is within 2.0284 * sqrt(50) = 14.34
+    laplace = [dataclasses.replace(c, mechanism="laplace") for c in bigger]
+    assert trends.yoy_within_noise(laplace, "week") == [None, True]
+    exact = [dataclasses.replace(c, mechanism="exact", noise_sd=None) for c in bigger]
+    assert trends.yoy_within_noise(exact, "week") == [None, None]
+    assert trends.yoy_within_noise([cells[0], cell(value=None, day=later)], "week") == [None] * 2
+
+
+def test_an_anomaly_inside_the_noise_is_not_an_anomaly():
+    # Hampel flags 30 against 10, 12, 11, 13, 12 (median 12, limit 4.45): deviation 18.
+    values = [10.0, 12.0, 11.0, 13.0, 12.0, 30.0]
+    exact = [Noise()] * 5
+    assert trends.anomaly_flags(values, [*exact, Noise("gaussian", 10.0)])[-1] is False  # 19.6
+    assert trends.anomaly_flags(values, [*exact, Noise("gaussian", 5.0)])[-1] is True  # 9.8
+    # The median's noise counts too, as that of the noisiest value of its history.
+    history = [Noise("gaussian", 1.0)] * 4 + [Noise("gaussian", 10.0)]
+    assert trends.anomaly_flags(values, [*history, Noise()])[-1] is False  # 19.6
+    history = [Noise("gaussian", 1.0)] * 4 + [Noise("gaussian", 8.0)]
+    assert trends.anomaly_flags(values, [*history, Noise()])[-1] is True  # 15.7
+    both = [Noise("gaussian", 6.5)] * 6  # 1.96 * sqrt(2) * 6.5 = 18.02
+    assert trends.anomaly_flags(values, both)[-1] is False
+    assert trends.anomaly_flags(values, [Noise("gaussian", 6.4)] * 6)[-1] is True  # 17.7
+
+
+def test_noisy_points_carry_their_interval_and_suppressed_ones_none():
+    cells = noisy_series([100.0, None, 40.0], [10.0, 10.0, None])
+    noisy, suppressed, exact = trends.series_points(cells, "week", 1)
+    assert (noisy.mechanism, noisy.noise_sd) == ("gaussian", 10.0)
+    assert noisy.interval == Interval(pytest.approx(80.40036), pytest.approx(119.59964))
+    assert noisy.moving_average_noise_sd == 10.0
+    assert (suppressed.value, suppressed.interval, suppressed.moving_average_noise_sd) == (
+        None, None, None)  # fmt: skip
+    assert (exact.mechanism, exact.noise_sd, exact.interval) == ("exact", None, None)
+
+
+def test_a_noisy_value_without_a_valid_noise_is_served_as_invalid():
+    for noise in ({"mechanism": "gaussian", "noise_sd": None},
+                  {"mechanism": "gaussian", "noise_sd": 0.0},
+                  {"mechanism": "laplace", "noise_sd": math.inf},
+                  {"mechanism": "uniform", "noise_sd": 2.0}):  # fmt: skip
+        served = trends.servable(cell(value=31.0, **noise), 5)
+        assert (served.value, served.suppressed_reason) == (None, "invalid"), noise
+    assert trends.servable(cell(value=31.0, mechanism="gaussian", noise_sd=2.0), 5).value == 31.0
+    assert trends.servable(cell(mechanism="exact", noise_sd=2.0), 5).noise_sd is None

@@ -3,15 +3,27 @@
 Pure functions on plain numbers. They only ever see released values; ``None`` stands for a
 suppressed (or missing) value and is never replaced by a guess.
 
+* Noise: a released value may carry differential-privacy noise (its ``mechanism`` and
+  ``noise_sd``); it is served with its 95 % interval, and the rules below say how they
+  treat it (:mod:`samenbeeld.platform.noise` reads noise, exact values carry none, so an
+  exact series is treated as if these rules did not exist).
 * Moving average: the mean of the last ``window`` released values up to and including a
   period; ``None`` at a suppressed period and while fewer than ``window`` are available.
+  Its noise has ``sd = sqrt(sum of the window's sd**2) / window`` (``None`` when all of
+  them are exact).
 * Year-over-year change: ``(value - earlier) / earlier`` against the period 52 weeks (weekly
   indicators) or 12 months (monthly) earlier; ``None`` unless both are released and the
-  earlier one is not 0.
+  earlier one is not 0. Beside it, whether ``value - earlier`` is within the 95 % half-width
+  of their combined noise (``sqrt(sd1**2 + sd2**2)``): a change the noise alone could
+  make (``None`` without a change or when both are exact).
 * Anomaly (a Hampel identifier): a released value is anomalous when it lies more than
   ``3 * 1.4826 * MAD`` from the median of the released values among the previous 8 periods
   of the series (MAD: median absolute deviation from that median; at least 4 of them must
-  be released). With a MAD of 0 any other value than the median is anomalous.
+  be released). With a MAD of 0 any other value than the median is anomalous. An anomaly
+  inside the noise is not an anomaly: the deviation must also exceed the 95 % half-width
+  of the value's noise combined with the median's, the median's taken as that of the
+  noisiest value of its history (on the safe side: a median of several noisy values
+  varies less than one of them).
 * Grouped data: bucket ``i`` of a histogram with edges ``e`` holds the figures in
   ``[e[i-1], e[i])``. The open outer buckets are closed with the catalog's edge spacing:
   bucket 0 starts one spacing (``e[1] - e[0]``) below the first edge, the top bucket ends one
@@ -25,8 +37,9 @@ suppressed (or missing) value and is never replaced by a guess.
   with two buckets (flagged, not): one of at most 1 or at least ``n - 1`` is not served
   either (:func:`spike_count`).
 * Serving guards (:func:`servable`): a cell with a suppression reason is served without a
-  value, and a released cell whose cohort is below the minimum number of contributors is
-  served as suppressed, even when a stored release says otherwise.
+  value, a released cell whose cohort is below the minimum number of contributors is
+  served as suppressed, even when a stored release says otherwise, and a noisy value
+  without a valid noise (an unknown mechanism, no positive finite sd) is served as invalid.
 """
 
 from __future__ import annotations
@@ -35,11 +48,12 @@ import dataclasses
 import datetime as dt
 import math
 import statistics
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from samenbeeld.federation.protocol import CONCENTRATED, MIN_CONTRIBUTORS
 from samenbeeld.platform.catalog import Indicator
+from samenbeeld.platform.noise import EXACT, MECHANISMS, Interval, Noise, combined
 
 ANOMALY_HISTORY = 8
 ANOMALY_MIN_HISTORY = 4
@@ -61,6 +75,13 @@ class Cell:
     suppressed_reason: str | None
     version: int
     cohort_size: int
+    mechanism: str = EXACT
+    noise_sd: float | None = None
+
+    @property
+    def noise(self) -> Noise:
+        """The noise the value carries (none when exact)."""
+        return Noise(self.mechanism, self.noise_sd or 0.0)
 
 
 @dataclass(frozen=True)
@@ -72,9 +93,14 @@ class SeriesPoint:
     suppressed_reason: str | None
     version: int
     cohort_size: int
+    mechanism: str
+    noise_sd: float | None
+    interval: Interval | None
     mean_per_city: float | None
     moving_average: float | None
+    moving_average_noise_sd: float | None
     yoy_change: float | None
+    yoy_within_noise: bool | None
     anomaly: bool
 
 
@@ -111,16 +137,27 @@ def latest_versions(cells: Sequence[Cell]) -> list[Cell]:
 
 
 def servable(cell: Cell, min_contributors: int) -> Cell:
-    """The cell as it may be served: no value beside a reason, none below the minimum cohort."""
+    """The cell as it may be served: no value beside a reason, none below the minimum cohort,
+    none without a valid noise; an exact cell has no noise sd."""
+    if cell.mechanism == EXACT:
+        cell = dataclasses.replace(cell, noise_sd=None)
     if cell.suppressed_reason is not None:
         return dataclasses.replace(cell, value=None)
     if cell.value is None:
         return dataclasses.replace(cell, suppressed_reason=SUPPRESSED)
-    if not math.isfinite(cell.value):
+    if not math.isfinite(cell.value) or not _valid_noise(cell):
         return dataclasses.replace(cell, value=None, suppressed_reason=INVALID)
     if cell.cohort_size < min_contributors:
         return dataclasses.replace(cell, value=None, suppressed_reason=MIN_CONTRIBUTORS)
     return cell
+
+
+def _valid_noise(cell: Cell) -> bool:
+    """Whether the cell is exact, or names a known mechanism and a positive finite sd."""
+    if cell.mechanism == EXACT:
+        return True
+    sd = cell.noise_sd
+    return cell.mechanism in MECHANISMS and sd is not None and math.isfinite(sd) and sd > 0
 
 
 def moving_averages(values: Sequence[float | None], window: int) -> list[float | None]:
@@ -137,6 +174,16 @@ def moving_averages(values: Sequence[float | None], window: int) -> list[float |
     return averages
 
 
+def moving_average_noise_sds(cells: Sequence[Cell], window: int) -> list[float | None]:
+    """Per period, the sd of its moving average's noise: ``sqrt(sum sd_i**2) / window``,
+    computed as the moving average of the variances (``sum / window``) over ``window``."""
+    variances = [None if c.value is None else c.noise.sd**2 for c in cells]
+    return [
+        None if mean is None or mean == 0 else math.sqrt(mean / window)
+        for mean in moving_averages(variances, window)
+    ]
+
+
 def year_earlier(period_start: dt.date, period: str) -> dt.date:
     """The start of the same period a year earlier: 52 weeks, or 12 months."""
     if period == "week":
@@ -144,17 +191,25 @@ def year_earlier(period_start: dt.date, period: str) -> dt.date:
     return period_start.replace(year=period_start.year - 1)
 
 
+def year_earlier_indices(periods: Sequence[dt.date], period: str) -> list[int | None]:
+    """Per period, the index of the period a year earlier when the series has it."""
+    where = {start: index for index, start in enumerate(periods)}
+    found: list[int | None] = []
+    for start in periods:
+        try:
+            found.append(where.get(year_earlier(start, period)))
+        except (ValueError, OverflowError):  # the first year of the calendar
+            found.append(None)
+    return found
+
+
 def yoy_changes(
     periods: Sequence[dt.date], values: Sequence[float | None], period: str
 ) -> list[float | None]:
     """Relative change against a year earlier, per period (see the module doc)."""
-    by_period = dict(zip(periods, values, strict=True))
     changes: list[float | None] = []
-    for start, value in zip(periods, values, strict=True):
-        try:
-            earlier = by_period.get(year_earlier(start, period))
-        except (ValueError, OverflowError):  # the first year of the calendar
-            earlier = None
+    for value, at in zip(values, year_earlier_indices(periods, period), strict=True):
+        earlier = None if at is None else values[at]
         if value is None or earlier is None or earlier == 0:
             changes.append(None)
         else:
@@ -162,19 +217,47 @@ def yoy_changes(
     return changes
 
 
-def anomaly_flags(values: Sequence[float | None]) -> list[bool]:
-    """Per period, whether its released value is a Hampel outlier against the 8 before."""
+def yoy_within_noise(cells: Sequence[Cell], period: str) -> list[bool | None]:
+    """Per period, whether its change against a year earlier lies within their combined
+    noise; None without a change or when both figures are exact (see the module doc)."""
+    found: list[bool | None] = []
+    earlier_at = year_earlier_indices([c.period_start for c in cells], period)
+    for cell, at in zip(cells, earlier_at, strict=True):
+        earlier = None if at is None else cells[at]
+        if earlier is None or cell.value is None or not earlier.value:  # no change served
+            found.append(None)
+            continue
+        noise = combined([cell.noise, earlier.noise])
+        found.append(None if noise.mechanism == EXACT else noise.covers(cell.value - earlier.value))
+    return found
+
+
+def anomaly_flags(
+    values: Sequence[float | None], noises: Sequence[Noise] | None = None
+) -> list[bool]:
+    """Per period, whether its released value is a Hampel outlier against the 8 before,
+    beyond its noise (see the module doc; no noises: every value is exact)."""
+    noises = noises or [Noise()] * len(values)
     flags: list[bool] = []
     for index, value in enumerate(values):
-        window = values[max(0, index - ANOMALY_HISTORY) : index]
-        history = [v for v in window if v is not None]
+        first = max(0, index - ANOMALY_HISTORY)
+        window = zip(values[first:index], noises[first:index], strict=True)
+        history = [(v, noise) for v, noise in window if v is not None]
         if value is None or len(history) < ANOMALY_MIN_HISTORY:
             flags.append(False)
             continue
-        median = statistics.median(history)
-        mad = statistics.median(abs(v - median) for v in history)
-        flags.append(abs(value - median) > ANOMALY_THRESHOLD * MAD_TO_SIGMA * mad)
+        median = statistics.median(v for v, _ in history)
+        mad = statistics.median(abs(v - median) for v, _ in history)
+        noise = combined([noises[index], noisiest(n for _, n in history)])
+        outlier = abs(value - median) > ANOMALY_THRESHOLD * MAD_TO_SIGMA * mad
+        flags.append(outlier and not noise.covers(value - median))
     return flags
+
+
+def noisiest(noises: Iterable[Noise]) -> Noise:
+    """The largest sd among noises, read with the heaviest-tailed mechanism among them."""
+    listed = list(noises)
+    return Noise(combined(listed).mechanism, max(noise.sd for noise in listed))
 
 
 def series_points(cells: Sequence[Cell], period: str, window: int) -> list[SeriesPoint]:
@@ -182,8 +265,10 @@ def series_points(cells: Sequence[Cell], period: str, window: int) -> list[Serie
     periods = [c.period_start for c in cells]
     values = [c.value for c in cells]
     averages = moving_averages(values, window)
+    average_sds = moving_average_noise_sds(cells, window)
     changes = yoy_changes(periods, values, period)
-    flags = anomaly_flags(values)
+    within = yoy_within_noise(cells, period)
+    flags = anomaly_flags(values, [c.noise for c in cells])
     return [
         SeriesPoint(
             period_start=c.period_start,
@@ -191,12 +276,17 @@ def series_points(cells: Sequence[Cell], period: str, window: int) -> list[Serie
             suppressed_reason=c.suppressed_reason,
             version=c.version,
             cohort_size=c.cohort_size,
+            mechanism=c.mechanism,
+            noise_sd=c.noise_sd,
+            interval=c.noise.interval(c.value),
             mean_per_city=_per_city(c),
-            moving_average=average,
-            yoy_change=change,
-            anomaly=flag,
+            moving_average=averages[k],
+            moving_average_noise_sd=average_sds[k],
+            yoy_change=changes[k],
+            yoy_within_noise=within[k],
+            anomaly=flags[k],
         )
-        for c, average, change, flag in zip(cells, averages, changes, flags, strict=True)
+        for k, c in enumerate(cells)
     ]
 
 

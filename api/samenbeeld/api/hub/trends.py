@@ -22,6 +22,7 @@ from samenbeeld.api.errors import PROBLEM_JSON, ProblemSchema
 from samenbeeld.api.users import user_or_node_required, user_required
 from samenbeeld.federation.hub import trends as hub_trends
 from samenbeeld.federation.hub.trend_cache import Answer, TrendCache
+from samenbeeld.platform.noise import MECHANISMS
 from samenbeeld.platform.settings import HubSettings
 from samenbeeld.platform.trend_schemas import DistributionSchema, PeriodRangeSchema
 
@@ -71,6 +72,13 @@ class SeriesQueryArgsSchema(RangeQueryArgsSchema):
     page_size = ma.fields.Integer(load_default=100, validate=ma.validate.Range(1, 1000))
 
 
+class IntervalSchema(ma.Schema):
+    """The 95 % interval of a noisy figure."""
+
+    low = ma.fields.Float(required=True)
+    high = ma.fields.Float(required=True)
+
+
 class SeriesPointSchema(ma.Schema):
     """One period of a series; value and mean are null when suppressed."""
 
@@ -79,12 +87,43 @@ class SeriesPointSchema(ma.Schema):
     suppressed_reason = ma.fields.String(required=True, allow_none=True)
     version = ma.fields.Integer(required=True)
     cohort_size = ma.fields.Integer(required=True)
-    mean_per_city = ma.fields.Float(required=True, allow_none=True)
+    mechanism = ma.fields.String(
+        required=True,
+        metadata={"enum": list(MECHANISMS), "description": "exact, or the privacy noise's"},
+    )
+    noise_sd = ma.fields.Float(
+        required=True,
+        allow_none=True,
+        metadata={"description": "sd of the privacy noise in the value's units; null if exact"},
+    )
+    interval = ma.fields.Nested(
+        IntervalSchema,
+        required=True,
+        allow_none=True,
+        metadata={"description": "95 % interval of a noisy value; null if exact or suppressed"},
+    )
+    mean_per_city = ma.fields.Float(
+        required=True,
+        allow_none=True,
+        metadata={"description": "value / cohort_size (its noise: noise_sd / cohort_size)"},
+    )
     moving_average = ma.fields.Float(required=True, allow_none=True)
+    moving_average_noise_sd = ma.fields.Float(
+        required=True,
+        allow_none=True,
+        metadata={"description": "sqrt(sum of the window's noise_sd**2) / window; null if exact"},
+    )
     yoy_change = ma.fields.Float(
         required=True, allow_none=True, metadata={"description": "relative change, 0.25 = +25%"}
     )
-    anomaly = ma.fields.Boolean(required=True)
+    yoy_within_noise = ma.fields.Boolean(
+        required=True,
+        allow_none=True,
+        metadata={"description": "whether the change is within the two values' noise (95 %)"},
+    )
+    anomaly = ma.fields.Boolean(
+        required=True, metadata={"description": "a Hampel outlier beyond its noise"}
+    )
 
 
 class PaginationSchema(ma.Schema):
@@ -196,7 +235,10 @@ class Series(MethodView):
         """Released totals with moving average, year-over-year change and anomaly flags.
 
         Computed over the indicator's whole released history, then restricted to from..to,
-        then paginated. CSV has the same columns; a suppressed value is empty.
+        then paginated. A value with privacy noise has its noise sd and 95 % interval; the
+        moving average its noise sd, the change whether it is within the noise, and an
+        anomaly must lie beyond the noise. CSV has the same columns (the interval as
+        interval_low and interval_high); a suppressed value is empty.
         """
         return respond(hub_trends.series_answer(reader(), code, args, SeriesSchema().dump))
 

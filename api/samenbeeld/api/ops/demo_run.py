@@ -39,6 +39,7 @@ from samenbeeld.api.ops.orchestration import Federation, IndicatorSet, round_set
 from samenbeeld.platform.catalog import Indicator, load_catalog
 from samenbeeld.platform.demo import DemoFederation, init_federation, remove_sqlite_file
 from samenbeeld.platform.keys import key_id, read_private_key
+from samenbeeld.platform.noise import Noise
 from samenbeeld.platform.settings import audience_for
 from samenbeeld.platform.truth import (
     NOISE_Z,
@@ -202,7 +203,8 @@ def _shown(release: dict[str, Any]) -> str:
     if value is None:
         return f"suppressed: {release['suppressed_reason']}"
     if release.get("mechanism", "exact") != "exact":
-        return f"{value:.0f} ± {1.96 * release['noise_sd']:.0f}"
+        margin = Noise(release["mechanism"], release["noise_sd"]).half_width()
+        return f"{value:.0f} ± {margin:.0f}"
     return f"{value:.0f}"
 
 

@@ -1,10 +1,12 @@
 """The hub's trend answers: catalog, released series, released distributions, early warnings.
 
-Only released aggregates are served (the latest ``version`` of every cell), and three
+Only released aggregates are served (the latest ``version`` of every cell), and four
 guards hold even when a stored release is wrong: a cell with a suppression reason is served
 without its value; a cell whose cohort is below the hub's ``min_contributors`` is served
-suppressed; a histogram with one bucket holding all counted cities, or all but one, is
-served suppressed as ``concentrated`` (:mod:`samenbeeld.platform.trends`).
+suppressed; a noisy cell without a valid noise sd is served as ``invalid``; a histogram with
+one bucket holding all counted cities, or all but one, is served suppressed as
+``concentrated`` (:mod:`samenbeeld.platform.trends`). A noisy total is served with its
+mechanism, noise sd and 95 % interval (:mod:`samenbeeld.platform.noise`).
 
 Every answer carries a strong ETag derived from the release generation (the number of
 release rows and their highest id, which grows with every new release or correction) and
@@ -47,11 +49,18 @@ CELL_COLUMNS = (
     Release.suppressed_reason,
     Release.version,
     Release.cohort_size,
+    Release.mechanism,
+    Release.noise_sd,
 )
 TOTALS = Release.cell == "total"
 BUCKETS = Release.cell.like("bucket:%")
 SPIKES = Release.cell == "spikes"
-SERIES_COLUMNS = tuple(f.name for f in dataclasses.fields(trends.SeriesPoint))
+SERIES_COLUMNS = tuple(
+    column
+    for field in dataclasses.fields(trends.SeriesPoint)
+    for column in (("interval_low", "interval_high") if field.name == "interval" else (field.name,))
+)
+"""The series' CSV columns: the JSON's, the interval as its low and high."""
 Args = dict[str, Any]
 """A query's loaded arguments (``start``, ``end``, ``format`` and the like)."""
 
@@ -79,8 +88,9 @@ def catalog_answer(reader: TrendReader, dump: Dump) -> Answer:
 
 
 def series_answer(reader: TrendReader, code: str, args: Args, dump: Dump) -> Answer:
-    """One page of an indicator's released totals with moving average, year-over-year change
-    and anomaly flags, computed over the whole released history, then restricted to from..to."""
+    """One page of an indicator's released totals with their noise, moving average,
+    year-over-year change and anomaly flags, computed over the whole released history, then
+    restricted to from..to."""
     indicator = indicator_of(code)
     window = args["window"]
     return answer(
@@ -187,8 +197,9 @@ def within(points: Sequence[Any], args: Args) -> list[Any]:
 def render_series(
     indicator: Indicator, points: Sequence[trends.SeriesPoint], args: Args, dump: Dump
 ) -> Body:
-    """One page of the points in range, as JSON or CSV (same columns, a suppressed value is
-    empty); the page's place in the whole goes in an ``X-Pagination`` header."""
+    """One page of the points in range, as JSON or CSV (same columns, the interval as
+    ``interval_low`` and ``interval_high``, a suppressed value empty); the page's place in the
+    whole goes in an ``X-Pagination`` header."""
     chosen = within(points, args)
     page, size = args["page"], args["page_size"]
     shown = chosen[(page - 1) * size : page * size]
@@ -196,11 +207,18 @@ def render_series(
     pagination["pages"] = math.ceil(len(chosen) / size)
     headers = {"X-Pagination": json.dumps(pagination)}
     if args["format"] == "csv":
-        rows = [[getattr(p, column) for column in SERIES_COLUMNS] for p in shown]
-        return as_csv(SERIES_COLUMNS, rows, headers)
+        return as_csv(SERIES_COLUMNS, [_series_row(p) for p in shown], headers)
     body = {"indicator": indicator.code, "period": indicator.period, "window": args["window"]}
     body |= {"points": shown, "pagination": pagination}
     return as_json(dump, body, headers)
+
+
+def _series_row(point: trends.SeriesPoint) -> list[object]:
+    """A series point as a CSV row (an interval's bounds empty when it has none)."""
+    row = dataclasses.asdict(point)
+    interval = row.pop("interval") or {}
+    row |= {"interval_low": interval.get("low"), "interval_high": interval.get("high")}
+    return [row[column] for column in SERIES_COLUMNS]
 
 
 def render_distribution(

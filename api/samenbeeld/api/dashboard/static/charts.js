@@ -3,9 +3,12 @@
  * SBCharts.trend(figure, model, text) draws one chart into figure's .chart-canvas:
  *   model = {x: [unix seconds], lines: [{key, label, values, color, width, dash, points}],
  *            band: {q1, median, q3, label: {q1, median, q3, band}} | null,
+ *            interval: {low, high, color, label: {low, high}} | null,
  *            suppressed: [reason | null per x], describe: idx -> [lines of text]}
  * Suppressed periods stay null (a gap, never zero) and get a hatched marker; hovering or
- * moving the keyboard cursor onto one shows its reason in the tooltip.
+ * moving the keyboard cursor onto one shows its reason in the tooltip. An interval (the
+ * 95 % interval of a total with privacy noise, as the API serves it) is shaded between its
+ * two bounds, on the lines' axis, after the lines.
  */
 "use strict";
 
@@ -17,6 +20,7 @@ window.SBCharts = (function () {
   const BAND_AXIS = "#2b4c73";
   const GAP_FILL = "rgba(90, 90, 90, 0.12)";
   const GAP_MARK = "#595959";
+  const INTERVAL_FILL = "rgba(106, 61, 154, 0.16)";
   const WEEK = 7 * 24 * 3600;
 
   function utc(ts) {
@@ -68,6 +72,15 @@ window.SBCharts = (function () {
       spanGaps: false,
       points: { show: line.points !== false, size: 6, fill: line.color },
     };
+  }
+
+  function intervalSeries(interval, format, lone) {
+    const edge = { stroke: interval.color, width: 1, dash: [3, 3], value: format, spanGaps: false,
+      points: { show: lone, size: 6, fill: interval.color } };  /* a lone period has no area */
+    return [
+      Object.assign({ label: interval.label.low, key: "interval_low" }, edge),
+      Object.assign({ label: interval.label.high, key: "interval_high" }, edge),
+    ];
   }
 
   function gapMarkers(model) {
@@ -168,6 +181,12 @@ window.SBCharts = (function () {
       series.push(lineSeries(line, format));
       data.push(line.values);
     });
+    if (model.interval) {
+      const low = series.length;
+      intervalSeries(model.interval, format, model.x.length === 1).forEach(function (s) { series.push(s); });
+      data.push(model.interval.low, model.interval.high);
+      bands.push({ series: [low + 1, low], fill: INTERVAL_FILL });
+    }
     const width = Math.max(320, canvas.clientWidth || figure.clientWidth || 800);
     const opts = {
       width: width,

@@ -238,7 +238,7 @@ window.SB = (function () {
     figure.dataset.released = String(released);
     figure.dataset.suppressed = String(suppressed);
     figure.dataset.series = model.lines.map(function (l) { return l.key; })
-      .concat(model.band ? ["band"] : []).join(" ");
+      .concat(model.band ? ["band"] : [], model.interval ? ["interval"] : []).join(" ");
     document.getElementById("trend-summary").textContent = summary;
     const canvas = figure.querySelector(".chart-canvas");
     canvas.setAttribute("aria-label", t("chart.label", { indicator: indicatorTitle, summary: summary }));

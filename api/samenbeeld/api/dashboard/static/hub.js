@@ -1,6 +1,8 @@
 /* Samenbeeld dashboard, the hub's page: indicator picker, trend chart with the G40 band and
  * moving average, early-warning panel, template catalog. Everything comes from the hub's
- * JSON API with the user's token; nothing here ever sees a single city's figure.
+ * JSON API with the user's token; nothing here ever sees a single city's figure. A total
+ * with privacy noise is drawn with the 95 % interval the API serves for it (never computed
+ * here), shaded, named in the legend, the tooltip and the table.
  */
 "use strict";
 
@@ -8,7 +10,7 @@
   const SB = window.SB;
   const PICK_KEY = "samenbeeld.indicator";
   const WARNING_WEEKS = 8;
-  const COLORS = { value: "#005ca9", ma: "#a63c00" };
+  const COLORS = { value: "#005ca9", ma: "#a63c00", interval: "#6a3d9a" };
   const state = { indicators: [], released: [], trend: null, warnings: null, templates: null };
 
   function chosen() {
@@ -57,15 +59,25 @@
       label: { q1: SB.t("series.q1"), median: SB.t("series.median"), q3: SB.t("series.q3") },
     } : null;
     const suppressed = points.map(function (p) { return p.value === null ? p.suppressed_reason || "not_released" : null; });
+    const noisy = points.some(function (p) { return p.mechanism !== "exact"; });
+    const bound = function (name) {
+      return points.map(function (p) { return p.interval ? p.interval[name] : null; });
+    };
+    const interval = noisy ? {
+      key: "interval", low: bound("low"), high: bound("high"), color: COLORS.interval,
+      label: { low: SB.t("series.interval_low"), high: SB.t("series.interval_high") },
+    } : null;
     return {
       indicator: indicator.code,
       x: x,
       lines: [
-        { key: "value", label: SB.t("series.value"), values: values, color: COLORS.value, width: 2.5 },
+        { key: "value", label: SB.t(noisy ? "series.value_noisy" : "series.value"), values: values,
+          color: COLORS.value, width: 2.5 },
         { key: "moving_average", label: SB.t("series.ma", { n: series.window }), values: ma,
           color: COLORS.ma, width: 2, dash: [8, 4], points: false },
       ],
       band: band,
+      interval: interval,
       suppressed: suppressed,
       released: values.filter(function (v) { return v !== null; }).length,
       describe: function (idx) { return describe(points[idx], band, ma, idx); },
@@ -78,6 +90,7 @@
       lines.push(SB.t("point.suppressed", { reason: SB.reason(point.suppressed_reason || "not_released") }));
     } else {
       lines.push(SB.t("point.value", { series: SB.t("series.value"), value: SB.number(point.value) }));
+      if (point.interval) lines.push(SB.t("point.interval", { range: range(point.interval) }));
       if (ma[idx] !== null) lines.push(SB.t("point.value", { series: SB.t("table.ma"), value: SB.number(ma[idx]) }));
     }
     if (band && band.q1[idx] !== null) {
@@ -88,22 +101,30 @@
     return lines;
   }
 
+  function range(interval) {
+    return SB.number(interval.low) + " – " + SB.number(interval.high);
+  }
+
+  /* The figures under the chart; a noisy total gets an interval column and a caption. */
   function renderTable(m, points) {
+    const noisy = m.interval !== null;
     const rows = points.map(function (p, idx) {
       const shown = p.value === null
         ? SB.t("point.suppressed", { reason: SB.reason(p.suppressed_reason || "not_released") })
         : SB.number(p.value);
       const band = m.band && m.band.q1[idx] !== null
         ? SB.number(m.band.q1[idx]) + " – " + SB.number(m.band.q3[idx]) : "–";
+      const interval = noisy ? [p.interval ? range(p.interval) : "–"] : [];
       return {
         attributes: { "data-period": p.period_start, "data-suppressed": p.value === null ? "true" : "false" },
-        cells: [SB.date(p.period_start), shown, SB.number(m.lines[1].values[idx]), band,
-          String(p.cohort_size), String(p.version)],
+        cells: [SB.date(p.period_start), shown].concat(interval,
+          [SB.number(m.lines[1].values[idx]), band, String(p.cohort_size), String(p.version)]),
       };
     });
-    SB.table(document.getElementById("trend-table"),
-      [SB.t("table.period"), SB.t("table.value"), SB.t("table.ma"), SB.t("table.band"),
-        SB.t("table.cohort"), SB.t("table.version")], rows);
+    const table = document.getElementById("trend-table");
+    SB.table(table, [SB.t("table.period"), SB.t("table.value")].concat(noisy ? [SB.t("table.interval")] : [],
+      [SB.t("table.ma"), SB.t("table.band"), SB.t("table.cohort"), SB.t("table.version")]), rows);
+    if (noisy) table.createCaption().textContent = SB.t("table.noise_note");
   }
 
   function renderTrend() {
