@@ -180,7 +180,7 @@ window.SB_STRINGS = {
     "warnings.no_round": "geen ronde",
     "warnings.withheld": "{n} tellingen achtergehouden: {reason}",
     "warnings.withheld_one": "achtergehouden: {reason}",
-    "warnings.reason.concentrated": "hoogstens één gemeente, of alle op één na, zag een piek (de telling zou gemeenten elkaars signaal verraden)",
+    "warnings.reason.concentrated": "hooguit één gemeente, of alle op één na, zag een piek (de telling zou gemeenten elkaars signaal verraden)",
     "warnings.show": "Toon de vroegsignalering als tabel",
     "summary.heading": "Wat is er veranderd",
     "summary.period": "Week van {date}, vergeleken met dezelfde week een jaar eerder. Kies een indicator om de grafiek te openen.",
