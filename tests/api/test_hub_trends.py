@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import math
 from dataclasses import dataclass
 
@@ -123,7 +124,8 @@ def test_the_catalog_lists_every_indicator_for_every_role(hub):
 
 def test_every_endpoint_needs_a_user_token(hub):
     paths = ["/api/v1/indicators", f"/api/v1/indicators/{WEEKLY}/series",
-             f"/api/v1/indicators/{HISTOGRAM}/distribution", "/api/v1/early-warnings"]  # fmt: skip
+             f"/api/v1/indicators/{HISTOGRAM}/distribution", "/api/v1/early-warnings",
+             "/api/v1/summary"]  # fmt: skip
     for path in paths:
         response = hub.client.get(path)
         assert response.status_code == 401, path
@@ -256,7 +258,7 @@ def test_etag_cache_headers_and_304(hub):
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
     assert changed.get_json()["points"][53]["value"] == 480.0
     for other in ("/api/v1/indicators", f"/api/v1/indicators/{HISTOGRAM}/distribution",
-                  "/api/v1/early-warnings"):  # fmt: skip
+                  "/api/v1/early-warnings", "/api/v1/summary"):  # fmt: skip
         tag = hub.get(other).headers["ETag"]
         assert (
             hub.client.get(other, headers={**hub.user(), "If-None-Match": tag}).status_code == 304
@@ -278,8 +280,11 @@ def test_errors_are_problems_with_clear_messages(hub):
         response = hub.get(series, **query)
         assert response.status_code == 422, query
         assert field in response.get_json()["errors"]["query"], response.get_json()
-    for query in ({"k": 0}, {"k": "many"}, {"period_start": "2024-02-30"}, {"period": "day"}):
+    for query in ({"k": 0}, {"k": "many"}, {"period_start": "2024-02-30"}, {"period": "day"},
+                  {"format": "xml"}):  # fmt: skip
         assert hub.get("/api/v1/early-warnings", **query).status_code == 422, query
+    for query in ({"k": 0}, {"limit": 0}, {"limit": 51}, {"period": "day"}):
+        assert hub.get("/api/v1/summary", **query).status_code == 422, query
 
 
 def test_the_distribution_serves_counts_and_grouped_quartiles(hub):
@@ -346,12 +351,134 @@ def test_early_warnings_count_cities_and_never_name_them(hub):
     assert [(s["indicator"], s["cities"]) for s in body["signals"]] == [
         ("riot_online_weekly", 4), ("demonstration_online_weekly", 3)]  # fmt: skip
     assert set(body["signals"][0]) == {"indicator", "title", "title_nl", "cities"}
+    assert body["spike_round_released"] is True
+    assert [(w["indicator"], w["suppressed_reason"]) for w in body["withheld"]] == [
+        ("high_impact_crime_weekly", "min_contributors"),
+        ("undermining_weekly", "concentrated"),
+    ]
     assert hub.get("/api/v1/early-warnings", k=5).get_json()["signals"] == []
     chosen = hub.get("/api/v1/early-warnings", period_start=earlier.isoformat()).get_json()
     assert [(s["indicator"], s["cities"]) for s in chosen["signals"]] == [
         ("riot_online_weekly", 6), ("illegal_event_online_weekly", 5)]  # fmt: skip
     monthly = hub.get("/api/v1/early-warnings", period="month").get_json()
-    assert monthly == {"period_start": None, "k": 3, "signals": []}
+    assert monthly == {"period_start": None, "k": 3, "spike_round_released": False,
+                       "signals": [], "withheld": []}  # fmt: skip
+
+
+def test_early_warnings_tell_no_round_from_no_signals_and_say_why_a_count_is_withheld(hub):
+    quiet, unknown, withheld = week(WEEK0, 0), week(WEEK0, 1), week(WEEK0, 2)
+    for period in (quiet, unknown, withheld):  # the sums round ran every week
+        hub.release(WEEKLY, period, "total", 20.0)
+    hub.release(WEEKLY, quiet, "spikes", 2.0)  # released, below k
+    hub.release(WEEKLY, withheld, "spikes", None, "min_contributors", cohort=4)
+    path = "/api/v1/early-warnings"
+    answers = [
+        hub.get(path, period_start=p.isoformat()).get_json() for p in (quiet, unknown, withheld)
+    ]
+    assert [(a["spike_round_released"], a["signals"]) for a in answers] == [
+        (True, []), (False, []), (True, [])]  # fmt: skip
+    assert [a["withheld"] for a in answers[:2]] == [[], []]
+    assert set(answers[2]["withheld"][0]) == {"indicator", "title", "title_nl", "suppressed_reason"}
+    assert [(w["indicator"], w["suppressed_reason"]) for w in answers[2]["withheld"]] == [
+        (WEEKLY, "min_contributors")]  # fmt: skip
+    table = {
+        p: list(csv.DictReader(io.StringIO(
+            hub.get(path, period_start=p.isoformat(), format="csv").get_data(as_text=True))))
+        for p in (quiet, unknown, withheld)
+    }  # fmt: skip
+    assert list(table[quiet][0]) == [
+        "period_start", "k", "spike_round_released", "indicator", "title", "title_nl", "cities",
+        "suppressed_reason",
+    ]  # fmt: skip
+    assert [(r["spike_round_released"], r["indicator"]) for r in table[quiet]] == [("true", "")]
+    assert [(r["spike_round_released"], r["indicator"]) for r in table[unknown]] == [("false", "")]
+    assert [(r["indicator"], r["cities"], r["suppressed_reason"]) for r in table[withheld]] == [
+        (WEEKLY, "", "min_contributors")]  # fmt: skip
+    hub.release(WEEKLY, unknown, "spikes", 3.0)  # the spike round of that week, late
+    hub.client.application.config["TREND_VERSION_TTL_S"] = 0.0
+    late = hub.get(path, period_start=unknown.isoformat(), format="csv").get_data(as_text=True)
+    row = next(csv.DictReader(io.StringIO(late)))
+    assert (row["spike_round_released"], row["indicator"], row["cities"]) == ("true", WEEKLY, "3")
+
+
+SUMMARY = {  # indicator: (total a year before, total in the latest week)
+    "riot_online_weekly": (10.0, 40.0),  # +300 %
+    "demonstration_online_weekly": (10.0, 20.0),  # +100 %
+    "youth_safety_weekly": (10.0, 15.0),  # +50 %
+    "liveability_weekly": (100.0, 50.0),  # -50 %
+    "drugs_weekly": (100.0, 90.0),  # -10 %
+    "cybercrime_weekly": (10.0, 10.0),  # unchanged: neither list
+    "confused_persons_weekly": (10.0, None),  # suppressed in the latest week: neither list
+    "events_weekly": (None, 12.0),  # nothing a year before: no change
+}
+
+
+def summary_data(hub: Hub) -> dict[str, dt.date]:
+    """A year-earlier and a latest week of totals (SUMMARY), an anomaly, a monthly total, a
+    later week with only a suppressed total, and the latest week's spike counts."""
+    earlier, latest = week(WEEK0, 0), week(WEEK0, 52)
+    for code, (before, now) in SUMMARY.items():
+        if before is not None:
+            hub.release(code, earlier, "total", before)
+        hub.release(code, latest, "total", now, None if now is not None else "dominance")
+    for n, value in enumerate((10.0, 11.0, 10.0, 11.0, 10.0, 100.0)):  # a Hampel outlier last
+        hub.release("undermining_weekly", week(WEEK0, 47 + n), "total", value)
+    hub.release("high_impact_crime_monthly_total", dt.date(2025, 1, 1), "total", 500.0)
+    hub.release("drugs_weekly", week(WEEK0, 53), "total", None, "min_contributors", cohort=3)
+    hub.release("riot_online_weekly", latest, "spikes", 4.0)
+    return {"earlier": earlier, "latest": latest}
+
+
+def test_the_summary_lists_the_latest_week_s_largest_changes_anomalies_and_warnings(hub):
+    weeks = summary_data(hub)
+    body = hub.get("/api/v1/summary").get_json()
+    assert (body["period"], body["period_start"]) == ("week", weeks["latest"].isoformat())
+    rises = [(i["indicator"], i["yoy_change"]) for i in body["rises"]]
+    assert rises == [("riot_online_weekly", 3.0), ("demonstration_online_weekly", 1.0),
+                     ("youth_safety_weekly", 0.5)]  # fmt: skip
+    falls = [(i["indicator"], i["yoy_change"]) for i in body["falls"]]
+    assert falls == [("liveability_weekly", -0.5), ("drugs_weekly", pytest.approx(-0.1))]
+    assert [i["indicator"] for i in body["anomalies"]] == ["undermining_weekly"]
+    first = {k: v for k, v in body["rises"][0].items() if not k.startswith("title")}
+    assert first == {"indicator": "riot_online_weekly", "value": 40.0, "yoy_change": 3.0,
+                     "anomaly": False}  # fmt: skip
+    warnings = body["early_warnings"]
+    assert (warnings["period_start"], warnings["spike_round_released"]) == (
+        weeks["latest"].isoformat(), True)  # fmt: skip
+    assert [(s["indicator"], s["cities"]) for s in warnings["signals"]] == [
+        ("riot_online_weekly", 4)
+    ]
+    for item in body["rises"] + body["falls"] + body["anomalies"]:  # the series' own figures
+        series = hub.get(
+            f"/api/v1/indicators/{item['indicator']}/series",
+            **{"from": body["period_start"], "to": body["period_start"]},
+        ).get_json()
+        point = series["points"][0]
+        assert (point["value"], point["yoy_change"], point["anomaly"]) == (
+            item["value"], item["yoy_change"], item["anomaly"])  # fmt: skip
+    two = hub.get("/api/v1/summary", limit=2).get_json()
+    assert [i["indicator"] for i in two["rises"]] == [
+        "riot_online_weekly",
+        "demonstration_online_weekly",
+    ]
+    monthly = hub.get("/api/v1/summary", period="month").get_json()
+    assert monthly["period_start"] == "2025-01-01" and monthly["rises"] == []
+    assert monthly["early_warnings"]["spike_round_released"] is False
+
+
+def test_the_summary_holds_nothing_per_city_and_is_empty_before_any_release(hub):
+    empty = hub.get("/api/v1/summary").get_json()
+    assert empty == {"period": "week", "period_start": None, "rises": [], "falls": [],
+                     "anomalies": [], "early_warnings": {"period_start": None, "k": 3,
+                     "spike_round_released": False, "signals": [], "withheld": []}}  # fmt: skip
+    summary_data(hub)
+    hub.client.application.config["TREND_VERSION_TTL_S"] = 0.0
+    body = hub.get("/api/v1/summary", limit=50).get_json()
+    assert set(body) == {"period", "period_start", "rises", "falls", "anomalies", "early_warnings"}
+    for item in body["rises"] + body["falls"] + body["anomalies"]:
+        assert set(item) == {"indicator", "title", "title_nl", "value", "yoy_change", "anomaly"}
+    text = json.dumps(body)
+    assert "GM" not in text and "cohort" not in text and "mean_per_city" not in text
 
 
 def test_a_cached_response_follows_new_releases(hub):

@@ -94,9 +94,13 @@ def hub_requests() -> list[tuple[str, dict[str, object]]]:
         for window, size, page in ((1, 1, 1), (1, 1, 3), (4, 100, 1)):
             series = {"format": fmt, "window": window, "page_size": size, "page": page}
             requests.append((f"{base}/series", query | series))
-    for week, k, period in itertools.product(WEEKS, (0, 1, 2, 5), ("week", "month")):
-        query = {"k": k, "period": period} | ({"period_start": week.isoformat()} if week else {})
+    kinds = (("week", "month"), ("json", "csv"))
+    for week, k, period, fmt in itertools.product(WEEKS, (0, 1, 2, 5), *kinds):
+        query = {"k": k, "period": period, "format": fmt}
+        query |= {"period_start": week.isoformat()} if week else {}
         requests.append(("/api/v1/early-warnings", query))
+    for k, limit, period in itertools.product((0, 1, 3), (1, 5), ("week", "month")):
+        requests.append(("/api/v1/summary", {"k": k, "limit": limit, "period": period}))
     requests += [
         (f"{base}/series", {"from": "2025-03-32"}),
         (f"{base}/series", {"window": -1, "page": 0}),

@@ -12,9 +12,13 @@ Once per session (``federation``):
    into the hub's database with what the release rules give for the nodes' own values
    (sums, one-hot bucket counts), so the chart has a trend, a moving average and at least
    one suppressed period (one is written as suppressed, min_contributors) to show as a gap.
+   They have no spike round, so the early-warning panel must call them "no round".
    Each real round takes several seconds here; the three above are the real thing;
 4. a noisy indicator (``NOISY``, monthly, so no round here touches it) gets six months of
-   totals released with Gaussian noise (``add_release`` with a noise sd), one suppressed.
+   totals released with Gaussian noise (``add_release`` with a noise sd), one suppressed;
+5. three wave indicators get a total a year (52 weeks) before the wave week: a quarter, a
+   third and half of what the real round released, so the summary's largest rises against
+   a year earlier are known (+300 %, +200 %, +100 %, in that order).
 
 ``browser`` is Debian's /usr/bin/chromium driven by Playwright (``make test`` installs the
 package). Screenshots go to ``var/test-artifacts/dashboard/`` (or $SAMENBEELD_TEST_ARTIFACTS),
@@ -35,6 +39,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from factories import ReleaseNoise, add_release, user_token
 from samenbeeld.api.ops import client as ops_client
@@ -104,6 +109,8 @@ class Federation:
     """A node whose own dashboard the tests open."""
     noisy: str
     """The indicator released with privacy noise."""
+    rises: list[str]
+    """The indicators whose total rose against a year earlier, largest rise first."""
 
     def token(self, role: str, municipality: str | None = None) -> str:
         """A hub-signed user token."""
@@ -234,6 +241,24 @@ def opt_in(cluster: Cluster, client: httpx.Client, codes: list[str]) -> None:
         list(pool.map(one, cluster.nodes()))
 
 
+def seed_year_earlier(cluster: Cluster, week: dt.date, codes: list[str]) -> list[str]:
+    """A total 52 weeks before week for the first three of codes with a released total in
+    week: a quarter, a third and half of it (rises of 300, 200 and 100 %); those codes."""
+    year_earlier = week - dt.timedelta(weeks=52)
+    with session_scope(cluster.hub.settings.effective_database_url) as session:
+        query = select(Release).where(
+            Release.period_start == week, Release.cell == "total", Release.indicator.in_(codes)
+        )
+        totals = {r.indicator: r for r in session.scalars(query) if r.value}
+        chosen = [code for code in codes if code in totals][:3]
+        for code, part in zip(chosen, (4, 3, 2), strict=False):
+            found = totals[code]
+            add_release(session, code, year_earlier, "total", found.value / part,
+                        cohort=found.cohort_size, round_id=f"year-earlier-{code}")  # fmt: skip
+    assert len(chosen) == 3, "the wave week released too few totals to rise"
+    return chosen
+
+
 @pytest.fixture(scope="session")
 def federation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]:
     """The running federation with released data (see the module doc)."""
@@ -265,6 +290,7 @@ def federation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]
             run_program_round(cluster, client, "checked_sum", weekly, wave_week)
             run_program_round(cluster, client, "histogram", banded, wave_week)
             run_program_round(cluster, client, "spike_count", [i.code for i in wave], wave_week)
+        rises = seed_year_earlier(cluster, wave_week, [i.code for i in wave])
         print(
             f"\ndashboard federation ready in {time.monotonic() - started:.1f} s (data "
             f"{prepared - started:.1f} s, processes {running - prepared:.1f} s, opt-ins "
@@ -272,7 +298,7 @@ def federation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]
         )
         yield Federation(
             cluster, catalog, [*history, wave_week], history[SUPPRESSED_WEEK],
-            wave_week, signals, cluster.codes[0], NOISY,
+            wave_week, signals, cluster.codes[0], NOISY, rises,
         )  # fmt: skip
     finally:
         cluster.stop()

@@ -1,5 +1,6 @@
 /* WCAG 2 contrast of every visible text on the page (4.5:1 for AA) and of the chart's
- * lines against white (3:1, non-text contrast). Returns [{text, ratio, line?}]. */
+ * lines against white (3:1, non-text contrast). Returns [{text, ratio, section, line?}]:
+ * section is the id of the text's page section ("" outside one). */
 () => {
   const parse = (c) => {
     const p = c.match(/[\d.]+/g).map(Number);
@@ -37,7 +38,8 @@
         || el.closest(".visually-hidden") || el.closest("script")) continue;
     const bg = background(el);
     found.push({ text: walker.currentNode.textContent.trim().slice(0, 40),
-                 ratio: ratio(over(parse(style.color), bg), bg) });
+                 ratio: ratio(over(parse(style.color), bg), bg),
+                 section: (el.closest("section") || {}).id || "" });
   }
   const model = document.getElementById("trend-figure").sbModel;
   const hex = (h) => ({ r: parseInt(h.slice(1, 3), 16), g: parseInt(h.slice(3, 5), 16),

@@ -7,6 +7,8 @@ test-artifacts folder.
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import httpx
@@ -37,6 +39,18 @@ def open_dashboard(page, url: str, token: str | None) -> None:
 def figure(page) -> dict[str, str]:
     """The chart figure's data attributes."""
     return page.eval_on_selector("#trend-figure", "el => ({...el.dataset})")
+
+
+def api(federation, url: str, path: str, token: str, **query: str) -> httpx.Response:
+    """A GET of a service's API with a user token: what the page itself reads."""
+    response = httpx.get(f"{url}{path}", params=query, headers={"Authorization": f"Bearer {token}"})
+    response.raise_for_status()
+    return response
+
+
+def listed(page, selector: str) -> list[str]:
+    """The data-indicator of every element selector finds, in page order."""
+    return page.locator(selector).evaluate_all("items => items.map(i => i.dataset.indicator)")
 
 
 def released_periods(federation) -> tuple[list[str], set[str]]:
@@ -134,7 +148,7 @@ def test_keyboard_reaches_the_picker_and_changes_the_indicator(federation, page)
     page.wait_for_selector(READY)
     before = page.input_value("#indicator")
     assert before == INDICATOR
-    for _ in range(10):
+    for _ in range(40):  # past the summary's buttons
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.id") == "indicator":
             break
@@ -150,11 +164,21 @@ def test_keyboard_reaches_the_picker_and_changes_the_indicator(federation, page)
 
 def test_every_text_meets_wcag_aa_contrast(federation, page):
     open_dashboard(page, federation.cluster.hub.url, federation.token("vng"))
+    page.wait_for_selector("#summary-lists[data-state=ready]")
     checked = page.evaluate(f"({CONTRAST_JS})()")
+    page.click("button[data-lang=nl]")  # the summary's and the panel's Dutch texts too
+    checked += page.evaluate(f"({CONTRAST_JS})()")
     code = federation.municipality
     open_dashboard(page, federation.node_url(code), federation.token("municipality", code))
     checked += page.evaluate(f"({CONTRAST_JS})()")
     assert len(checked) > 40
+    sections = {c.get("section") for c in checked}
+    assert {"summary", "trends", "warnings", "position"} <= sections
+    summary = [c["text"] for c in checked if c.get("section") == "summary"]
+    assert any(text.startswith(("Largest rises", "Grootste stijgingen")) for text in summary)
+    assert len(summary) >= 2 * (4 + len(federation.rises))  # headings and entries, EN and NL
+    warnings = [c["text"] for c in checked if c.get("section") == "warnings"]
+    assert "no round" in warnings and "geen ronde" in warnings
     failing = [c for c in checked if c["ratio"] < (3.0 if c.get("line") else 4.5)]
     assert not failing, failing
 
@@ -257,3 +281,116 @@ def interval_cells(page) -> list[str]:
     """The interval column's text in the first and third rows of the trend table."""
     rows = page.locator("#trend-table tbody tr")
     return [rows.nth(k).locator("td").nth(1).inner_text() for k in (0, 2)]
+
+
+def warning_rows(federation, token: str, week: str) -> list[tuple[str, str, str]]:
+    """The early-warning CSV's rows of a week as (week, indicator, state), as the table has them."""
+    text = api(federation, federation.cluster.hub.url, "/api/v1/early-warnings", token,
+               period_start=week, format="csv").text  # fmt: skip
+    rows = []
+    for row in csv.DictReader(io.StringIO(text)):
+        released = row["spike_round_released"] == "true"
+        state = "signal" if row["cities"] else "withheld" if row["suppressed_reason"] else ""
+        state = state or ("no_signals" if released else "no_round")
+        rows.append((row["period_start"], row["indicator"], state))
+    return rows
+
+
+def test_weeks_without_a_spike_round_say_no_round_in_the_panel_its_table_and_the_csv(
+    federation, page, screenshot
+):
+    token = federation.token("national_partner")
+    open_dashboard(page, federation.cluster.hub.url, token)
+    page.wait_for_selector("#warning-weeks[data-state=ready]")
+    weeks = [week.isoformat() for week in federation.weeks]  # seven without a spike round
+    for week in weeks[:-1]:
+        card = page.locator(f"#warning-weeks li[data-week='{week}']")
+        assert card.get_attribute("data-state") == "no_round"
+        assert "no round" in card.inner_text() and "no signals" not in card.inner_text()
+    wave = page.locator(f"#warning-weeks li[data-week='{weeks[-1]}']")
+    assert wave.get_attribute("data-state") == "signals"
+    table = page.locator("#warning-table tbody tr").evaluate_all(
+        "rows => rows.map(r => [r.dataset.week, r.dataset.indicator, r.dataset.state])"
+    )
+    expected = [row for week in reversed(weeks) for row in warning_rows(federation, token, week)]
+    assert [tuple(row) for row in table] == expected
+    unknown = [(week, "", "no_round") for week in reversed(weeks[:-1])]
+    assert [row for row in expected if row[2] == "no_round"] == unknown
+    page.click("button[data-lang=nl]")
+    card = page.locator(f"#warning-weeks li[data-week='{weeks[0]}']")
+    assert "geen ronde" in card.inner_text() and "geen signalen" not in card.inner_text()
+    screenshot(page, "hub-warnings-nl")
+
+
+def test_summary_lists_the_rises_and_its_buttons_open_their_charts(federation, page, screenshot):
+    token = federation.token("national_partner")
+    open_dashboard(page, federation.cluster.hub.url, token)
+    page.wait_for_selector("#summary-lists[data-state=ready]")
+    body = api(federation, federation.cluster.hub.url, "/api/v1/summary", token).json()
+    assert body["period_start"] == federation.wave_week.isoformat()
+    assert [item["indicator"] for item in body["rises"]] == federation.rises
+    assert listed(page, "#summary-rises li") == federation.rises
+    for key in ("falls", "anomalies"):
+        assert listed(page, f"#summary-{key} li") == [item["indicator"] for item in body[key]]
+    signals = listed(page, "#summary-warnings li")
+    assert signals == [s["indicator"] for s in body["early_warnings"]["signals"]]
+    assert set(federation.wave_indicators) <= set(signals)
+    changes = [
+        line.split(" — ")[-1] for line in page.locator("#summary-rises li").all_inner_texts()
+    ]
+    assert changes == [f"+{n}% on a year earlier" for n in (300, 200, 100)]
+    screenshot(page, "hub-summary")
+    for code in [*federation.rises, signals[0]]:
+        page.click(f"#summary-lists button[data-indicator={code}] >> nth=0")
+        page.wait_for_selector(f"#trend-figure[data-indicator={code}][data-state=drawn]")
+        assert page.input_value("#indicator") == code
+        assert page.evaluate("document.activeElement.id") == "trends-heading"
+    page.click("button[data-lang=nl]")
+    assert page.inner_text("#summary-heading") == "Wat is er veranderd"
+    assert listed(page, "#summary-rises li") == federation.rises
+    assert "+300% t.o.v. een jaar eerder" in page.inner_text("#summary-rises")
+    assert "Grootste stijgingen" in page.inner_text("#summary-rises")
+
+
+def test_keyboard_opens_a_chart_from_the_summary(federation, page):
+    open_dashboard(page, federation.cluster.hub.url, federation.token("vng"))
+    page.wait_for_selector("#summary-lists[data-state=ready]")
+    target = federation.rises[1]
+    for _ in range(20):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.dataset.indicator") == target:
+            break
+    assert page.evaluate("document.activeElement.tagName") == "BUTTON"
+    assert page.evaluate("document.activeElement.dataset.indicator") == target
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f"#trend-figure[data-indicator={target}][data-state=drawn]")
+    assert page.evaluate("document.activeElement.id") == "trends-heading"
+
+
+def test_node_view_opens_on_an_indicator_with_bands_and_marks_those_without(
+    federation, page, screenshot
+):
+    code = federation.municipality
+    token = federation.token("municipality", code)
+    url = federation.node_url(code)
+    open_dashboard(page, url, token)
+    page.wait_for_selector("#trend-figure[data-state=drawn]")
+    # youth_safety_weekly has a released band in the history weeks and the wave week; the
+    # others (public-order sentiment first in the catalog) at most in the wave week.
+    assert figure(page)["indicator"] == INDICATOR
+    assert figure(page)["series"].split() == ["own", "band"]
+    chart = "document.getElementById('trend-figure').sbChart"
+    data = page.evaluate(f"{chart}.data")
+    assert sum(q1 is not None for q1 in data[1]) >= 2
+    scales = page.evaluate(f"{chart}.series.slice(1).map(s => s.scale)")
+    assert set(scales) == {"y"}  # the own line and the band on one axis
+    assert page.evaluate(f"{chart}.axes[1].label") == "own and G40 band, per 10,000 residents"
+    options = page.locator("#indicator option").evaluate_all(
+        "options => options.map(o => [o.value, o.textContent])"
+    )
+    for value, text in options:
+        points = api(federation, url, f"/api/v1/position/{value}", token).json()["points"]
+        banded = any(point["band"] for point in points)
+        assert text.endswith("— no released G40 band yet") is not banded, (value, text)
+    assert any(text.endswith("no released G40 band yet") for _, text in options)
+    screenshot(page, "node-default")

@@ -374,13 +374,16 @@ def is_concentrated(counts: Sequence[int]) -> bool:
     return bool(counts) and max(counts) >= sum(counts) - 1
 
 
-def spike_count(cell: Cell, min_contributors: int) -> int | None:
-    """A released spike count as it may be served; None when suppressed or concentrated."""
+def spike_count(cell: Cell, min_contributors: int) -> tuple[int | None, str | None]:
+    """A released spike count as it may be served, or None and why it is not (a suppression
+    reason, or :data:`CONCENTRATED`)."""
     served = servable(cell, min_contributors)
     if served.value is None:
-        return None
+        return None, served.suppressed_reason
     count = round(served.value)
-    return None if is_concentrated([count, cell.cohort_size - count]) else count
+    if is_concentrated([count, cell.cohort_size - count]):
+        return None, CONCENTRATED
+    return count, None
 
 
 def distribution_period(

@@ -97,7 +97,7 @@ def test_a_distribution_needs_buckets_and_withholds_small_cohorts(hub_session):
 def test_early_warnings_count_cities_and_leave_out_small_signals(hub_session):
     add_release(hub_session, WEEKLY, week(WEEK0, 0), "spikes", 4.0, cohort=8)
     add_release(hub_session, "demonstration_online_weekly", week(WEEK0, 0), "spikes", 2.0, cohort=8)
-    args = {"period_start": None, "k": 3, "period": "week"}
+    args = {"period_start": None, "k": 3, "period": "week", "format": "json"}
     found = hub_trends.early_warnings_answer(reader(hub_session), args, identity)
     assert found.body is not None
     body = json.loads(found.body.content)

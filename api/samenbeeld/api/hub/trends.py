@@ -1,4 +1,4 @@
-"""The trend API: catalog, released series, released distributions, early warnings.
+"""The trend API: catalog, released series, released distributions, early warnings, summary.
 
 What is served, the guards, the ETags and the cache are the service's
 (:mod:`samenbeeld.federation.hub.trends`); here a GET answers 304 to a matching
@@ -20,6 +20,7 @@ from samenbeeld.api.config import current_settings
 from samenbeeld.api.db import get_session
 from samenbeeld.api.errors import PROBLEM_JSON, ProblemSchema
 from samenbeeld.api.users import user_or_node_required, user_required
+from samenbeeld.federation.hub import trend_summary
 from samenbeeld.federation.hub import trends as hub_trends
 from samenbeeld.federation.hub.trend_cache import Answer, TrendCache
 from samenbeeld.platform.noise import MECHANISMS
@@ -145,31 +146,81 @@ class SeriesSchema(ma.Schema):
     pagination = ma.fields.Nested(PaginationSchema, required=True)
 
 
-class EarlyWarningQueryArgsSchema(ma.Schema):
-    """Which period, how many cities make a signal, weekly or monthly indicators."""
+class SignalQueryArgsSchema(ma.Schema):
+    """How many cities make a signal, weekly or monthly indicators."""
 
-    period_start = ma.fields.Date(
-        load_default=None, metadata={"description": "default: latest period with spike releases"}
-    )
     k = ma.fields.Integer(load_default=3, validate=ma.validate.Range(1, 10_000))
     period = ma.fields.String(load_default="week", validate=ma.validate.OneOf(["week", "month"]))
 
 
-class SignalSchema(ma.Schema):
-    """An indicator for which at least k cities flag a spike (a count, never names)."""
+class EarlyWarningQueryArgsSchema(SignalQueryArgsSchema):
+    """Which period, how many cities make a signal, weekly or monthly, JSON or CSV."""
+
+    period_start = ma.fields.Date(
+        load_default=None, metadata={"description": "default: latest period with spike releases"}
+    )
+    format = ma.fields.String(load_default="json", validate=ma.validate.OneOf(["json", "csv"]))
+
+
+class IndicatorNameSchema(ma.Schema):
+    """An indicator's code and titles."""
 
     indicator = ma.fields.String(required=True)
     title = ma.fields.String(required=True)
     title_nl = ma.fields.String(required=True)
+
+
+class SignalSchema(IndicatorNameSchema):
+    """An indicator for which at least k cities flag a spike (a count, never names)."""
+
     cities = ma.fields.Integer(required=True)
 
 
+class WithheldSchema(IndicatorNameSchema):
+    """An indicator whose spike count was released suppressed, or is withheld, and why."""
+
+    suppressed_reason = ma.fields.String(required=True)
+
+
 class EarlyWarningsSchema(ma.Schema):
-    """Early-warning signals of one period."""
+    """Early-warning signals of one period, and whether it had a spike round at all."""
 
     period_start = ma.fields.Date(required=True, allow_none=True)
     k = ma.fields.Integer(required=True)
+    spike_round_released = ma.fields.Boolean(
+        required=True,
+        metadata={"description": "false: no spike round was released for the period (unknown,"
+                  " not quiet)"},
+    )  # fmt: skip
     signals = ma.fields.List(ma.fields.Nested(SignalSchema), required=True)
+    withheld = ma.fields.List(ma.fields.Nested(WithheldSchema), required=True)
+
+
+class SummaryQueryArgsSchema(SignalQueryArgsSchema):
+    """Weekly or monthly indicators, cities per early warning, indicators per list."""
+
+    limit = ma.fields.Integer(load_default=5, validate=ma.validate.Range(1, 50))
+
+
+class SummaryItemSchema(IndicatorNameSchema):
+    """An indicator's released total in the summary's period, its change and anomaly flag."""
+
+    value = ma.fields.Float(required=True)
+    yoy_change = ma.fields.Float(
+        required=True, allow_none=True, metadata={"description": "relative change, 0.25 = +25%"}
+    )
+    anomaly = ma.fields.Boolean(required=True)
+
+
+class SummarySchema(ma.Schema):
+    """What changed in the latest period with a released total."""
+
+    period = ma.fields.String(required=True, metadata={"enum": ["week", "month"]})
+    period_start = ma.fields.Date(required=True, allow_none=True)
+    rises = ma.fields.List(ma.fields.Nested(SummaryItemSchema), required=True)
+    falls = ma.fields.List(ma.fields.Nested(SummaryItemSchema), required=True)
+    anomalies = ma.fields.List(ma.fields.Nested(SummaryItemSchema), required=True)
+    early_warnings = ma.fields.Nested(EarlyWarningsSchema, required=True)
 
 
 CACHE_HEADERS = {
@@ -270,7 +321,32 @@ class EarlyWarnings(MethodView):
     @user_required()
     @blp.arguments(EarlyWarningQueryArgsSchema(), location="query")
     @blp.response(200, EarlyWarningsSchema, headers=CACHE_HEADERS)
+    @blp.alt_response(200, **CSV_RESPONSE)
     @documented
     def get(self, args: dict[str, Any]) -> Response:
-        """Indicators where at least k cities flag a spike in the period: counts, never names."""
-        return respond(hub_trends.early_warnings_answer(reader(), args, EarlyWarningsSchema().dump))
+        """Indicators where at least k cities flag a spike in the period: counts, never names.
+
+        ``spike_round_released`` is false for a period without a released spike round: no
+        signals there means nothing is known. Counts that are suppressed, or withheld because
+        at most one city or all but one flag a spike, are listed with the reason. CSV: a row
+        per signal and per withheld count; a period without either is one row without an
+        indicator.
+        """
+        dump = EarlyWarningsSchema().dump
+        return respond(hub_trends.early_warnings_answer(reader(), args, dump))
+
+
+@blp.route("/summary")
+class Summary(MethodView):
+    """What changed in the latest released period."""
+
+    @user_required()
+    @blp.arguments(SummaryQueryArgsSchema(), location="query")
+    @blp.response(200, SummarySchema, headers=CACHE_HEADERS)
+    @documented
+    def get(self, args: dict[str, Any]) -> Response:
+        """For the latest period with a released total: the largest rises and falls against a
+        year earlier (at most ``limit`` each, largest first), the anomalies and the early
+        warnings, from the same series and early-warning answers; nothing per city.
+        """
+        return respond(trend_summary.summary_answer(reader(), args, SummarySchema().dump))

@@ -4,11 +4,13 @@
    ``--postgres``, one PostgreSQL database per service on the local server;
 2. hub, three compute parties and N nodes started as separate processes;
 3. every node opts in to the indicators of the weekly rounds;
-4. the sums round of every week of the demo period, and in the last week also the
-   distribution and spike rounds, driven by the weekly rounds DAG with ``dag.test()``
-   (open, contribute, quorum, compute, publish);
-5. a table of the released totals, bucket counts and spike counts beside a verification
-   column computed independently from the plaintext truth file, then where to look next;
+4. the sums round of every week of the demo period and, in its last :data:`FULL_WEEKS`
+   weeks, also the distribution and spike rounds, driven by the weekly rounds DAG with
+   ``dag.test()`` (open, contribute, quorum, compute, publish), so the dashboard's G40 band
+   and early-warning panel have weeks of history;
+5. per week, the released and suppressed cells of each round and whether every cell (totals,
+   bucket counts, spike counts) matches what the rules demand of the plaintext truth file;
+   the last week's cells beside their plaintext figures; then where to look next;
 6. the dashboards' URLs (the hub's, and one node's own view), each with a user token;
    run from a terminal, the services keep running for them until Ctrl-C.
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import itertools
 import signal
 import sys
 import time
@@ -53,8 +56,11 @@ from samenbeeld.platform.users import issue_user_token
 
 WEEKLY_DAG = "samenbeeld_weekly_rounds"
 SUMS_ONLY = {"rounds": ["sums"]}
-"""The DAG runs of all weeks but the last: the three rounds of every week would triple the
-demo's time, and the distribution and spike count matter for the latest week."""
+"""A DAG run's configuration for the sums round alone (the weeks before the last FULL_WEEKS)."""
+FULL_WEEKS = 12
+"""The last weeks whose DAG runs make all three rounds: the early-warning panel's eight weeks
+and a quarter of G40 band. Every week would triple a week's time, for all 52 weeks several
+minutes more (README, What the demo shows, has the figures)."""
 POSTGRES_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 Echo = Callable[[str], None]
 
@@ -128,20 +134,34 @@ def airflow_for(cluster: Cluster) -> tuple[dict[str, str], Path]:
     return env, log
 
 
+def split_weeks(weeks: list[dt.date]) -> tuple[list[dt.date], list[dt.date]]:
+    """The weeks that run the sums round only, and the last FULL_WEEKS, which run all three."""
+    split = max(0, len(weeks) - FULL_WEEKS)
+    return weeks[:split], weeks[split:]
+
+
+def schedule(weeks: list[dt.date]) -> list[tuple[dt.date, IndicatorSet]]:
+    """Every round the demo runs, week by week: sums, and distribution and spikes at the end."""
+    sums_only, full = split_weeks(weeks)
+    sets = round_sets("week")
+    rounds = [(monday, sets["sums"]) for monday in sums_only]
+    return rounds + [(monday, one) for monday in full for one in sets.values()]
+
+
 def run_weeks(
     client: httpx.Client, cluster: Cluster, weeks: list[dt.date]
 ) -> list[tuple[dt.date, IndicatorSet, ops_client.RoundOutcome]]:
-    """Weekly-rounds DAG runs (``dag.test()``): sums for every week, all rounds for the last."""
+    """Weekly-rounds DAG runs (``dag.test()``) as the schedule has them; each round's outcome."""
     env, log = airflow_for(cluster)
     with tqdm(total=len(weeks), desc="weekly DAG runs", unit="week") as bar:
-        if weeks[:-1]:
-            earlier = [w.isoformat() for w in weeks[:-1]]
-            dag_test.run_periods(WEEKLY_DAG, earlier, env, log, lambda _: bar.update(), SUMS_ONLY)
-        dag_test.run_periods(WEEKLY_DAG, [weeks[-1].isoformat()], env, log, lambda _: bar.update())
-    sets = round_sets("week")
-    chosen = [(monday, sets["sums"]) for monday in weeks[:-1]]
-    chosen += [(weeks[-1], one) for one in sets.values()]
-    return [(monday, one, fetch(client, cluster, one.round_id(monday))) for monday, one in chosen]
+        for chosen, conf in zip(split_weeks(weeks), (SUMS_ONLY, None), strict=True):
+            if chosen:
+                periods = [monday.isoformat() for monday in chosen]
+                dag_test.run_periods(WEEKLY_DAG, periods, env, log, lambda _: bar.update(), conf)
+    return [
+        (monday, one, fetch(client, cluster, one.round_id(monday)))
+        for monday, one in schedule(weeks)
+    ]
 
 
 def fetch(client: httpx.Client, cluster: Cluster, round_id: str) -> ops_client.RoundOutcome:
@@ -164,13 +184,17 @@ def verdict(outcome: ops_client.RoundOutcome, expected: list[ExpectedCell]) -> t
     return len(outcome.releases) - suppressed, suppressed, wrong
 
 
+Expect = Callable[[dt.date, IndicatorSet], list[ExpectedCell]]
+"""What the rules demand of the plaintext truth for a round of a week."""
+
+
 def report(
     demo: DemoFederation,
     indicators: list[Indicator],
     rounds: list[tuple[dt.date, IndicatorSet, ops_client.RoundOutcome]],
     settings: tuple[int, float],
 ) -> tuple[str, int]:
-    """The per-round summary, the last week's cells beside the truth; and the mismatches."""
+    """The per-week summary, the last week's cells beside the truth; and the mismatches."""
     truth = load_truth(demo.truth_path)
     codes = [code for code, _, _ in demo.cities]
 
@@ -178,23 +202,39 @@ def report(
         verified = [i for i in indicators if i.code in chosen.indicators]
         return expected_cells(truth, codes, verified, monday, *settings, program=chosen.program)
 
-    header = f"{'week':<12}{'round':<14}{'state':<10}{'released':>9}{'suppressed':>11}"
-    lines = [f"{header}{'matches truth':>15}"]
-    mismatches = 0
-    for monday, chosen, outcome in rounds:
-        released, suppressed, wrong = verdict(outcome, expect(monday, chosen))
-        mismatches += wrong
-        check = "yes" if wrong == 0 else f"NO ({wrong})"
-        lines.append(
-            f"{monday.isoformat():<12}{chosen.kind:<14}{outcome.round['state']:<10}"
-            f"{released:>9}{suppressed:>11}{check:>15}"
-        )
+    lines, mismatches = week_lines(rounds, expect)
     last = rounds[-1][0]
     lines += ["", f"week of {last.isoformat()}, all {len(codes)} cities:"]
     for monday, chosen, outcome in rounds:
         if monday == last:
             lines += ["", *SECTIONS[chosen.kind](outcome, expect(monday, chosen))]
     return "\n".join(lines), mismatches
+
+
+def week_lines(
+    rounds: list[tuple[dt.date, IndicatorSet, ops_client.RoundOutcome]], expect: Expect
+) -> tuple[list[str], int]:
+    """One line per week: each round's released/suppressed cells ("-" for a round the week did
+    not run, its state for one not released) and whether every verifiable cell matched the
+    truth; and the mismatches."""
+    kinds = list(dict.fromkeys(chosen.kind for _, chosen, _ in rounds))
+    lines = [
+        f"{'week':<12}" + "".join(f"{kind:>16}" for kind in kinds) + f"{'matches truth':>15}",
+        f"{'':<12}" + "".join(f"{'released/supp.':>16}" for _ in kinds),
+    ]
+    mismatches = 0
+    for monday, week in itertools.groupby(rounds, key=lambda one: one[0]):
+        shown, wrong = dict.fromkeys(kinds, "-"), 0
+        for _, chosen, outcome in week:
+            released, suppressed, bad = verdict(outcome, expect(monday, chosen))
+            wrong += bad
+            state = outcome.round["state"]
+            shown[chosen.kind] = f"{released}/{suppressed}" if state == "released" else state
+        mismatches += wrong
+        check = "yes" if wrong == 0 else f"NO ({wrong})"
+        cells = "".join(f"{shown[kind]:>16}" for kind in kinds)
+        lines.append(f"{monday.isoformat():<12}{cells}{check:>15}")
+    return lines, mismatches
 
 
 def _shown(release: dict[str, Any]) -> str:

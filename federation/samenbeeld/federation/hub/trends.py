@@ -61,6 +61,17 @@ SERIES_COLUMNS = tuple(
     for column in (("interval_low", "interval_high") if field.name == "interval" else (field.name,))
 )
 """The series' CSV columns: the JSON's, the interval as its low and high."""
+WARNING_COLUMNS = (
+    "period_start",
+    "k",
+    "spike_round_released",
+    "indicator",
+    "title",
+    "title_nl",
+    "cities",
+    "suppressed_reason",
+)
+"""The early warnings' CSV: the period's three, then a signal's or withheld count's."""
 Args = dict[str, Any]
 """A query's loaded arguments (``start``, ``end``, ``format`` and the like)."""
 
@@ -98,7 +109,9 @@ def series_answer(reader: TrendReader, code: str, args: Args, dump: Dump) -> Ans
         ("series", code, str(window)),
         tuple(str(args[k]) for k in ("start", "end", "page", "page_size", "format")),
         lambda: trends.series_points(
-            load_cells(reader, (Release.indicator == code) & TOTALS), indicator.period, window
+            load_cells(reader, (Release.indicator == code) & TOTALS).get(code, []),
+            indicator.period,
+            window,
         ),
         lambda points: render_series(indicator, points, args, dump),
     )
@@ -115,7 +128,7 @@ def distribution_answer(reader: TrendReader, code: str, args: Args, dump: Dump) 
         ("distribution", code),
         tuple(str(args[k]) for k in ("start", "end", "format")),
         lambda: trends.distributions(
-            load_cells(reader, (Release.indicator == code) & BUCKETS),
+            load_cells(reader, (Release.indicator == code) & BUCKETS).get(code, []),
             bounds,
             reader.min_contributors,
         ),
@@ -124,16 +137,19 @@ def distribution_answer(reader: TrendReader, code: str, args: Args, dump: Dump) 
 
 
 def early_warnings_answer(reader: TrendReader, args: Args, dump: Dump) -> Answer:
-    """Indicators where at least k cities flag a spike in the period: counts, never names."""
-    codes = [i.code for i in shipped_catalog().indicators if i.period == args["period"]]
+    """Whether the period (default: the latest with spike releases) had a spike round, the
+    indicators where at least k cities flag a spike (counts, never names) and the counts
+    withheld, with their reason; as JSON or CSV."""
+    spikes = spike_cells(args["period"])
     scope = ("early-warnings", *(str(args[k]) for k in ("period", "period_start", "k")))
-    spikes = Release.indicator.in_(codes) & SPIKES
+
+    def compute() -> dict[str, Any]:
+        start = args["period_start"] or latest_period(reader, spikes)
+        return early_warnings(reader, spikes, start, args["k"])
+
+    media = args["format"]
     return answer(
-        reader,
-        scope,
-        (),
-        lambda: early_warnings(reader, spikes, args["period_start"], args["k"], args["period"]),
-        lambda found: as_json(dump, found),
+        reader, scope, (media,), compute, lambda found: render_early_warnings(found, media, dump)
     )
 
 
@@ -177,11 +193,26 @@ def release_generation(reader: TrendReader) -> str:
     return generation
 
 
-def load_cells(reader: TrendReader, where: ColumnElement[bool]) -> list[trends.Cell]:
-    """The servable latest cells (guards applied) that where selects, in period order."""
-    rows = reader.session.execute(select(*CELL_COLUMNS).where(where)).all()
-    latest = trends.latest_versions([trends.Cell(*row) for row in rows])
-    return [trends.servable(c, reader.min_contributors) for c in latest]
+def load_cells(reader: TrendReader, where: ColumnElement[bool]) -> dict[str, list[trends.Cell]]:
+    """The servable latest cells (guards applied) that where selects, per indicator, in period
+    order."""
+    rows = reader.session.execute(select(Release.indicator, *CELL_COLUMNS).where(where)).all()
+    found: dict[str, list[trends.Cell]] = {}
+    for row in rows:
+        found.setdefault(row.indicator, []).append(trends.Cell(*row[1:]))
+    minimum = reader.min_contributors
+    return {
+        code: [trends.servable(c, minimum) for c in trends.latest_versions(cells)]
+        for code, cells in found.items()
+    }
+
+
+def latest_period(reader: TrendReader, where: ColumnElement[bool]) -> dt.date | None:
+    """The latest period of the cells where selects (None without any)."""
+    found: dt.date | None = reader.session.scalar(
+        select(func.max(Release.period_start)).where(where)
+    )
+    return found
 
 
 def within(points: Sequence[Any], args: Args) -> list[Any]:
@@ -255,32 +286,41 @@ def _csv_row(row: dict[str, Any], buckets: int) -> list[object]:
     return [row["period_start"], *counts, *meta, *figures, *where]
 
 
+def spike_cells(period: str) -> ColumnElement[bool]:
+    """The spike cells of the catalog's indicators of a period kind (week, month)."""
+    codes = [i.code for i in shipped_catalog().indicators if i.period == period]
+    return Release.indicator.in_(codes) & SPIKES
+
+
 def early_warnings(
-    reader: TrendReader,
-    spikes: ColumnElement[bool],
-    period_start: dt.date | None,
-    k: int,
-    period: str,
+    reader: TrendReader, spikes: ColumnElement[bool], period_start: dt.date | None, k: int
 ) -> dict[str, Any]:
-    """The released spike counts of the period (default: the latest) that reach k."""
-    session = reader.session
-    if period_start is None:
-        period_start = session.scalar(select(func.max(Release.period_start)).where(spikes))
-    query = select(Release.indicator, *CELL_COLUMNS).where(
-        spikes, Release.period_start == period_start
-    )
-    latest: dict[str, trends.Cell] = {}
-    for row in session.execute(query).all():
-        code, found = row.indicator, trends.Cell(*row[1:])
-        if code not in latest or found.version > latest[code].version:
-            latest[code] = found
+    """The period's released spike counts that reach k, the ones withheld and why, and whether
+    a spike round was released for the period at all (any of its spike cells is stored)."""
+    found = load_cells(reader, spikes & (Release.period_start == period_start))
     signals: list[dict[str, Any]] = []
+    withheld: list[dict[str, Any]] = []
     for indicator in shipped_catalog().indicators:
-        if indicator.period != period or indicator.code not in latest:
+        if indicator.code not in found:
             continue
-        count = trends.spike_count(latest[indicator.code], reader.min_contributors)
-        if count is not None and count >= k:
-            signals.append({"indicator": indicator.code, "title": indicator.title,
-                            "title_nl": indicator.title_nl, "cities": count})  # fmt: skip
+        count, reason = trends.spike_count(found[indicator.code][0], reader.min_contributors)
+        named = {"indicator": indicator.code, "title": indicator.title}
+        named["title_nl"] = indicator.title_nl
+        if reason is not None:
+            withheld.append(named | {"suppressed_reason": reason})
+        elif count is not None and count >= k:
+            signals.append(named | {"cities": count})
     signals.sort(key=lambda signal: -int(signal["cities"]))
-    return {"period_start": period_start, "k": k, "signals": signals}
+    head = {"period_start": period_start, "k": k, "spike_round_released": bool(found)}
+    return head | {"signals": signals, "withheld": withheld}
+
+
+def render_early_warnings(found: dict[str, Any], media: str, dump: Dump) -> Body:
+    """The early warnings as JSON, or as CSV: a row per signal and per withheld count, and a
+    period without either (no round, or no signals) as one row without an indicator."""
+    if media == "json":
+        return as_json(dump, found)
+    named = [*found["signals"], *found["withheld"]] or [{}]
+    period = [found[column] for column in WARNING_COLUMNS[:3]]
+    rows = [period + [row.get(column) for column in WARNING_COLUMNS[3:]] for row in named]
+    return as_csv(WARNING_COLUMNS, rows)

@@ -40,6 +40,11 @@ window.SB = (function () {
     return new Intl.NumberFormat(locale(), { maximumFractionDigits: 2 }).format(value);
   }
 
+  function percent(fraction) {
+    const style = { style: "percent", signDisplay: "exceptZero", maximumFractionDigits: 0 };
+    return new Intl.NumberFormat(locale(), style).format(fraction);
+  }
+
   function date(iso) {
     const when = new Date(iso + "T00:00:00Z");
     return new Intl.DateTimeFormat(locale(), { dateStyle: "medium", timeZone: "UTC" }).format(when);
@@ -276,7 +281,7 @@ window.SB = (function () {
   }
 
   return {
-    config: config, t: t, number: number, date: date, title: title, reason: reason,
+    config: config, t: t, number: number, percent: percent, date: date, title: title, reason: reason,
     get: get, element: element, table: table, fillPicker: fillPicker, epoch: epoch,
     draw: draw, notice: notice, onLanguage: onLanguage, start: start, claims: claims,
     lang: function () { return lang; },

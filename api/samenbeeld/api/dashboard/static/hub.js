@@ -1,17 +1,17 @@
-/* Samenbeeld dashboard, the hub's page: indicator picker, trend chart with the G40 band and
- * moving average, early-warning panel, template catalog. Everything comes from the hub's
- * JSON API with the user's token; nothing here ever sees a single city's figure. A total
- * with privacy noise is drawn with the 95 % interval the API serves for it (never computed
- * here), shaded, named in the legend, the tooltip and the table.
+/* Samenbeeld dashboard, the hub's page: the summary of the latest week (summary.js), the
+ * indicator picker, trend chart with the G40 band and moving average, the early-warning
+ * panel (warnings.js), the template catalog. Everything comes from the hub's JSON API with
+ * the user's token; nothing here ever sees a single city's figure. A total with privacy
+ * noise is drawn with the 95 % interval the API serves for it (never computed here),
+ * shaded, named in the legend, the tooltip and the table.
  */
 "use strict";
 
 (function () {
   const SB = window.SB;
   const PICK_KEY = "samenbeeld.indicator";
-  const WARNING_WEEKS = 8;
   const COLORS = { value: "#005ca9", ma: "#a63c00", interval: "#6a3d9a" };
-  const state = { indicators: [], released: [], trend: null, warnings: null, templates: null };
+  const state = { indicators: [], released: [], trend: null, templates: null };
 
   function chosen() {
     const code = document.getElementById("indicator").value;
@@ -152,57 +152,6 @@
     renderTrend();
   }
 
-  /* ---- early warnings ---- */
-
-  /* The latest week with released spike counts (the API's default), and the weeks before. */
-  async function loadWarnings() {
-    const target = document.getElementById("warning-weeks");
-    const latest = await SB.get("/api/v1/early-warnings", { period: "week" });
-    if (!latest.period_start) {
-      state.warnings = [];
-    } else {
-      const day = 24 * 3600 * 1000;
-      const start = Date.parse(latest.period_start + "T00:00:00Z");
-      const earlier = [];
-      for (let k = 1; k < WARNING_WEEKS; k += 1) {
-        earlier.push(new Date(start - 7 * k * day).toISOString().slice(0, 10));
-      }
-      const more = await Promise.all(earlier.map(function (week) {
-        return SB.get("/api/v1/early-warnings", { period_start: week, period: "week" });
-      }));
-      state.warnings = [latest].concat(more);
-    }
-    target.dataset.state = "ready";
-    renderWarnings();
-  }
-
-  function renderWarnings() {
-    const target = document.getElementById("warning-weeks");
-    target.textContent = "";
-    if (!state.warnings) return;
-    if (!state.warnings.length) {
-      target.appendChild(SB.element("p", {}, SB.t("warnings.empty")));
-      return;
-    }
-    const list = SB.element("ol", { class: "weeks" });
-    state.warnings.forEach(function (week) {
-      const item = SB.element("li", { "data-week": week.period_start, "data-signals": String(week.signals.length) });
-      item.appendChild(SB.element("h3", {}, SB.t("warnings.week", { date: SB.date(week.period_start) })));
-      if (!week.signals.length) item.appendChild(SB.element("p", { class: "quiet" }, SB.t("warnings.none")));
-      const signals = SB.element("ul", { class: "signals" });
-      week.signals.forEach(function (signal) {
-        const cities = Array.isArray(signal.cities) ? signal.cities.length : signal.cities;
-        const line = SB.element("li", { "data-indicator": signal.indicator });
-        line.appendChild(SB.element("strong", {}, SB.title(signal)));
-        line.appendChild(document.createTextNode(" — " + SB.t("warnings.cities", { n: cities })));
-        signals.appendChild(line);
-      });
-      if (week.signals.length) item.appendChild(signals);
-      list.appendChild(item);
-    });
-    target.appendChild(list);
-  }
-
   /* ---- templates ---- */
 
   async function loadTemplates() {
@@ -286,14 +235,25 @@
     state.released = await releasedCodes(state.indicators);
     const pick = defaultPick(state.indicators, state.released);
     SB.fillPicker(document.getElementById("indicator"), state.indicators, pick, note);
-    await Promise.all([loadTrend(), loadWarnings(), loadTemplates()]);
+    await Promise.all([loadTrend(), window.SBSummary.load(openChart), window.SBWarnings.load(),
+      loadTemplates()]);
+  }
+
+  /* The summary's choice: the trend section on that indicator, with the focus on its heading. */
+  function openChart(code) {
+    document.getElementById("indicator").value = code;
+    reload();
+    const heading = document.getElementById("trends-heading");
+    heading.scrollIntoView({ block: "start" });
+    heading.focus();
   }
 
   function relabel() {
     const select = document.getElementById("indicator");
     if (state.indicators.length) SB.fillPicker(select, state.indicators, select.value, note);
     renderTrend();
-    renderWarnings();
+    window.SBSummary.render();
+    window.SBWarnings.render();
     renderTemplates();
   }
 

@@ -8,7 +8,7 @@
   const SB = window.SB;
   const PICK_KEY = "samenbeeld.node-indicator";
   const COLOR_OWN = "#8a1c5a";
-  const state = { position: null, forbidden: false };
+  const state = { position: null, forbidden: false, banded: {} };
 
   function indicator() {
     const code = document.getElementById("indicator").value;
@@ -104,27 +104,44 @@
     if (indicator() === chosen) render();
   }
 
-  /* The first weekly indicator whose band has been released, else any with a band. */
-  async function firstWithBand(items) {
-    const found = await Promise.all(items.map(function (item) {
+  /* Per indicator, how many periods have a released band (null when the node cannot say). */
+  async function bandCounts(items) {
+    const counts = await Promise.all(items.map(function (item) {
       return SB.get("/api/v1/position/" + item.code).then(
-        function (body) { return body.points.some(function (p) { return p.band; }); },
+        function (body) { return body.points.filter(function (p) { return p.band; }).length; },
         function (error) {
           if (error.status === 401) throw error;
-          return false;
+          return null;
         });
     }));
-    const banded = items.filter(function (_, k) { return found[k]; });
-    const weekly = banded.filter(function (i) { return i.period === "week"; });
-    return (weekly[0] || banded[0] || items[0] || {}).code;
+    const banded = {};
+    items.forEach(function (item, k) { banded[item.code] = counts[k]; });
+    return banded;
+  }
+
+  /* Of the indicators with a released band: weekly first, then the most released bands, then
+   * a rate per 10,000 residents (a count the hub also totals) before a score; else the first. */
+  function defaultPick(items, banded) {
+    const better = function (a, b) {
+      return (b.period === "week") - (a.period === "week") || banded[b.code] - banded[a.code]
+        || b.per_10000_residents - a.per_10000_residents;
+    };
+    const candidates = items.filter(function (i) { return banded[i.code] > 0; }).sort(better);
+    return (candidates[0] || items[0] || {}).code;
+  }
+
+  /* The picker's mark for an indicator without any released band (words, not a colour). */
+  function note(item) {
+    return state.banded[item.code] === 0 ? " — " + SB.t("picker.no_band") : "";
   }
 
   async function run() {
     const stored = sessionStorage.getItem(PICK_KEY);
     const items = SB.config.indicators;
+    state.banded = await bandCounts(items);
     const known = items.some(function (i) { return i.code === stored; });
-    const pick = known ? stored : await firstWithBand(items);
-    SB.fillPicker(document.getElementById("indicator"), items, pick);
+    const pick = known ? stored : defaultPick(items, state.banded);
+    SB.fillPicker(document.getElementById("indicator"), items, pick, note);
     await load();
   }
 
@@ -137,7 +154,7 @@
 
   function relabel() {
     const select = document.getElementById("indicator");
-    SB.fillPicker(select, SB.config.indicators, select.value);
+    SB.fillPicker(select, SB.config.indicators, select.value, note);
     render();
   }
 
