@@ -1,6 +1,7 @@
 """Test data and helpers made in one place: weeks, a node's own weekly counts, a hub with
-its key and members, released cells, user tokens, party report signatures, six cities'
-plaintext rows, a role's app on default settings, and what a page must not load.
+its key and members, released cells, user tokens, party report signatures and the rules a
+party signs, six cities' plaintext rows, a role's app on default settings, and what a page
+must not load.
 
 Importable from every test module (pytest puts ``tests/`` on the path through its root
 ``conftest.py``)."""
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session
 from samenbeeld.api import db
 from samenbeeld.api.app import create_app
 from samenbeeld.federation.hub.members import register_member
-from samenbeeld.federation.protocol import PartyResult
+from samenbeeld.federation.protocol import AppliedRules, PartyResult
 from samenbeeld.platform import keys, migrate
 from samenbeeld.platform.db import session_scope
 from samenbeeld.platform.models.hub import Release, Round
@@ -47,6 +48,8 @@ PLAIN = np.array(
     ]
 )
 """Six cities, the last invalid (-1): cell 1 is dominated (90 of 100), the others released."""
+SUM_RULES = AppliedRules(min_contributors=5, dominance=0.6)
+"""The rules a party signs for an exact sums round on default settings."""
 EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.IGNORECASE)
 """A src or href that loads from another host (with or without a scheme)."""
 
