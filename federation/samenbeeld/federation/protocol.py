@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 from samenbeeld.platform.errors import InvalidInputError
 
 if TYPE_CHECKING:
-    from samenbeeld.platform.catalog import Catalog
+    from samenbeeld.platform.catalog import Catalog, ReleasePolicy
 
 ROUND_ID = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
 """A round id, anchored (``match`` is a full match, also in a marshmallow ``Regexp``)."""
@@ -229,13 +229,22 @@ class RoundSpec:
             for _ in range(cells)
         ]
 
+    def noise_policies(self, catalog: Catalog) -> dict[str, ReleasePolicy]:
+        """The round's indicators under a noise policy in ``catalog``, with their policies:
+        a checked sum's only (counts of cities carry no noise)."""
+        if self.program != "checked_sum":
+            return {}
+        policies = {code: catalog.get(code).release for code in self.indicators}
+        return {code: policy for code, policy in policies.items() if not policy.exact}
+
     def noise_groups(self, catalog: Catalog) -> list[list[Any]]:
-        """The checked sum's noisy cell groups: one per indicator whose catalog release policy
-        is not exact, ``[first_cell, cells, mechanism, epsilon_per_release, delta]``."""
+        """The checked sum's noisy cell groups: one per indicator under a noise policy,
+        ``[first_cell, cells, mechanism, epsilon_per_release, delta]``."""
+        noisy = self.noise_policies(catalog)
         groups: list[list[Any]] = []
         for index, code in enumerate(self.indicators):
-            policy = catalog.get(code).release
-            if not policy.exact:
+            if code in noisy:
+                policy = noisy[code]
                 first = index * self.cells_per_indicator
                 groups.append(
                     [first, self.cells_per_indicator, policy.mechanism,

@@ -173,15 +173,10 @@ def _signed_policies(rules: AppliedRules) -> dict[str, tuple[Any, ...]]:
 
 def _charged_policies(row: Round) -> dict[str, tuple[Any, ...]]:
     """The noise policy per indicator that the hub's catalog gives the round (and that
-    :func:`compute.charge_budget` charged): sums of indicators under a noise policy."""
-    if row.program != "checked_sum":
-        return {}
-    catalog = default_catalog()
-    policies = {code: catalog.get(code).release for code in spec(row).indicators}
+    :func:`budget.charge_round` charged the budgets for)."""
     return {
         code: (policy.mechanism, policy.epsilon_per_release, policy.delta)
-        for code, policy in policies.items()
-        if not policy.exact
+        for code, policy in spec(row).noise_policies(default_catalog()).items()
     }
 
 

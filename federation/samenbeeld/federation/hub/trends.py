@@ -189,18 +189,25 @@ def render_series(
 ) -> Body:
     """One page of the points in range, as JSON or CSV (same columns, a suppressed value is
     empty); the page's place in the whole goes in an ``X-Pagination`` header."""
-    chosen = within(points, args)
-    page, size = args["page"], args["page_size"]
-    shown = chosen[(page - 1) * size : page * size]
-    pagination = {"page": page, "page_size": size, "total": len(chosen)}
-    pagination["pages"] = math.ceil(len(chosen) / size)
-    headers = {"X-Pagination": json.dumps(pagination)}
+    shown, pagination, headers = paginate(within(points, args), args)
     if args["format"] == "csv":
         rows = [[getattr(p, column) for column in SERIES_COLUMNS] for p in shown]
         return as_csv(SERIES_COLUMNS, rows, headers)
     body = {"indicator": indicator.code, "period": indicator.period, "window": args["window"]}
     body |= {"points": shown, "pagination": pagination}
     return as_json(dump, body, headers)
+
+
+def paginate(
+    items: Sequence[Any], args: Args
+) -> tuple[Sequence[Any], dict[str, int], dict[str, str]]:
+    """The query's page of items, where it lies in the whole, and that as an
+    ``X-Pagination`` header."""
+    page, size = args["page"], args["page_size"]
+    pagination = {"page": page, "page_size": size, "total": len(items)}
+    pagination["pages"] = math.ceil(len(items) / size)
+    headers = {"X-Pagination": json.dumps(pagination)}
+    return items[(page - 1) * size : page * size], pagination, headers
 
 
 def render_distribution(
