@@ -14,6 +14,9 @@ Once per session (``federation``):
    one suppressed period (one is written as suppressed, min_contributors) to show as a gap.
    Each real round takes several seconds here; the three above are the real thing.
 
+Every service reads a catalog in which NOISY is released with Gaussian noise, so the sums
+round charges its yearly budget and the release register shows its privacy parameters.
+
 ``browser`` is Debian's /usr/bin/chromium driven by Playwright (``make test`` installs the
 package). Screenshots go to ``var/test-artifacts/dashboard/`` (or $SAMENBEELD_TEST_ARTIFACTS),
 printed at the end of the run.
@@ -34,7 +37,7 @@ from typing import Any
 import httpx
 import pytest
 
-from factories import user_token
+from factories import catalog_in_use, user_token, write_catalog
 from samenbeeld.api.ops import client as ops_client
 from samenbeeld.api.ops.cluster import Cluster, Service
 from samenbeeld.api.ops.orchestration import indicator_set
@@ -70,6 +73,10 @@ INDICATOR = "youth_safety_weekly"
 """The indicator the chart tests pick: it has buckets, and its cities spread over them, so
 the hub serves its band (a histogram with all cities, or all but one, in one bucket is
 withheld as concentrated)."""
+NOISY = "riot_online_weekly"
+"""Released with Gaussian noise (NOISY_POLICY): the register and the budget view show it."""
+NOISY_POLICY = {"mechanism": "gaussian", "epsilon_per_release": 1.0, "delta": 1e-6,
+                "yearly_epsilon": 4.0, "counts": "exact"}  # fmt: skip
 SUPPRESSED_WEEK = 2
 """Index into the history weeks of the one written as suppressed."""
 ARTIFACTS = Path(
@@ -95,6 +102,8 @@ class Federation:
     """The wave's indicators with at least 3 spiking cities in wave_week."""
     municipality: str
     """A node whose own dashboard the tests open."""
+    noisy: str = NOISY
+    """The indicator released with noise (NOISY_POLICY: epsilon 1 per release, 4 a year)."""
 
     def token(self, role: str, municipality: str | None = None) -> str:
         """A hub-signed user token."""
@@ -235,7 +244,8 @@ def federation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]
     indicator = catalog.get(INDICATOR)
     write_history(cluster, results, indicator, history, history[SUPPRESSED_WEEK])
     prepared = time.monotonic()
-    cluster.start()
+    with catalog_in_use(write_catalog(folder, {NOISY: NOISY_POLICY})):
+        cluster.start()  # every service reads that catalog
     running = time.monotonic()
     try:
         weekly = list(indicator_set("week", catalog).indicators)  # the demo's weekly round

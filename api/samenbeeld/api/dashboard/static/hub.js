@@ -1,6 +1,7 @@
 /* Samenbeeld dashboard, the hub's page: indicator picker, trend chart with the G40 band and
- * moving average, early-warning panel, template catalog. Everything comes from the hub's
- * JSON API with the user's token; nothing here ever sees a single city's figure.
+ * moving average, early-warning panel, template catalog (the release register and the privacy
+ * budgets are register.js's). Everything comes from the hub's JSON API with the user's token;
+ * nothing here ever sees a single city's figure.
  */
 "use strict";
 
@@ -265,7 +266,7 @@
     state.released = await releasedCodes(state.indicators);
     const pick = defaultPick(state.indicators, state.released);
     SB.fillPicker(document.getElementById("indicator"), state.indicators, pick, note);
-    await Promise.all([loadTrend(), loadWarnings(), loadTemplates()]);
+    await Promise.all([loadTrend(), loadWarnings(), loadTemplates(), window.SBRegister.load(state.indicators)]);
   }
 
   function relabel() {
