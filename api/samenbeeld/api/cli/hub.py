@@ -90,8 +90,8 @@ def register_table(entries: Sequence[dict[str, Any]]) -> str:
     """The register for a terminal: a line per round, an indented line per indicator."""
     lines = [f"{len(entries)} released round(s)"]
     for entry in entries:
-        digests = {report["sha256"] for report in entry["reports"]}
-        digest = digests.pop()[:16] if len(digests) == 1 else "(digests differ)"
+        digests = sorted({report["sha256"][:16] for report in entry["reports"]})
+        digest = " / ".join(digests) or "none"
         rules = entry["rules"]
         lines.append(
             f"{entry['round_id']}  {entry['period_start']} {entry['period'] or ''}  "
