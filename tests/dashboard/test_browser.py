@@ -254,6 +254,7 @@ def test_the_budget_view_shows_each_noisy_indicators_year(federation, page, scre
     open_dashboard(page, federation.cluster.hub.url, federation.token("vng"))
     page.fill("#budget-year", str(federation.wave_week.year))
     page.dispatch_event("#budget-year", "change")
+    page.wait_for_selector("#budget-list[data-state=ready]")  # that year's answer is drawn
     noisy = federation.noisy
     row = page.locator(f"#budget-table tr[data-indicator={noisy}][data-releases-left='3']")
     row.wait_for()
