@@ -1,6 +1,8 @@
 """Test data and helpers made in one place: weeks, a node's own weekly counts, a hub with
-its key and members, released cells (exact or noisy), user tokens, party report signatures,
-six cities' plaintext rows, a role's app on default settings, and what a page must not load.
+its key and members, released cells (exact or noisy), rounds released through three signed
+reports, user tokens, party report signatures and the rules a party signs, a catalog with
+release policies of a test's choosing, six cities' plaintext rows, a role's app on default
+settings, and what a page must not load.
 
 Importable from every test module (pytest puts ``tests/`` on the path through its root
 ``conftest.py``)."""
@@ -9,7 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Iterator, Mapping
+import shutil
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -17,15 +20,20 @@ from typing import Any
 
 import jwt
 import numpy as np
+import pytest
+import yaml
 from flask.testing import FlaskClient
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from samenbeeld.api import db
 from samenbeeld.api.app import create_app
-from samenbeeld.federation.hub.members import register_member
-from samenbeeld.federation.protocol import PartyResult
+from samenbeeld.federation.hub import budget, reports
+from samenbeeld.federation.hub import rounds as hub_rounds
+from samenbeeld.federation.hub.members import member_keys, register_member
+from samenbeeld.federation.protocol import AppliedNoise, AppliedRules, PartyResult
 from samenbeeld.platform import keys, migrate
+from samenbeeld.platform.catalog import CATALOG_DIR_ENV, CONTENT_DIR, Catalog, default_catalog
 from samenbeeld.platform.db import session_scope
 from samenbeeld.platform.models.hub import Release, Round
 from samenbeeld.platform.models.node import District, WeeklyCount
@@ -47,6 +55,27 @@ PLAIN = np.array(
     ]
 )
 """Six cities, the last invalid (-1): cell 1 is dominated (90 of 100), the others released."""
+SUM_RULES = AppliedRules(min_contributors=5, dominance=0.6)
+"""The rules a party signs for an exact sums round on default settings."""
+NOISY, EXACT, BANDED = "youth_safety_weekly", "riot_online_weekly", "high_impact_crime_weekly"
+"""The register's indicators (``register_hub``): NOISY under NOISY_POLICY, the others exact."""
+NOISY_POLICY = {"mechanism": "gaussian", "epsilon_per_release": 1.0, "delta": 1e-6,
+                "yearly_epsilon": 3.0, "counts": "exact"}  # fmt: skip
+NOISY_SUMS = AppliedRules(5, 0.6, {NOISY: AppliedNoise("gaussian", 1.0, 1e-6, 53.25)})
+"""What the parties sign they applied to a sums round over NOISY and EXACT."""
+REGISTERED = {
+    "reg-w1": ([NOISY, EXACT], dt.date(2025, 1, 6), "checked_sum", 0,
+               PartyResult([4111.0, 5237.0], ["", ""], [], 6, NOISY_SUMS)),
+    "reg-h1": ([BANDED], dt.date(2025, 1, 6), "histogram", 0,
+               PartyResult([1.0, 2.0, 1.0, 1.0, 0.0, 1.0], [""] * 6, [], 6, AppliedRules(5))),
+    "reg-w2": ([NOISY, EXACT], dt.date(2025, 1, 13), "checked_sum", 1,
+               PartyResult([4457.0, None], ["", "dominance"], [], 7, NOISY_SUMS)),
+    "reg-old": ([EXACT], dt.date(2024, 12, 30), "checked_sum", 0,
+                PartyResult([6343.0], [""], [], 6, AppliedRules(5, 0.6))),
+}  # fmt: skip
+"""Released rounds: indicators, period, program, failed attempts before the release, result."""
+RELEASED_VALUES = (4111, 5237, 4457, 6343)
+"""REGISTERED's released sums, which the register must never show."""
 EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.IGNORECASE)
 """A src or href that loads from another host (with or without a scheme)."""
 
@@ -144,6 +173,60 @@ class ReleaseNoise:
     def laplace(cls, noise_sd: float, epsilon: float = 1.0) -> ReleaseNoise:
         """A Laplace release's record (pure differential privacy: no delta)."""
         return cls(noise_sd, "laplace", epsilon, None)
+
+
+def release_round(
+    session: Session,
+    party_keys: Sequence[keys.Ed25519PrivateKey],
+    round_id: str,
+    indicators: Sequence[str],
+    monday: dt.date,
+    result: PartyResult,
+    *,
+    program: str = "checked_sum",
+    failed_attempts: int = 0,
+) -> None:
+    """A round released as the hub releases one: opened, each attempt charged to the noisy
+    indicators' budgets (the first ``failed_attempts`` fail), and the last attempt's three
+    reports of ``result`` signed with ``party_keys`` (the parties registered at the hub)."""
+    row = hub_rounds.open_round(session, round_id, indicators, monday, program=program)
+    for attempt in range(1, failed_attempts + 2):
+        budget.charge_round(session, round_id, hub_rounds.spec(row), attempt, default_catalog())
+        hub_rounds.start_attempt(session, round_id, [])
+        if attempt <= failed_attempts:
+            hub_rounds.fail_round(session, round_id, "a fault")
+    registered = member_keys(session)
+    for party, key in enumerate(party_keys):
+        signature = report_signature(key, round_id, row.attempt, result)
+        reports.store_report(session, registered, round_id, party, row.attempt, result, signature)
+    assert row.state == "released", row.failure
+
+
+def write_catalog(folder: Path, policies: Mapping[str, Mapping[str, Any]]) -> Path:
+    """A copy of the shipped catalog in ``folder/catalog`` where the indicators named in
+    ``policies`` have those release policies."""
+    directory = folder / "catalog"
+    shutil.copytree(CONTENT_DIR, directory)
+    for path in directory.glob("*.yaml"):
+        document = yaml.safe_load(path.read_text())
+        for indicator in document["indicators"]:
+            if indicator["code"] in policies:
+                indicator["release"] = dict(policies[indicator["code"]])
+        path.write_text(yaml.safe_dump(document, sort_keys=False))
+    return directory
+
+
+@contextmanager
+def catalog_in_use(directory: Path) -> Iterator[Catalog]:
+    """This process reads the catalog in ``directory`` (``default_catalog``) until exit;
+    processes started meanwhile inherit it."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(CATALOG_DIR_ENV, str(directory))
+        default_catalog.cache_clear()
+        try:
+            yield default_catalog()
+        finally:
+            default_catalog.cache_clear()
 
 
 def user_token(

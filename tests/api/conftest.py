@@ -1,4 +1,5 @@
-"""Fixtures of the API tests: the real hub app and one real node app, in process.
+"""Fixtures of the API tests: the real hub app and one real node app, in process, and a
+hub whose release register has rounds released through signed party reports.
 
 The node's outbound HTTP client reaches the hub app through :class:`RecordingHub`, a
 transport that keeps every request it is sent, so a test can assert on exactly what the
@@ -16,12 +17,24 @@ import httpx
 import pytest
 from flask.testing import FlaskClient
 
-from factories import bearer, new_hub, user_token
+from factories import (
+    NOISY,
+    NOISY_POLICY,
+    REGISTERED,
+    bearer,
+    catalog_in_use,
+    new_hub,
+    release_round,
+    user_token,
+    write_catalog,
+)
 from samenbeeld.api import db
 from samenbeeld.api.app import create_app
 from samenbeeld.api.auth import StaticKeySource
 from samenbeeld.platform import keys, migrate
+from samenbeeld.platform.db import session_scope
 from samenbeeld.platform.settings import HubSettings, NodeSettings
+from samenbeeld.platform.tokens import Signer
 
 NODE_CODE, NODE_NAME = "GM0758", "Breda"
 """The municipality whose node runs beside the hub."""
@@ -118,3 +131,35 @@ def start_federation(
             db.dispose(hub_app)
 
     return start
+
+
+@dataclass(frozen=True)
+class RegisterHub:
+    """A hub database whose rounds were released as REGISTERED says, and its keys."""
+
+    settings: HubSettings
+    hub_key: keys.Ed25519PrivateKey
+    party_keys: list[keys.Ed25519PrivateKey]
+    node_signer: Signer
+
+
+@pytest.fixture(scope="module")
+def register_hub(databases, tmp_path_factory) -> Iterator[RegisterHub]:
+    """REGISTERED released through three signed reports each, on a catalog where NOISY has
+    NOISY_POLICY (this process reads that catalog until the module ends)."""
+    folder = tmp_path_factory.mktemp("register")
+    party_keys = [keys.generate_private_key() for _ in range(3)]
+    node_key = keys.generate_private_key()
+    members = [
+        ("party", str(i), f"party {i}", key.public_key()) for i, key in enumerate(party_keys)
+    ]
+    members.append(("node", NODE_CODE, NODE_NAME, node_key.public_key()))
+    with catalog_in_use(write_catalog(folder, {NOISY: NOISY_POLICY})):
+        settings, hub_key = new_hub(databases.create(), folder, members)
+        with session_scope(settings.database_url) as session:
+            for round_id, (codes, monday, program, failed, result) in REGISTERED.items():
+                release_round(session, party_keys, round_id, codes, monday, result,
+                              program=program, failed_attempts=failed)  # fmt: skip
+        yield RegisterHub(
+            settings, hub_key, party_keys, Signer(node_key, role="node", member=NODE_CODE)
+        )

@@ -10,11 +10,11 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from factories import new_hub, report_signature
+from factories import SUM_RULES, new_hub, report_signature
 from samenbeeld.api import db
 from samenbeeld.api.app import create_app
 from samenbeeld.federation.hub import rounds as hub_rounds
-from samenbeeld.federation.protocol import ROUND_ID, PartyResult, sha256_hex
+from samenbeeld.federation.protocol import ROUND_ID, AppliedRules, PartyResult, sha256_hex
 from samenbeeld.platform import keys
 from samenbeeld.platform.db import session_scope
 from samenbeeld.platform.models.hub import Release, RoundReport
@@ -30,7 +30,8 @@ def fresh_monday() -> dt.date:
     return dt.date(2020, 1, 6) + dt.timedelta(weeks=next(WEEKS))
 
 
-RESULT = {"values": [31.0, None], "reasons": ["", "dominance"], "invalid": [], "contributors": 6}
+RESULT = {"values": [31.0, None], "reasons": ["", "dominance"], "invalid": [], "contributors": 6,
+          "rules": SUM_RULES.document()}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +86,7 @@ def computing_round(client, hub_signer) -> str:
 
 def report(client, signer, key, round_id, result=RESULT, attempt=1, signed_result=None):
     """POST a party report signed over ``signed_result`` (default: the result itself)."""
-    signed = PartyResult(**(signed_result or result))
+    signed = PartyResult.from_document(signed_result or result)
     signature = report_signature(key, round_id, attempt, signed, kid=signer.kid)
     body = {"attempt": attempt, "result": result, "signature": signature}
     return client.post(
@@ -290,8 +291,9 @@ def test_a_failed_attempt_leaves_digests_and_reasons_at_the_hub_never_values(hub
         )
     assert state(client, hub_signer, round_id)["state"] == "failed"
     stored = reports(client, round_id)
-    assert [json.loads(text) for _, text in stored] == [{"reasons": RESULT["reasons"]}] * 3
-    assert stored[0][0] == sha256_hex(PartyResult(**RESULT).canonical())
+    kept = {"reasons": RESULT["reasons"], "rules": RESULT["rules"]}
+    assert [json.loads(text) for _, text in stored] == [kept] * 3
+    assert stored[0][0] == sha256_hex(PartyResult.from_document(RESULT).canonical())
 
 
 def test_a_report_whose_release_would_repeat_a_released_cell_is_not_a_500(hub):
@@ -368,10 +370,13 @@ def test_a_distribution_round_releases_one_count_per_catalog_bucket(hub):
     assert opened.get_json()["program"] == "histogram"
     round_id = opened.get_json()["id"]
     start(client, round_id)
-    short = {"values": [1.0] * 10, "reasons": [""] * 10, "invalid": [], "contributors": 6}
+    rules = AppliedRules(min_contributors=5).document()
+    short = {"values": [1.0] * 10, "reasons": [""] * 10, "invalid": [], "contributors": 6,
+             "rules": rules}  # fmt: skip
     assert report(client, signers[0], party_keys[0], round_id, short).status_code == 422
     counts = [3.0, 2.0, 1.0, 0.0, 0.0, 0.0, 1.0, 1.0, 2.0, 1.0, 1.0]
-    result = {"values": counts, "reasons": [""] * 11, "invalid": ["GM0106"], "contributors": 6}
+    result = {"values": counts, "reasons": [""] * 11, "invalid": ["GM0106"], "contributors": 6,
+              "rules": rules}  # fmt: skip
     for index in range(3):
         assert (
             report(client, signers[index], party_keys[index], round_id, result).status_code == 201
@@ -399,7 +404,8 @@ def test_a_spike_round_beside_the_sum_round_of_the_same_period(hub):
     round_id = opened.get_json()["id"]
     start(client, round_id)
     suppressed = {"values": [None, None], "reasons": ["min_contributors"] * 2,
-                  "invalid": ["GM0758", "GM0363"], "contributors": 4}  # fmt: skip
+                  "invalid": ["GM0758", "GM0363"], "contributors": 4,
+                  "rules": AppliedRules(min_contributors=5).document()}  # fmt: skip
     for index in range(3):
         report(client, signers[index], party_keys[index], round_id, suppressed)
     cells = released(client, hub_signer, round_id)

@@ -24,7 +24,7 @@ import jwt
 import numpy as np
 import pytest
 
-from factories import PLAIN
+from factories import PLAIN, SUM_RULES
 from samenbeeld.api import db
 from samenbeeld.api.app import create_app
 from samenbeeld.api.auth import StaticKeySource
@@ -52,6 +52,7 @@ EXPECTED = {
     "reasons": ["", "dominance", "", ""],
     "invalid": ["GM0796"],
     "contributors": 5,
+    "rules": SUM_RULES.document(),  # the party's own minimum and dominance; no noise
 }
 PARAMS = {"min_contributors": 5, "dominance": 0.6}
 SPEC = RoundSpec(

@@ -20,6 +20,9 @@ Once per session (``federation``):
    third and half of what the real round released, so the summary's largest rises against
    a year earlier are known (+300 %, +200 %, +100 %, in that order).
 
+INDICATOR ships with Gaussian noise (``protects: incident``), so the real sums round charges
+its yearly budget and the release register shows its privacy parameters.
+
 ``browser`` is Debian's /usr/bin/chromium driven by Playwright (``make test`` installs the
 package). Screenshots go to ``var/test-artifacts/dashboard/`` (or $SAMENBEELD_TEST_ARTIFACTS),
 printed at the end of the run.

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from factories import bearer
 from samenbeeld.platform.db import session_scope
-from samenbeeld.platform.models.hub import Release
+from samenbeeld.platform.models.hub import Release, RoundReport
 
 pytestmark = pytest.mark.slow
 INDICATOR = "youth_safety_weekly"
@@ -394,3 +394,108 @@ def test_node_view_opens_on_an_indicator_with_bands_and_marks_those_without(
         assert text.endswith("— no released G40 band yet") is not banded, (value, text)
     assert any(text.endswith("no released G40 band yet") for _, text in options)
     screenshot(page, "node-default")
+
+
+def register_rounds(federation, indicator: str | None = None) -> dict[str, list[str]]:
+    """Every released round in the hub's database (of one indicator), with its digests."""
+    url = federation.cluster.hub.settings.effective_database_url
+    query = select(Release.round_id).distinct()
+    if indicator:
+        query = query.where(Release.indicator == indicator)
+    with session_scope(url) as session:
+        rounds = set(session.scalars(query))
+        reports = session.scalars(select(RoundReport).order_by(RoundReport.party_index)).all()
+    return {r: [x.result_sha256 for x in reports if x.round_id == r] for r in rounds}
+
+
+def register_rows(page) -> list[str]:
+    """The round ids of the register table's rows, once it is loaded."""
+    page.wait_for_selector("#register-table[data-state=ready]")
+    return page.locator("#register-table tbody tr").evaluate_all(
+        "rows => rows.map(r => r.dataset.round)"
+    )
+
+
+def test_the_release_register_traces_every_round_filters_pages_and_downloads(
+    federation, page, screenshot
+):
+    open_dashboard(page, federation.cluster.hub.url, federation.token("national_partner"))
+    released = register_rounds(federation)
+    assert set(register_rows(page)) == set(released)
+    sums = f"dashboard-checked-sum-{federation.wave_week.isoformat()}"
+    row = page.locator(f"#register-table tr[data-round='{sums}']")
+    noisy = row.locator("li[data-mechanism=gaussian]")
+    assert noisy.count() == 1 and "Gaussian noise, ε 0.5, δ 0.000001" in noisy.inner_text()
+    assert "all 3 parties signed the same" in row.inner_text()
+    digest = released[sums][0]
+    assert row.locator("code").get_attribute("title") == "\n".join([digest] * 3)
+    assert row.locator("code").inner_text() == digest[:12] + "…"
+    screenshot(page, "hub-release-register")
+
+    page.select_option("#register-indicator", INDICATOR)  # shipped with Gaussian noise
+    noisy_rounds = register_rounds(federation, INDICATOR)  # history, sums, histogram, spikes
+    page.wait_for_selector(f"#register-table[data-total='{len(noisy_rounds)}']")
+    assert set(register_rows(page)) == set(noisy_rounds)
+    page.fill("#register-year", "2001")
+    page.dispatch_event("#register-year", "change")
+    page.wait_for_selector("#register-notice:has-text('No released round matches')")
+    assert register_rows(page) == []
+
+    page.select_option("#register-indicator", "")
+    page.fill("#register-year", "")
+    page.select_option("#register-page-size", "5")  # every round again, five per page
+    page.wait_for_selector("#register-page:has-text('Page 1 of 2')")
+    first = register_rows(page)
+    page.click("#register-next")
+    page.wait_for_selector("#register-page:has-text('Page 2 of 2')")
+    assert page.is_disabled("#register-next") and not page.is_disabled("#register-prev")
+    assert len(first) == 5 and set(first + register_rows(page)) == set(released)
+
+    with page.expect_download() as download:
+        page.click("#register-csv")
+    lines = Path(download.value.path()).read_bytes().decode().split("\r\n")
+    assert lines.pop() == ""  # CSV lines end in CRLF, the last one too
+    assert lines[0].startswith("round_id,period_start,period,program,version,indicator,")
+    assert {line.split(",")[0] for line in lines[1:]} == set(released)  # every page, once
+
+
+def test_the_budget_view_shows_each_noisy_indicators_year(federation, page, screenshot):
+    open_dashboard(page, federation.cluster.hub.url, federation.token("vng"))
+    page.fill("#budget-year", str(federation.wave_week.year))
+    page.dispatch_event("#budget-year", "change")
+    page.wait_for_selector("#budget-list[data-state=ready]")  # that year's answer is drawn
+    # INDICATOR ships with epsilon 0.5 a release and 30 a year; the real sums round spent 0.5
+    row = page.locator(f"#budget-table tr[data-indicator={INDICATOR}][data-releases-left='59']")
+    row.wait_for()
+    cells = row.locator("th, td").all_inner_texts()
+    assert cells[1:7] == ["Gaussian", "0.5", "30", "0.5", "29.5", "59"]
+    bar = row.locator(".bar")
+    assert bar.get_attribute("aria-label").startswith("0.5 of 30 spent")
+    width = bar.evaluate("b => b.firstChild.getBoundingClientRect().width / b.clientWidth")
+    assert width == pytest.approx(0.5 / 30, abs=0.02)
+    screenshot(page, "hub-privacy-budget")
+    page.click("button[data-lang=nl]")
+    assert page.inner_text("#budget-heading") == "Privacybudget"
+    assert page.inner_text("#releases-heading") == "Register van vrijgaven"
+    assert "Vrijgaven over" in page.inner_text("#budget-table thead")
+    assert "Gaussische" in row.inner_text()
+
+
+def test_the_register_and_the_budget_are_reached_by_keyboard_and_meet_contrast(federation, page):
+    open_dashboard(page, federation.cluster.hub.url, federation.token("admin"))
+    reached = set()
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        reached.add(page.evaluate("document.activeElement.id"))
+    wanted = {"register-indicator", "register-year", "register-page-size", "register-csv",
+              "budget-year"}  # fmt: skip
+    assert wanted <= reached
+    page.focus("#register-indicator")
+    page.keyboard.press("ArrowDown")  # the first indicator after "All indicators"
+    assert page.input_value("#register-indicator") != ""
+    register_rows(page)
+    checked = page.evaluate(f"({CONTRAST_JS})()")
+    texts = {c["text"] for c in checked}
+    assert {"Release register", "Privacy budget"} <= texts
+    failing = [c for c in checked if c["ratio"] < (3.0 if c.get("line") else 4.5)]
+    assert not failing, failing

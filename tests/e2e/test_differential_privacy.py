@@ -5,32 +5,39 @@ which ``youth_safety_weekly`` is released with Gaussian noise (epsilon 1 per rel
 yearly budget of 2), ``liveability_weekly`` too with a budget of one release, and
 ``high_impact_crime_weekly`` stays exact. Two weeks release; the third is refused by the hub
 before any attempt starts, because its charge would exceed the budget; of four rounds over
-the one-release indicator computed at once, one is released.
+the one-release indicator computed at once, one is released. The release register traces
+the two releases to the parties' signed reports, and ``verify-release`` checks them (the
+tests run in file order: each builds on the one before).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
-import shutil
 import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 
 import httpx
+import jwt
 import pytest
-import yaml
-from sqlalchemy import select
+from click.testing import CliRunner
+from sqlalchemy import select, update
 
+from factories import bearer, catalog_in_use, user_token, write_catalog
+from samenbeeld.api.cli import main
 from samenbeeld.api.ops import client as ops_client
 from samenbeeld.api.ops import dag_test, demo_run
 from samenbeeld.api.ops.cluster import Cluster
 from samenbeeld.federation.mpc.dp import NoisePolicy
-from samenbeeld.platform.catalog import CATALOG_DIR_ENV, CONTENT_DIR, load_catalog
+from samenbeeld.federation.protocol import PartyResult, sha256_hex
+from samenbeeld.platform.catalog import CATALOG_DIR_ENV
 from samenbeeld.platform.db import session_scope
 from samenbeeld.platform.demo import init_federation
-from samenbeeld.platform.models.hub import BudgetSpend, Round, RoundReport
+from samenbeeld.platform.keys import read_private_key, write_public_key
+from samenbeeld.platform.models.hub import BudgetSpend, Release, Round, RoundReport
 from samenbeeld.platform.truth import expected_cells, load_truth
 
 pytestmark = pytest.mark.slow
@@ -52,19 +59,9 @@ def dp_federation(tmp_path_factory, postgres_databases):
     """The cluster, its hub on PostgreSQL, on a catalog where NOISY and ONCE have Gaussian
     policies; every node opted in to the weekly indicators."""
     folder = tmp_path_factory.mktemp("dp-federation")
-    catalog_dir = folder / "catalog"
-    shutil.copytree(CONTENT_DIR, catalog_dir)
-    for path in catalog_dir.glob("*.yaml"):
-        document = yaml.safe_load(path.read_text())
-        for indicator in document["indicators"]:
-            if indicator["code"] == NOISY:
-                indicator["release"] = POLICY
-            if indicator["code"] == ONCE:
-                indicator["release"] = {**POLICY, "yearly_epsilon": 1.0}
-        path.write_text(yaml.safe_dump(document, sort_keys=False))
-    catalog = load_catalog(catalog_dir)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(CATALOG_DIR_ENV, str(catalog_dir))  # every service reads this catalog
+    policies = {NOISY: POLICY, ONCE: {**POLICY, "yearly_epsilon": 1.0}}
+    with catalog_in_use(write_catalog(folder, policies)) as catalog:
+        # every service started here reads this catalog
         demo = init_federation(folder, cities=CITIES, weeks=WEEKS, seed=5)
         codes = [code for code, _, _ in demo.cities]
         cluster = Cluster(folder, codes, database_urls={"hub": postgres_databases.create()})
@@ -126,6 +123,93 @@ def test_noise_on_the_noisy_indicator_exact_values_beside_it_and_the_budget_refu
         assert (third.state, third.attempt) == ("open", 0)  # no attempt was started
         assert third.failure.startswith("refused: privacy budget")
         assert not session.scalars(select(RoundReport).where(RoundReport.round_id == "dp-w2")).all()
+
+
+def test_the_register_shows_what_the_parties_signed_and_verify_release_checks_it(
+    dp_federation, tmp_path, monkeypatch
+):
+    """The two releases above, as the register, the reports and the budget view serve them,
+    and ``samenbeeld hub verify-release`` on them: fine as released, failing once a stored
+    value or a stored report was changed in the hub's database."""
+    cluster, client, catalog, _, _ = dp_federation
+    hub, url = cluster.hub, cluster.hub.settings.effective_database_url
+    hub_key = read_private_key(hub.settings.effective_key_file)
+    partner = bearer(user_token(hub_key, "national_partner", subject="dp-register"))
+    entries = client.get(f"{hub.url}/api/v1/releases", headers=partner).json()["items"]
+    assert [entry["round_id"] for entry in entries] == ["dp-w1", "dp-w0"]  # newest first
+    with session_scope(url) as session:
+        stored = {(r.round_id, r.attempt, r.party_index): r.result
+                  for r in session.scalars(select(RoundReport))}  # fmt: skip
+    noise_sd = NoisePolicy("gaussian", 1.0, 1e-6).released_sd([catalog.get(NOISY).max])
+    for entry, spent in zip(entries, (2.0, 1.0), strict=True):
+        texts = [stored[entry["round_id"], entry["attempt"], party] for party in range(3)]
+        assert entry["reports"] == [
+            {"party": party, "sha256": sha256_hex(text)} for party, text in enumerate(texts)
+        ]
+        rules = PartyResult.from_document(json.loads(texts[0])).rules
+        assert entry["rules"] == {"min_contributors": 5, "dominance": 0.6}
+        assert (rules.min_contributors, rules.dominance) == (5, 0.6)
+        signed = rules.noise[NOISY]
+        assert signed.noise_sd == pytest.approx(noise_sd)
+        noisy, exact = entry["privacy"]
+        assert noisy == {
+            "indicator": NOISY, "mechanism": signed.mechanism, "epsilon": signed.epsilon,
+            "delta": signed.delta, "noise_sd": signed.noise_sd,
+            "budget": {"year": int(entry["period_start"][:4]), "yearly_epsilon": 2.0,
+                       "spent": spent, "left": 2.0 - spent},
+        }  # fmt: skip
+        assert (exact["mechanism"], EXACT in rules.noise) == ("exact", False)
+    reports = client.get(f"{hub.url}/api/v1/releases/dp-w0/reports", headers=partner).json()
+    for report in reports:
+        party = cluster.services[f"party-{report['party']}"].settings
+        public = read_private_key(party.effective_key_file).public_key()
+        claims = jwt.decode(report["signature"], public, algorithms=["EdDSA"])
+        assert claims["result_sha256"] == report["sha256"] == sha256_hex(report["result"])
+    year = int(entries[0]["period_start"][:4])
+    budgets = client.get(f"{hub.url}/api/v1/budgets?year={year}", headers=partner).json()
+    assert [(b["indicator"], b["spent"], b["left"], b["releases_left"])
+            for b in budgets["indicators"]] == [(NOISY, 2.0, 0.0, 0)]  # fmt: skip
+
+    monkeypatch.delenv("SAMENBEELD_CONFIG", raising=False)
+    monkeypatch.setenv("SAMENBEELD_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("SAMENBEELD_DATABASE_URL", url)
+    keys_folder = tmp_path / "party-keys"
+    keys_folder.mkdir()
+    for index in range(3):
+        party = cluster.services[f"party-{index}"].settings
+        public = read_private_key(party.effective_key_file).public_key()
+        write_public_key(keys_folder / f"party-{index}.pub.pem", public)
+
+    def verify(*options: str):
+        return CliRunner().invoke(main, ["hub", "verify-release", *options], catch_exceptions=False)
+
+    for options in (["dp-w0"], ["dp-w1", "--keys", str(keys_folder)]):
+        checked = verify(*options)
+        assert checked.exit_code == 0, checked.output
+        assert checked.output.startswith(f"OK {options[0]} attempt 1: 2 cells are what")
+    cell = (Release.round_id == "dp-w0") & (Release.indicator == EXACT)
+    with session_scope(url) as session:
+        session.execute(update(Release).where(cell).values(value=Release.value + 1))
+    refused = verify("dp-w0")
+    assert (refused.exit_code, refused.output) == (
+        1, f"FAILED: {EXACT} total of dp-w0: the stored value is not the signed one\n"
+    )  # fmt: skip
+    with session_scope(url) as session:
+        session.execute(update(Release).where(cell).values(value=Release.value - 1))
+        report = session.scalars(
+            select(RoundReport).where(RoundReport.round_id == "dp-w1", RoundReport.party_index == 0)
+        ).one()
+        report_id, original = report.id, report.result
+        document = json.loads(original)
+        document["contributors"] -= 1
+        report.result = json.dumps(document)
+    refused = verify("dp-w1", "--keys", str(keys_folder))
+    assert refused.exit_code == 1
+    assert "FAILED: compute party 0's stored digest is not the SHA-256" in refused.output
+    with session_scope(url) as session:
+        restored = update(RoundReport).where(RoundReport.id == report_id)
+        session.execute(restored.values(result=original))
+    assert verify("dp-w1").exit_code == 0
 
 
 def test_the_weekly_dag_skips_a_round_the_budget_refuses_and_does_not_retry_it(dp_federation):

@@ -17,6 +17,7 @@ import httpx
 import jwt
 import pytest
 
+from factories import SUM_RULES
 from samenbeeld.api.ops import client as ops_client
 from samenbeeld.api.ops import orchestration
 from samenbeeld.federation.protocol import PartyResult, sha256_hex
@@ -143,8 +144,8 @@ def rogue_report(cluster, round_id: str) -> int:
             if state["state"] == "computing":
                 cells = len(state["indicators"])
                 result = {"values": [1.0] * cells, "reasons": [""] * cells, "invalid": [],
-                          "contributors": 12}  # fmt: skip
-                digest = sha256_hex(PartyResult(**result).canonical())
+                          "contributors": 12, "rules": SUM_RULES.document()}  # fmt: skip
+                digest = sha256_hex(PartyResult.from_document(result).canonical())
                 claims = {
                     "round_id": round_id,
                     "attempt": state["attempt"],

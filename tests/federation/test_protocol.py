@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
 from samenbeeld.federation.hub import rounds as hub_rounds
 from samenbeeld.federation.node import rounds as node_service
 from samenbeeld.federation.party import rounds as party_service
-from samenbeeld.federation.protocol import PartyResult, check_round_id
+from samenbeeld.federation.protocol import (
+    AppliedNoise,
+    AppliedRules,
+    PartyResult,
+    check_round_id,
+)
 from samenbeeld.platform.errors import InvalidInputError
 from samenbeeld.platform.settings import NodeSettings
 
@@ -39,12 +45,27 @@ def test_every_role_accepts_the_same_round_ids(round_id, hub_session, party_sess
 
 
 def test_the_result_document_is_signed_over_one_canonical_form():
-    result = PartyResult.of([150.0, float("nan")], ["", "dominance"], ["GM0796"], 5)
+    noise = AppliedNoise("gaussian", 1.0, 1e-06, 2.5)
+    rules = AppliedRules(5, 0.6, {"riot_online_weekly": noise})
+    result = PartyResult.of([150.0, float("nan")], ["", "dominance"], ["GM0796"], 5, rules)
     assert result.values == [150.0, None]
     assert result.canonical() == (
-        '{"contributors":5,"invalid":["GM0796"],"reasons":["","dominance"],"values":[150.0,null]}'
+        '{"contributors":5,"invalid":["GM0796"],"reasons":["","dominance"],'
+        '"rules":{"dominance":0.6,"min_contributors":5,"noise":{"riot_online_weekly":'
+        '{"delta":1e-06,"epsilon":1.0,"mechanism":"gaussian","noise_sd":2.5}}},'
+        '"values":[150.0,null]}'
     )
-    assert PartyResult(**result.document()).sha256() == result.sha256()
+    assert PartyResult.from_document(json.loads(result.canonical())) == result
+
+
+def test_the_rules_a_party_applied_are_part_of_what_it_signs():
+    """Parties with other effective rules sign other digests: the hub sees different results."""
+    values, reasons = [150.0, 20.0], ["", ""]
+    signed = PartyResult.of(values, reasons, [], 6, AppliedRules(5, 0.6)).sha256()
+    assert PartyResult.of(values, reasons, [], 6, AppliedRules(6, 0.6)).sha256() != signed
+    assert PartyResult.of(values, reasons, [], 6, AppliedRules(5, 0.5)).sha256() != signed
+    noisy = AppliedRules(5, 0.6, {"x": AppliedNoise("laplace", 1.0, None, 3.0)})
+    assert PartyResult.of(values, reasons, [], 6, noisy).sha256() != signed
 
 
 def test_every_protocol_program_has_one_row_in_the_engines_registry():

@@ -15,8 +15,12 @@
   while the cities contributed another, and the parties' ledger of revealed cells
   (:mod:`samenbeeld.federation.party.disclosure`) is keyed by what was really computed.
 - **The result document** (:class:`PartyResult`) a party signs and the hub verifies: values
-  (None when suppressed), reasons, the invalid cities' codes, the number of contributors; and
-  its canonical JSON (:func:`canonical_json`), the same bytes at every role.
+  (None when suppressed), reasons, the invalid cities' codes, the number of contributors and
+  the rules the party applied (:class:`AppliedRules`: minimum of contributors, dominance
+  threshold, and per noisy indicator its mechanism, epsilon, delta and the noise's standard
+  deviation); and its canonical JSON (:func:`canonical_json`), the same bytes at every role.
+  Parties that applied different rules sign different documents, so the hub sees different
+  digests and fails the attempt as "different results".
 """
 
 from __future__ import annotations
@@ -25,14 +29,14 @@ import datetime as dt
 import hashlib
 import json
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from samenbeeld.platform.errors import InvalidInputError
 
 if TYPE_CHECKING:
-    from samenbeeld.platform.catalog import Catalog
+    from samenbeeld.platform.catalog import Catalog, ReleasePolicy
 
 ROUND_ID = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
 """A round id, anchored (``match`` is a full match, also in a marshmallow ``Regexp``)."""
@@ -73,13 +77,51 @@ def sha256_hex(text: str) -> str:
 
 
 @dataclass(frozen=True)
+class AppliedNoise:
+    """The differential-privacy noise a party added to one indicator's released cells."""
+
+    mechanism: str
+    epsilon: float
+    delta: float | None
+    noise_sd: float | None
+    """Each released cell's noise standard deviation in the figure's own units (None when no
+    cell of the indicator was released)."""
+
+
+@dataclass(frozen=True)
+class AppliedRules:
+    """The disclosure rules a party applied to a session: the minimum of contributors, the
+    dominance threshold (sums only; None for counts of cities) and the noise per indicator
+    under a noise policy (indicators without one are exact)."""
+
+    min_contributors: int
+    dominance: float | None = None
+    noise: Mapping[str, AppliedNoise] = field(default_factory=dict)
+
+    def document(self) -> dict[str, Any]:
+        """The rules as the JSON object inside a result document."""
+        return {
+            "min_contributors": self.min_contributors,
+            "dominance": self.dominance,
+            "noise": {code: asdict(noise) for code, noise in self.noise.items()},
+        }
+
+    @classmethod
+    def from_document(cls, data: Mapping[str, Any]) -> AppliedRules:
+        """The rules of a document made by :meth:`document`."""
+        noise = {code: AppliedNoise(**found) for code, found in data["noise"].items()}
+        return cls(data["min_contributors"], data["dominance"], noise)
+
+
+@dataclass(frozen=True)
 class PartyResult:
-    """What a party says the session revealed (released aggregates only)."""
+    """What a party says the session revealed (released aggregates only), and by which rules."""
 
     values: list[float | None]
     reasons: list[str]
     invalid: list[str]
     contributors: int
+    rules: AppliedRules
 
     def document(self) -> dict[str, Any]:
         """The result as the JSON object a party reports."""
@@ -88,6 +130,7 @@ class PartyResult:
             "reasons": self.reasons,
             "invalid": self.invalid,
             "contributors": self.contributors,
+            "rules": self.rules.document(),
         }
 
     def canonical(self) -> str:
@@ -99,12 +142,19 @@ class PartyResult:
         return sha256_hex(self.canonical())
 
     @classmethod
+    def from_document(cls, data: Mapping[str, Any]) -> PartyResult:
+        """The result of a document made by :meth:`document` (as reported, or stored)."""
+        rules = AppliedRules.from_document(data["rules"])
+        return cls(data["values"], data["reasons"], data["invalid"], data["contributors"], rules)
+
+    @classmethod
     def of(
         cls,
         values: Sequence[float],
         reasons: Sequence[str],
         invalid: Sequence[str],
         contributors: int,
+        rules: AppliedRules,
     ) -> PartyResult:
         """The result of revealed values and reasons (a suppressed cell's value is None)."""
         return cls(
@@ -114,6 +164,7 @@ class PartyResult:
             reasons=[str(reason) for reason in reasons],
             invalid=list(invalid),
             contributors=int(contributors),
+            rules=rules,
         )
 
 
@@ -170,16 +221,32 @@ class RoundSpec:
             for _ in range(self.cells_per_indicator)
         ]
 
+    def cell_indicators(self, catalog: Catalog) -> list[str]:
+        """The indicator of each cell, in vector order."""
+        return [
+            code
+            for code, cells in zip(self.indicators, self.segments(catalog), strict=True)
+            for _ in range(cells)
+        ]
+
+    def noise_policies(self, catalog: Catalog) -> dict[str, ReleasePolicy]:
+        """The round's indicators under a noise policy in ``catalog``, with their policies:
+        a checked sum's only (counts of cities carry no noise)."""
+        if self.program != "checked_sum":
+            return {}
+        policies = {code: catalog.get(code).release for code in self.indicators}
+        return {code: policy for code, policy in policies.items() if not policy.exact}
+
     def noise_groups(self, catalog: Catalog) -> list[list[Any]]:
-        """The checked sum's noisy cell groups: one per indicator whose catalog release policy
-        is not exact, ``[first_cell, cells, mechanism, epsilon_per_release, delta, unit]``;
-        ``unit`` is how far what the policy protects moves a cell when that is less than the
-        cell's bound (one incident), else None (a whole city)."""
+        """The checked sum's noisy cell groups: one per indicator under a noise policy,
+        ``[first_cell, cells, mechanism, epsilon_per_release, delta, unit]``; ``unit`` is how
+        far what the policy protects moves a cell when that is less than the cell's bound
+        (one incident), else None (a whole city)."""
+        noisy = self.noise_policies(catalog)
         groups: list[list[Any]] = []
         for index, code in enumerate(self.indicators):
-            indicator = catalog.get(code)
-            policy = indicator.release
-            if not policy.exact:
+            if code in noisy:
+                policy, indicator = noisy[code], catalog.get(code)
                 first = index * self.cells_per_indicator
                 groups.append(
                     [first, self.cells_per_indicator, policy.mechanism,

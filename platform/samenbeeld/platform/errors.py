@@ -9,7 +9,8 @@
     │   ├── ConfigurationError
     │   └── DefinitionError        (a YAML content file is invalid)
     ├── DisclosureRefusedError
-    └── UpstreamFailedError        (another service failed: HTTP 502)
+    ├── UpstreamFailedError        (another service failed: HTTP 502)
+    └── VerificationFailedError    (a stored release is not what the parties signed)
 
 Messages never carry a municipality's value: only codes, line numbers, field names
 and reasons.
@@ -66,6 +67,12 @@ class DisclosureRefusedError(SamenbeeldError):
 class UpstreamFailedError(SamenbeeldError):
     """Another service failed: it did not answer, answered with an error that is not the
     caller's doing or with something malformed, or (an MPC) produced no result in time."""
+
+
+class VerificationFailedError(SamenbeeldError):
+    """A stored release does not match the compute parties' signed reports: a signature that
+    does not verify, digests that differ, or a release row unlike the signed result. The
+    message names the party, or the cell and the field, never a value."""
 
 
 def format_errors(errors: object, prefix: str = "") -> str:

@@ -9,13 +9,19 @@ import pytest
 
 from samenbeeld.federation.mpc import compat as crypten_compat
 from samenbeeld.federation.mpc import dp
+from samenbeeld.federation.mpc.counts import CountParams
 from samenbeeld.federation.mpc.programs import (
     CheckedSumParams,
     CheckedSumResult,
     load_result,
     save_result,
 )
-from samenbeeld.federation.protocol import DOMINANCE, MIN_CONTRIBUTORS
+from samenbeeld.federation.protocol import (
+    DOMINANCE,
+    MIN_CONTRIBUTORS,
+    AppliedNoise,
+    AppliedRules,
+)
 from samenbeeld.platform.errors import InvalidInputError
 
 MAX = 100.0
@@ -116,6 +122,20 @@ def test_checked_sum_with_too_few_valid_cities_suppresses_every_cell(
     assert np.all(np.isnan(result.values)) and result.released() == {}
     results = [load_result(tmp_path / "run" / f"party{rank}.npz") for rank in range(3)]
     assert all(np.isnan(other.values).all() for other in results)
+
+
+def test_the_rules_a_party_signs_name_each_noisy_indicator_and_its_released_noise():
+    noise = [[0, 2, "gaussian", 1.0, 1e-6], [2, 1, "laplace", 0.5, None],
+             [3, 1, "gaussian", 1.0, 1e-6]]  # fmt: skip
+    params = CheckedSumParams(MAX, min_contributors=6, dominance=0.5, noise=noise)
+    rules = params.applied(["a", "a", "b", "c", "d"], ["", DOMINANCE, "", DOMINANCE, ""])
+    one_cell = dp.NoisePolicy("gaussian", 1.0, 1e-6).released_sd([MAX])
+    assert rules == AppliedRules(6, 0.5, {
+        "a": AppliedNoise("gaussian", 1.0, 1e-6, one_cell),  # one of its two cells released
+        "b": AppliedNoise("laplace", 0.5, None, dp.NoisePolicy("laplace", 0.5).released_sd([MAX])),
+        "c": AppliedNoise("gaussian", 1.0, 1e-6, None),  # nothing of it released
+    })  # fmt: skip
+    assert CountParams(7).applied(["a"], [""]) == AppliedRules(7)  # counts: no dominance, no noise
 
 
 def test_times_exactly_multiplies_every_share_without_truncation():

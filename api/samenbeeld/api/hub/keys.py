@@ -7,17 +7,15 @@ its owner (role and member code), so nodes and parties can verify each other's t
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from sqlalchemy import select
 
 from samenbeeld.api.config import current_settings
 from samenbeeld.api.db import get_session
+from samenbeeld.federation.hub.members import member_keys
 from samenbeeld.platform.keys import KeyOwner, KeySet, RegisteredKey, key_id, read_private_key
-from samenbeeld.platform.models.hub import Member
 
 blp = Blueprint(
     "jwks", __name__, url_prefix="/api/v1", description="Public keys of the federation."
@@ -26,10 +24,7 @@ blp = Blueprint(
 
 def registry_keys() -> KeySet:
     """Every active member's registered key plus the hub's own (from its key file)."""
-    rows = get_session().scalars(
-        select(Member).where(Member.active.is_(True), Member.public_key.is_not(None))
-    )
-    keys = KeySet.from_jwks({"keys": [json.loads(row.public_key or "{}") for row in rows]})
+    keys = member_keys(get_session())
     own = read_private_key(current_settings().effective_key_file).public_key()
     return KeySet([*keys, RegisteredKey(key_id(own), own, KeyOwner("hub", "hub"))])
 

@@ -20,9 +20,11 @@ from samenbeeld.federation.hub import compute as hub_compute
 from samenbeeld.federation.hub import reports
 from samenbeeld.federation.hub import rounds as hub_rounds
 from samenbeeld.federation.protocol import PROGRAMS, ROUND_ID, PartyResult
+from samenbeeld.platform.catalog import RELEASE_MECHANISMS
 from samenbeeld.platform.models.hub import Round
 from samenbeeld.platform.settings import HubSettings
 
+NOISE_MECHANISMS = tuple(m for m in RELEASE_MECHANISMS if m != "exact")
 blp = Blueprint("rounds", __name__, url_prefix="/api/v1/rounds", description="Aggregation rounds.")
 
 
@@ -57,8 +59,36 @@ class RoundSchema(ma.Schema):
     failure = ma.fields.String(allow_none=True)
 
 
+class AppliedNoiseSchema(ma.Schema):
+    """The noise a party added to one indicator's released cells."""
+
+    mechanism = ma.fields.String(required=True, validate=ma.validate.OneOf(NOISE_MECHANISMS))
+    epsilon = ma.fields.Float(required=True)
+    delta = ma.fields.Float(required=True, allow_none=True)
+    noise_sd = ma.fields.Float(
+        required=True, allow_none=True, metadata={"description": "in the figure's own units"}
+    )
+
+
+class AppliedRulesSchema(ma.Schema):
+    """The disclosure rules a party applied."""
+
+    min_contributors = ma.fields.Integer(
+        required=True, validate=ma.validate.Range(1, hub_rounds.MAX_COHORT)
+    )
+    dominance = ma.fields.Float(
+        required=True, allow_none=True, metadata={"description": "sums only; null for counts"}
+    )
+    noise = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.Nested(AppliedNoiseSchema),
+        required=True,
+        metadata={"description": "per indicator under a noise policy"},
+    )
+
+
 class PartyResultSchema(ma.Schema):
-    """What a party says the session revealed."""
+    """What a party says the session revealed, and by which rules."""
 
     values = ma.fields.List(ma.fields.Float(allow_none=True, allow_nan=False), required=True)
     reasons = ma.fields.List(ma.fields.String(), required=True)
@@ -66,6 +96,7 @@ class PartyResultSchema(ma.Schema):
     contributors = ma.fields.Integer(
         required=True, validate=ma.validate.Range(0, hub_rounds.MAX_COHORT)
     )
+    rules = ma.fields.Nested(AppliedRulesSchema, required=True)
 
 
 class ReportSchema(ma.Schema):
@@ -95,6 +126,11 @@ class ReleaseSchema(ma.Schema):
     delta = ma.fields.Float(allow_none=True)
     noise_sd = ma.fields.Float(
         allow_none=True, metadata={"description": "the noise's standard deviation, in units"}
+    )
+    min_contributors = ma.fields.Integer(allow_none=True)
+    dominance = ma.fields.Float(allow_none=True)
+    attempt = ma.fields.Integer(
+        allow_none=True, metadata={"description": "the attempt whose signed reports it is"}
     )
 
 
@@ -135,7 +171,7 @@ class Reports(MethodView):
     def post(self, body: dict[str, Any], round_id: str) -> Round:
         """Keep the calling party's first report of an attempt; release when all agree."""
         party = int(current_identity().member)
-        result = PartyResult(**body["result"])
+        result = PartyResult.from_document(body["result"])
         session = get_session()
         return reports.store_report(
             session, registry_keys(), round_id, party, body["attempt"], result, body["signature"]

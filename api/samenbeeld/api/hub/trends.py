@@ -65,12 +65,17 @@ class RangeQueryArgsSchema(PeriodRangeSchema):
     format = ma.fields.String(load_default="json", validate=ma.validate.OneOf(["json", "csv"]))
 
 
-class SeriesQueryArgsSchema(RangeQueryArgsSchema):
+class PageQueryArgsSchema(RangeQueryArgsSchema):
+    """Range, format and page."""
+
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(1, 1_000_000))
+    page_size = ma.fields.Integer(load_default=100, validate=ma.validate.Range(1, 1000))
+
+
+class SeriesQueryArgsSchema(PageQueryArgsSchema):
     """Range, moving-average window and page."""
 
     window = ma.fields.Integer(load_default=4, validate=ma.validate.Range(1, 104))
-    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(1, 1_000_000))
-    page_size = ma.fields.Integer(load_default=100, validate=ma.validate.Range(1, 1000))
 
 
 class IntervalSchema(ma.Schema):

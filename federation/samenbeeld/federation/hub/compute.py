@@ -107,20 +107,9 @@ def charge_budget(
     may have been opened). DisclosureRefusedError (409) when a charge would exceed an
     indicator's budget: nothing is charged, no attempt starts, and the round records why.
     """
-    if spec.program != "checked_sum":
-        return
-    catalog = default_catalog()
-    noisy = [catalog.get(code) for code in spec.indicators]
-    noisy = [indicator for indicator in noisy if not indicator.release.exact]
     try:
         with sessions.begin() as session:
-            for indicator in noisy:
-                policy = indicator.release
-                assert policy.epsilon_per_release and policy.yearly_epsilon  # loader-checked
-                budget.charge(
-                    session, indicator.code, spec.period_start.year, round_id,
-                    policy.epsilon_per_release, policy.yearly_epsilon, attempt=attempt,
-                )  # fmt: skip
+            budget.charge_round(session, round_id, spec, attempt, default_catalog())
     except DisclosureRefusedError as refusal:
         with sessions.begin() as session:
             hub_rounds.note_refusal(session, round_id, f"refused: {refusal}")

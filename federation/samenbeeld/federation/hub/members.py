@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from samenbeeld.platform.errors import InvalidInputError
-from samenbeeld.platform.keys import KeyOwner, RegisteredKey, key_id, public_jwk
+from samenbeeld.platform.keys import KeyOwner, KeySet, RegisteredKey, key_id, public_jwk
 from samenbeeld.platform.models.hub import Member
 
 KINDS = ("node", "party")
@@ -41,3 +42,11 @@ def register_member(
         row.name, row.public_key, row.active = name, jwk, True
     session.flush()
     return row
+
+
+def member_keys(session: Session) -> KeySet:
+    """Every active member's registered public key, with its owner."""
+    rows = session.scalars(
+        select(Member).where(Member.active.is_(True), Member.public_key.is_not(None))
+    )
+    return KeySet.from_jwks({"keys": [json.loads(row.public_key or "{}") for row in rows]})

@@ -4,10 +4,13 @@ A party's report counts only for the attempt it names, and only its first report
 attempt is kept. A release is stored when all three reports of the current attempt are
 present, each signature verifies against that party's registered key and binds the round,
 the attempt and the SHA-256 of the result, and the three results are identical; then one
-:class:`Release` row per cell is written and the round is ``released``. Differing results
-fail the attempt; nothing is released. A release that would repeat a stored cell fails the
-attempt too (never a 500). A failed attempt's reports keep their digests and reasons, not
-their values (:func:`rounds.fail_round`).
+:class:`Release` row per cell is written (:func:`release_rows`: the value or the reason, the
+cohort size, the rules and the noise the parties signed, the attempt) and the round is
+``released``. Differing results fail the attempt; nothing is released. So does a result
+whose noise policies (mechanism, epsilon, delta per indicator) are not the ones the hub's
+catalog charged the yearly budgets for, and a release that would repeat a stored cell (never
+a 500). A failed attempt's reports keep their digests, reasons and rules, not their values
+(:func:`rounds.fail_round`).
 
 A round runs one program, which fixes its cells (:func:`cell_labels`): ``checked_sum`` has
 ``cells_per_indicator`` cells per indicator ("total" when one), ``histogram`` one cell per
@@ -21,24 +24,23 @@ Every function takes the caller's Session; the caller owns the transaction.
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import Any
 
 import jwt
-import numpy as np
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from samenbeeld.federation.hub.rounds import PARTIES, _now, fail_round, get_round, spec
-from samenbeeld.federation.mpc.programs import CheckedSumParams
-from samenbeeld.federation.protocol import PartyResult, sha256_hex
+from samenbeeld.federation.protocol import AppliedRules, PartyResult, sha256_hex
 from samenbeeld.platform.catalog import default_catalog
 from samenbeeld.platform.errors import ConflictError, InvalidInputError, PermissionDeniedError
 from samenbeeld.platform.keys import KeySet
 from samenbeeld.platform.models.hub import Release, Round, RoundReport
 
 
-def _verify_signature(
+def verify_signature(
     keys: KeySet, party: int, signature: str, round_id: str, attempt: int, digest: str
 ) -> None:
     """The signature is the party's own and binds round, attempt and result digest."""
@@ -73,7 +75,7 @@ def store_report(
         raise ConflictError(f"round {round_id} is not computing attempt {attempt}")
     text = result.canonical()
     digest = sha256_hex(text)
-    _verify_signature(keys, party, signature, round_id, attempt, digest)
+    verify_signature(keys, party, signature, round_id, attempt, digest)
     if len(result.values) != cell_count(row) or len(result.reasons) != len(result.values):
         raise InvalidInputError("report has the wrong number of cells for this round")
     if _report(session, round_id, attempt, party) is not None:
@@ -117,9 +119,15 @@ def verify_and_release(session: Session, round_id: str) -> Round:
     if len({report.result_sha256 for report in reports}) != 1:
         fail_round(session, round_id, "compute parties reported different results")
         return row
+    result = PartyResult.from_document(json.loads(reports[0].result))
+    if _signed_policies(result.rules) != _charged_policies(row):
+        fail_round(session, round_id, "the parties' noise policies are not the hub's catalog's")
+        return row
     try:
         with session.begin_nested():
-            _write_release(session, row, json.loads(reports[0].result))
+            now = _now()
+            rows = [cell | {"released_at": now} for cell in release_rows(row, result)]
+            session.execute(insert(Release), rows)
     except IntegrityError:
         fail_round(session, round_id, "a cell of this round was released already")
         return row
@@ -158,14 +166,38 @@ def cell_labels(row: Round) -> list[tuple[str, str]]:
     return [(name, cell) for name in names for cell in cells]
 
 
-def _write_release(session: Session, row: Round, result: dict[str, Any]) -> None:
-    """One Release row per cell, version 1 (a released batch is never overwritten)."""
-    now = _now()
+def _signed_policies(rules: AppliedRules) -> dict[str, tuple[Any, ...]]:
+    """The noise policy per indicator that the parties signed they applied."""
+    return {code: (n.mechanism, n.epsilon, n.delta) for code, n in rules.noise.items()}
+
+
+def _charged_policies(row: Round) -> dict[str, tuple[Any, ...]]:
+    """The noise policy per indicator that the hub's catalog gives the round (and that
+    :func:`budget.charge_round` charged the budgets for)."""
+    return {
+        code: (policy.mechanism, policy.epsilon_per_release, policy.delta)
+        for code, policy in spec(row).noise_policies(default_catalog()).items()
+    }
+
+
+def release_rows(row: Round, result: PartyResult) -> list[dict[str, Any]]:
+    """The Release rows of a signed result (but their time), one per cell, version 1 (a
+    released batch is never overwritten): what the hub stores and what ``verify-release``
+    checks it against.
+
+    A cell of an indicator the parties noised carries that noise's mechanism, epsilon, delta
+    and, when released, its standard deviation; every other cell is exact.
+    """
+    rules = result.rules
+    exact = {"mechanism": "exact", "epsilon": None, "delta": None, "noise_sd": None}
     rows = []
-    privacy = release_privacy(row, result["reasons"])
-    for (indicator, cell), value, reason, noise in zip(
-        cell_labels(row), result["values"], result["reasons"], privacy, strict=True
+    for (indicator, cell), value, reason in zip(
+        cell_labels(row), result.values, result.reasons, strict=True
     ):
+        noise = rules.noise.get(indicator)
+        privacy = exact if noise is None else asdict(noise)
+        if reason and noise is not None:
+            privacy = {**privacy, "noise_sd": None}
         rows.append(
             dict(
                 round_id=row.id,
@@ -175,43 +207,14 @@ def _write_release(session: Session, row: Round, result: dict[str, Any]) -> None
                 value=None if reason else value,
                 suppressed_reason=reason or None,
                 version=1,
-                cohort_size=int(result["contributors"]),
-                released_at=now,
-                **noise,
+                cohort_size=int(result.contributors),
+                min_contributors=rules.min_contributors,
+                dominance=rules.dominance,
+                attempt=row.attempt,
+                **privacy,
             )
         )
-    session.execute(insert(Release), rows)
-
-
-def release_privacy(row: Round, reasons: list[str]) -> list[dict[str, Any]]:
-    """Per cell: mechanism, epsilon, delta and the noise's standard deviation.
-
-    A checked sum's cells of an indicator under a noise policy carry the noise the parties
-    added to its released cells, calibrated as the parties calibrate it
-    (:meth:`CheckedSumParams.noise_sd`, beside their ``noise_share``); every other cell is
-    exact.
-    """
-    privacy: list[dict[str, Any]] = [
-        {"mechanism": "exact", "epsilon": None, "delta": None, "noise_sd": None} for _ in reasons
-    ]
-    if row.program != "checked_sum":
-        return privacy
-    round_spec, catalog = spec(row), default_catalog()
-    params = CheckedSumParams(
-        max_value=round_spec.cell_bounds(catalog), noise=round_spec.noise_groups(catalog)
-    )
-    released = np.flatnonzero([not reason for reason in reasons])
-    sds = dict(zip(released.tolist(), params.noise_sd(released, len(reasons)), strict=True))
-    for first, count, policy in params.noise_groups():
-        for index in range(first, first + count):
-            sd = sds.get(index)
-            privacy[index] = {
-                "mechanism": policy.mechanism,
-                "epsilon": policy.epsilon,
-                "delta": policy.delta,
-                "noise_sd": float(sd) if sd is not None else None,
-            }
-    return privacy
+    return rows
 
 
 def releases(session: Session, round_id: str) -> list[Release]:

@@ -195,7 +195,7 @@ def reclaim_interrupted(session: Session, round_id: str, max_age: dt.timedelta) 
     alone: it may still be running.
     """
     row = get_round(session, round_id)
-    if row.state == "computing" and _now() - _aware(row.updated_at) > max_age:
+    if row.state == "computing" and _now() - aware(row.updated_at) > max_age:
         fail_round(session, round_id, "attempt interrupted (no verdict in time)")
     return row
 
@@ -215,7 +215,7 @@ def fail_orphaned_attempts(session: Session, boot_id: str) -> list[str]:
     return [row.id for row in orphaned]
 
 
-def _aware(moment: dt.datetime) -> dt.datetime:
+def aware(moment: dt.datetime) -> dt.datetime:
     """SQLite hands back naive datetimes; they were stored as UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
@@ -230,8 +230,8 @@ def note_refusal(session: Session, round_id: str, reason: str) -> None:
 def fail_round(session: Session, round_id: str, reason: str) -> None:
     """Mark the current attempt failed (a round already released stays released).
 
-    The attempt's reports keep their digests, signatures and reasons, not their values:
-    values are stored only with a release (:func:`redacted`).
+    The attempt's reports keep their digests, signatures, reasons and rules, not their
+    values: values are stored only with a release (:func:`redacted`).
     """
     row = get_round(session, round_id)
     if row.state == "released":
@@ -243,9 +243,10 @@ def fail_round(session: Session, round_id: str, reason: str) -> None:
 
 
 def redacted(result: str) -> str:
-    """A stored result without its values: the reasons only (what is suppressed, and why)."""
+    """A stored result without its values: what is suppressed and why, and the rules the
+    party applied (which tell why parties disagreed)."""
     document = json.loads(result)
-    return canonical_json({"reasons": document.get("reasons", [])})
+    return canonical_json({key: document[key] for key in ("reasons", "rules") if key in document})
 
 
 def cohort_size(session: Session, round_id: str) -> int:

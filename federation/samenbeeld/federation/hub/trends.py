@@ -231,12 +231,7 @@ def render_series(
     """One page of the points in range, as JSON or CSV (same columns, the interval as
     ``interval_low`` and ``interval_high``, a suppressed value empty); the page's place in the
     whole goes in an ``X-Pagination`` header."""
-    chosen = within(points, args)
-    page, size = args["page"], args["page_size"]
-    shown = chosen[(page - 1) * size : page * size]
-    pagination = {"page": page, "page_size": size, "total": len(chosen)}
-    pagination["pages"] = math.ceil(len(chosen) / size)
-    headers = {"X-Pagination": json.dumps(pagination)}
+    shown, pagination, headers = paginate(within(points, args), args)
     if args["format"] == "csv":
         return as_csv(SERIES_COLUMNS, [_series_row(p) for p in shown], headers)
     body = {"indicator": indicator.code, "period": indicator.period, "window": args["window"]}
@@ -250,6 +245,18 @@ def _series_row(point: trends.SeriesPoint) -> list[object]:
     interval = row.pop("interval") or {}
     row |= {"interval_low": interval.get("low"), "interval_high": interval.get("high")}
     return [row[column] for column in SERIES_COLUMNS]
+
+
+def paginate(
+    items: Sequence[Any], args: Args
+) -> tuple[Sequence[Any], dict[str, int], dict[str, str]]:
+    """The query's page of items, where it lies in the whole, and that as an
+    ``X-Pagination`` header."""
+    page, size = args["page"], args["page_size"]
+    pagination = {"page": page, "page_size": size, "total": len(items)}
+    pagination["pages"] = math.ceil(len(items) / size)
+    headers = {"X-Pagination": json.dumps(pagination)}
+    return items[(page - 1) * size : page * size], pagination, headers
 
 
 def render_distribution(

@@ -36,6 +36,7 @@ the flag set. Suppressed cells are NaN with their reason. Results use
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,7 +44,7 @@ import numpy as np
 
 from samenbeeld.federation.mpc import programs
 from samenbeeld.federation.mpc.programs import CheckedSumResult, JsonParams
-from samenbeeld.federation.protocol import CONCENTRATED, MIN_CONTRIBUTORS
+from samenbeeld.federation.protocol import CONCENTRATED, MIN_CONTRIBUTORS, AppliedRules
 from samenbeeld.platform.errors import InvalidInputError
 
 QUARTILES = (0.25, 0.5, 0.75)
@@ -76,6 +77,10 @@ class CountParams(JsonParams):
         if sum(lengths) != cells:
             raise InvalidInputError(f"segments cover {sum(lengths)} cells, the rows have {cells}")
         return lengths
+
+    def applied(self, indicators: Sequence[str], reasons: Sequence[str]) -> AppliedRules:
+        """The minimum only: counts of cities have no dominance rule and no noise."""
+        return AppliedRules(self.min_contributors)
 
 
 def _is_int(value: object) -> bool:

@@ -27,7 +27,8 @@ overflow once ``max_value`` is bounded here.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from fractions import Fraction
 from pathlib import Path
@@ -38,7 +39,12 @@ import numpy as np
 from samenbeeld.federation.mpc import compat as crypten_compat
 from samenbeeld.federation.mpc import dp
 from samenbeeld.federation.mpc.runtime import WORLD_SIZE
-from samenbeeld.federation.protocol import DOMINANCE, MIN_CONTRIBUTORS
+from samenbeeld.federation.protocol import (
+    DOMINANCE,
+    MIN_CONTRIBUTORS,
+    AppliedNoise,
+    AppliedRules,
+)
 from samenbeeld.platform.errors import InvalidInputError
 
 MAX_VALUE_LIMIT = 2**24
@@ -46,7 +52,7 @@ MAX_VALUE_LIMIT = 2**24
 MAX_DENOMINATOR = 1000
 
 
-class JsonParams:
+class JsonParams(ABC):
     """Mixin for a program's public parameters, which travel as JSON to the parties.
 
     A subclass is a frozen dataclass; ``required`` names the keys a JSON object must have.
@@ -71,6 +77,12 @@ class JsonParams:
     def to_json(self) -> str:
         """Serialise for the party command line."""
         return json.dumps(vars(self))
+
+    @abstractmethod
+    def applied(self, indicators: Sequence[str], reasons: Sequence[str]) -> AppliedRules:
+        """The rules these parameters applied to a session whose cells belong to
+        ``indicators`` (one code per cell) and were suppressed for ``reasons``: what a party
+        signs beside the values."""
 
 
 @dataclass(frozen=True)
@@ -132,6 +144,7 @@ class CheckedSumParams(JsonParams):
         if unit is not None and not (isinstance(unit, int | float) and 0 < unit <= MAX_VALUE_LIMIT):
             raise InvalidInputError(f"a noise group's unit must be in (0, {MAX_VALUE_LIMIT}]")
         unit = None if unit is None else float(unit)
+        delta = None if delta is None else float(delta)
         return first, cells, dp.NoisePolicy(mechanism, float(epsilon), delta, unit)
 
     def noise_groups(self) -> list[tuple[int, int, dp.NoisePolicy]]:
@@ -165,11 +178,26 @@ class CheckedSumParams(JsonParams):
 
     def noise_sd(self, released: np.ndarray, cells: int) -> np.ndarray:
         """The standard deviation of each released cell's noise in its own units; NaN where
-        the cell is exact (what the hub records beside a release)."""
+        the cell is exact (what a party signs beside a release, :meth:`applied`)."""
         sd = np.full(len(released), np.nan)
         for inside, policy, bounds in self.released_groups(released, cells):
             sd[inside] = policy.released_sd(bounds, WORLD_SIZE)
         return sd
+
+    def applied(self, indicators: Sequence[str], reasons: Sequence[str]) -> AppliedRules:
+        """The minimum, the dominance threshold and, per noise group (named by its first
+        cell's indicator), the policy and the noise SD of its released cells."""
+        released = np.flatnonzero([not reason for reason in reasons])
+        sds = self.noise_sd(released, len(reasons)).tolist()
+        by_cell = dict(zip(released.tolist(), sds, strict=True))
+        noise = {}
+        for first, count, policy in self.noise_groups():
+            found = [by_cell[i] for i in range(first, first + count) if i in by_cell]
+            sd = found[0] if found else None
+            noise[indicators[first]] = AppliedNoise(
+                policy.mechanism, policy.epsilon, policy.delta, sd
+            )
+        return AppliedRules(self.min_contributors, float(self.dominance), noise)
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ from samenbeeld.federation.mpc.supervisor import (
 )
 from samenbeeld.federation.party import disclosure
 from samenbeeld.federation.protocol import PartyResult, RoundSpec, check_round_id
+from samenbeeld.platform.catalog import default_catalog
 from samenbeeld.platform.errors import ConflictError, InvalidInputError, UpstreamFailedError
 from samenbeeld.platform.keys import key_id, read_private_key
 from samenbeeld.platform.models.party import PartyRound, ShareUpload
@@ -304,11 +305,13 @@ def _log_failure(job: ComputeJob, reason: str, stderr: Path) -> None:
     )
 
 
-def result_document(result: CheckedSumResult, cohort: Sequence[str]) -> PartyResult:
-    """The protocol's result of what the session revealed (suppressed values are None)."""
-    invalid = [cohort[int(index)] for index in result.invalid_cities]
+def result_document(result: CheckedSumResult, job: ComputeJob) -> PartyResult:
+    """The protocol's result of what the session revealed (suppressed values are None), with
+    the rules this party applied to it (its job's parameters)."""
+    invalid = [job.cohort[int(index)] for index in result.invalid_cities]
     values, reasons = result.values.tolist(), result.reasons.tolist()
-    return PartyResult.of(values, reasons, invalid, result.contributors)
+    rules = job.params.applied(job.spec.cell_indicators(default_catalog()), reasons)
+    return PartyResult.of(values, reasons, invalid, result.contributors, rules)
 
 
 def build_report(job: ComputeJob, result: PartyResult, settings: PartySettings) -> dict[str, Any]:
@@ -341,6 +344,6 @@ def compute_and_report(
 ) -> str:
     """Run the MPC on matrix, report the signed result to the hub; its sha256."""
     outcome = run_party_process(job, settings.index, matrix, settings.work_dir)
-    result = result_document(outcome, job.cohort)
+    result = result_document(outcome, job)
     send_report(job, build_report(job, result, settings), settings, client)
     return result.sha256()

@@ -85,7 +85,8 @@ class RoundReport(HubBase):
     party_index: Mapped[int] = mapped_column(Integer)
     result_sha256: Mapped[str] = mapped_column(String(64))
     result: Mapped[str] = mapped_column(Text)
-    """The canonical JSON of what the party revealed: released aggregates only."""
+    """The canonical JSON of what the party revealed (released aggregates only) and the rules
+    it applied."""
     signature: Mapped[str] = mapped_column(Text)
     received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
@@ -134,6 +135,12 @@ class Release(HubBase):
     delta: Mapped[float | None] = mapped_column(Float, nullable=True)
     noise_sd: Mapped[float | None] = mapped_column(Float, nullable=True)
     """The standard deviation of the value's noise, in the figure's own units."""
+    min_contributors: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """The minimum of contributors the parties applied (None: released before they signed it)."""
+    dominance: Mapped[float | None] = mapped_column(Float, nullable=True)
+    """The dominance threshold the parties applied to a sum (None for counts of cities)."""
+    attempt: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """The attempt whose three signed reports (RoundReport rows) this release came from."""
 
 
 class BudgetSpend(HubBase):

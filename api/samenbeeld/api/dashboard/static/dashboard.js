@@ -165,7 +165,8 @@ window.SB = (function () {
     this.message = message;
   }
 
-  async function get(path, params) {
+  /* GET path?params with the user's token; the response, or an ApiError with the problem's detail. */
+  async function request(path, params, accept) {
     const query = new URLSearchParams();
     Object.keys(params || {}).forEach(function (key) {
       if (params[key] !== null && params[key] !== undefined && params[key] !== "") {
@@ -174,7 +175,7 @@ window.SB = (function () {
     });
     const url = query.toString() ? path + "?" + query : path;
     const response = await fetch(url, {
-      headers: { Authorization: "Bearer " + sessionStorage.getItem(TOKEN_KEY), Accept: "application/json" },
+      headers: { Authorization: "Bearer " + sessionStorage.getItem(TOKEN_KEY), Accept: accept || "application/json" },
       cache: "no-store",
     });
     if (!response.ok) {
@@ -187,7 +188,21 @@ window.SB = (function () {
       }
       throw new ApiError(response.status, detail);
     }
-    return response.json();
+    return response;
+  }
+
+  async function get(path, params) {
+    return (await request(path, params)).json();
+  }
+
+  /* Offer text to the user as a file download (the page's own blob, nothing leaves). */
+  function save(text, filename, type) {
+    const url = URL.createObjectURL(new Blob([text], { type: type }));
+    const link = element("a", { href: url, download: filename });
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(function () { URL.revokeObjectURL(url); }, 0);
   }
 
   /* ---- shared page parts ---- */
@@ -209,7 +224,10 @@ window.SB = (function () {
     rows.forEach(function (row) {
       const line = element("tr", row.attributes || {});
       row.cells.forEach(function (cell, i) {
-        line.appendChild(element(i === 0 ? "th" : "td", i === 0 ? { scope: "row" } : {}, cell));
+        const td = element(i === 0 ? "th" : "td", i === 0 ? { scope: "row" } : {});
+        if (cell instanceof Node) td.appendChild(cell);
+        else td.textContent = cell;
+        line.appendChild(td);
       });
       body.appendChild(line);
     });
@@ -282,7 +300,8 @@ window.SB = (function () {
 
   return {
     config: config, t: t, number: number, percent: percent, date: date, title: title, reason: reason,
-    get: get, element: element, table: table, fillPicker: fillPicker, epoch: epoch,
+    get: get, request: request, save: save, element: element, table: table, fillPicker: fillPicker,
+    epoch: epoch,
     draw: draw, notice: notice, onLanguage: onLanguage, start: start, claims: claims,
     lang: function () { return lang; },
   };

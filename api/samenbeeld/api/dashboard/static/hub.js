@@ -1,9 +1,10 @@
 /* Samenbeeld dashboard, the hub's page: the summary of the latest week (summary.js), the
  * indicator picker, trend chart with the G40 band and moving average, the early-warning
- * panel (warnings.js), the template catalog. Everything comes from the hub's JSON API with
- * the user's token; nothing here ever sees a single city's figure. A total with privacy
- * noise is drawn with the 95 % interval the API serves for it (never computed here),
- * shaded, named in the legend, the tooltip and the table.
+ * panel (warnings.js), the template catalog (the release register and the privacy budgets
+ * are register.js's). Everything comes from the hub's JSON API with the user's token;
+ * nothing here ever sees a single city's figure. A total with privacy noise is drawn with
+ * the 95 % interval the API serves for it (never computed here), shaded, named in the
+ * legend, the tooltip and the table.
  */
 "use strict";
 
@@ -236,7 +237,7 @@
     const pick = defaultPick(state.indicators, state.released);
     SB.fillPicker(document.getElementById("indicator"), state.indicators, pick, note);
     await Promise.all([loadTrend(), window.SBSummary.load(openChart), window.SBWarnings.load(),
-      loadTemplates()]);
+      loadTemplates(), window.SBRegister.load(state.indicators)]);
   }
 
   /* The summary's choice: the trend section on that indicator, with the focus on its heading. */
