@@ -20,7 +20,8 @@ from samenbeeld.platform.db import session_scope
 from samenbeeld.platform.models.hub import Release, RoundReport
 from samenbeeld.platform.tokens import Signer
 
-INDICATORS = ["riot_online_weekly", "youth_safety_weekly"]
+INDICATORS = ["riot_online_weekly", "high_impact_crime_weekly"]
+"""Two indicators released exact (youth_safety_weekly ships with noise)."""
 WEEKS = itertools.count()
 """Each round a test opens gets a week of its own: the same indicators and week would be a 409."""
 
@@ -114,7 +115,7 @@ def test_three_identical_signed_reports_release_each_cell_once(hub):
     ).get_json()
     assert [(r["indicator"], r["value"], r["suppressed_reason"]) for r in released] == [
         ("riot_online_weekly", 31.0, None),
-        ("youth_safety_weekly", None, "dominance"),
+        ("high_impact_crime_weekly", None, "dominance"),
     ]
     assert {r["cohort_size"] for r in released} == {6}
     again = report(client, signers[0], party_keys[0], round_id)
@@ -271,7 +272,7 @@ def test_a_round_overlapping_another_rounds_cells_is_refused_at_open(hub):
     monday = fresh_monday()
     first = open_program_round(client, hub_signer, "checked_sum", INDICATORS, monday)
     assert first.status_code == 201
-    for indicators in (["riot_online_weekly"], ["drugs_weekly", "youth_safety_weekly"]):
+    for indicators in (["riot_online_weekly"], ["drugs_weekly", "high_impact_crime_weekly"]):
         overlap = open_program_round(client, hub_signer, "checked_sum", indicators, monday)
         assert overlap.status_code == 409
         assert overlap.get_json()["detail"].startswith(f"round {first.get_json()['id']} covers")
@@ -411,7 +412,7 @@ def test_a_spike_round_beside_the_sum_round_of_the_same_period(hub):
     cells = released(client, hub_signer, round_id)
     assert [(c["indicator"], c["cell"], c["value"], c["suppressed_reason"]) for c in cells] == [
         ("riot_online_weekly", "spikes", None, "min_contributors"),
-        ("youth_safety_weekly", "spikes", None, "min_contributors"),
+        ("high_impact_crime_weekly", "spikes", None, "min_contributors"),
     ]
     assert {c["cohort_size"] for c in cells} == {4}
 

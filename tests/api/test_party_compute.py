@@ -58,9 +58,10 @@ PARAMS = {"min_contributors": 5, "dominance": 0.6}
 SPEC = RoundSpec(
     "checked_sum",
     dt.date(2026, 1, 5),
-    ("riot_online_weekly", "youth_safety_weekly", "drugs_weekly", "cybercrime_weekly"),
+    ("riot_online_weekly", "liveability_weekly", "drugs_weekly", "cybercrime_weekly"),
 )
-"""Four weekly indicators, each cell's valid range [0, 10000] in the shipped catalog."""
+"""Four weekly indicators released exact, each cell's valid range [0, 10000] in the shipped
+catalog."""
 HISTOGRAM = RoundSpec("histogram", SPEC.period_start, ("riot_online_weekly",))
 """One indicator with four bucket edges: five one-hot cells."""
 HUB = "http://hub.test"

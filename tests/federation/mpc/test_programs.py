@@ -125,16 +125,19 @@ def test_checked_sum_with_too_few_valid_cities_suppresses_every_cell(
 
 
 def test_the_rules_a_party_signs_name_each_noisy_indicator_and_its_released_noise():
-    noise = [[0, 2, "gaussian", 1.0, 1e-6], [2, 1, "laplace", 0.5, None],
-             [3, 1, "gaussian", 1.0, 1e-6]]  # fmt: skip
+    noise = [[0, 2, "gaussian", 1.0, 1e-6, None], [2, 1, "laplace", 0.5, None, None],
+             [3, 1, "gaussian", 1.0, 1e-6, None], [4, 1, "gaussian", 1.0, 1e-6, 1.0]]  # fmt: skip
     params = CheckedSumParams(MAX, min_contributors=6, dominance=0.5, noise=noise)
     rules = params.applied(["a", "a", "b", "c", "d"], ["", DOMINANCE, "", DOMINANCE, ""])
     one_cell = dp.NoisePolicy("gaussian", 1.0, 1e-6).released_sd([MAX])
+    incident = dp.NoisePolicy("gaussian", 1.0, 1e-6, 1.0).released_sd([MAX])
     assert rules == AppliedRules(6, 0.5, {
         "a": AppliedNoise("gaussian", 1.0, 1e-6, one_cell),  # one of its two cells released
         "b": AppliedNoise("laplace", 0.5, None, dp.NoisePolicy("laplace", 0.5).released_sd([MAX])),
         "c": AppliedNoise("gaussian", 1.0, 1e-6, None),  # nothing of it released
+        "d": AppliedNoise("gaussian", 1.0, 1e-6, incident),  # protects one incident
     })  # fmt: skip
+    assert incident < one_cell
     assert CountParams(7).applied(["a"], [""]) == AppliedRules(7)  # counts: no dominance, no noise
 
 
