@@ -1,6 +1,7 @@
-/* WCAG 2 contrast of every visible text on the page (4.5:1 for AA) and of the chart's
- * lines against white (3:1, non-text contrast). Returns [{text, ratio, section, line?}]:
- * section is the id of the text's page section ("" outside one). */
+/* WCAG 2 contrast of every visible text on the page (4.5:1 for AA) and of what the chart
+ * draws on white: its lines, ranges and markers (3:1, non-text contrast), its axes' text.
+ * Returns [{text, ratio, section, line?}]: section is the id of the text's page section
+ * ("" outside one). */
 () => {
   const parse = (c) => {
     const p = c.match(/[\d.]+/g).map(Number);
@@ -41,11 +42,10 @@
                  ratio: ratio(over(parse(style.color), bg), bg),
                  section: (el.closest("section") || {}).id || "" });
   }
-  const model = document.getElementById("trend-figure").sbModel;
   const hex = (h) => ({ r: parseInt(h.slice(1, 3), 16), g: parseInt(h.slice(3, 5), 16),
                         b: parseInt(h.slice(5, 7), 16), a: 1 });
   const white = { r: 255, g: 255, b: 255, a: 1 };
-  const stroke = (l) => ({ text: "line " + l.key, ratio: ratio(hex(l.color), white), line: true });
-  const strokes = model ? model.lines.concat(model.interval ? [model.interval] : []).map(stroke) : [];
-  return found.concat(strokes);
+  const drawn = (c) => (c.text ? { text: "chart text " + c.key, ratio: ratio(hex(c.color), white) }
+    : { text: "line " + c.key, ratio: ratio(hex(c.color), white), line: true });
+  return found.concat(SBCharts.colors(document.getElementById("trend-figure")).map(drawn));
 }

@@ -76,15 +76,16 @@ def test_chart_has_one_point_per_released_period_with_gaps_never_zero(federation
     assert int(shown["points"]) == len(periods)
     assert int(shown["suppressed"]) == len(suppressed)
     assert int(shown["released"]) == len(periods) - len(suppressed)
-    # youth_safety_weekly ships with Gaussian noise: its 95 % interval is drawn too
-    assert shown["series"].split() == ["value", "moving_average", "band", "interval"]
+    # INDICATOR's real round released its total with privacy noise: the interval is shaded
+    assert shown["series"].split() == ["value", "moving_average", "interval", "band"]
     data = page.evaluate("document.getElementById('trend-figure').sbChart.data")
     assert len(data[0]) == len(periods)
-    total = data[4]  # x, q1, median, q3, then the released total
+    total = data[3]  # the upper panel: x, the interval's bounds, the released total
     gaps = {periods[i] for i, value in enumerate(total) if value is None}
     assert gaps == suppressed
     assert all(value > 0 for value in total if value is not None)  # a gap is never a zero
-    assert any(q1 is not None for q1 in data[1])  # the released G40 band is drawn
+    band = page.evaluate("document.getElementById('trend-figure').sbPanels[1].chart.data")
+    assert any(q1 is not None for q1 in band[1])  # the released G40 band, in the lower panel
     rows = page.locator("#trend-table tr[data-suppressed=true]")
     assert rows.count() == len(suppressed)
     assert "suppressed:" in (rows.first.text_content() or "")
@@ -228,12 +229,12 @@ def test_a_noisy_total_is_drawn_with_its_95_percent_interval(federation, page, s
     open_dashboard(page, hub, token)
     page.select_option("#indicator", noisy)
     page.wait_for_selector(f"#trend-figure[data-indicator={noisy}][data-state=drawn]")
-    assert figure(page)["series"].split() == ["value", "moving_average", "band", "interval"]
+    assert figure(page)["series"].split() == ["value", "moving_average", "interval", "band"]
     chart = page.evaluate(CHART)
-    # x, the G40 band (q1, median, q3: nothing released), the total, its moving average,
-    # then the interval's bounds as the API serves them, shaded between them
-    assert (chart["data"][6], chart["data"][7]) == (lows, highs)
-    assert chart["bands"] == [[3, 1], [7, 6]]
+    # the upper panel: x, the interval's bounds as the API serves them, shaded between
+    # them, then the total and its moving average
+    assert (chart["data"][1], chart["data"][2]) == (lows, highs)
+    assert chart["bands"] == [[2, 1]]
     legend = page.inner_text("#trend-figure .u-legend")
     assert "G40 total (with privacy noise, 95 % interval shaded)" in legend
     assert "95 % interval: lower bound" in legend and "95 % interval: upper bound" in legend
@@ -262,14 +263,13 @@ def test_a_noisy_total_is_drawn_with_its_95_percent_interval(federation, page, s
 
 
 def test_an_exact_total_has_no_interval(federation, page):
-    exact = "high_impact_crime_weekly"  # released exact by the real weekly round
-    assert federation.catalog.get(exact).release.exact
+    exact = "undermining_weekly"  # released by the real sum round, without noise
     open_dashboard(page, federation.cluster.hub.url, federation.token("vng"))
     page.select_option("#indicator", exact)
     page.wait_for_selector(f"#trend-figure[data-indicator={exact}][data-state=drawn]")
     assert "interval" not in figure(page)["series"].split()
     chart = page.evaluate(CHART)
-    assert chart["bands"] in ([], [[3, 1]])  # at most the G40 band, never an interval
+    assert len(chart["data"]) == 3 and chart["bands"] == []  # x, the total, its average
     assert "privacy noise" not in page.inner_text("#trend-figure .u-legend")
     assert "G40 total (released)" in page.inner_text("#trend-figure .u-legend")
     heads = page.locator("#trend-table thead th").all_text_contents()
@@ -384,7 +384,8 @@ def test_node_view_opens_on_an_indicator_with_bands_and_marks_those_without(
     assert sum(q1 is not None for q1 in data[1]) >= 2
     scales = page.evaluate(f"{chart}.series.slice(1).map(s => s.scale)")
     assert set(scales) == {"y"}  # the own line and the band on one axis
-    assert page.evaluate(f"{chart}.axes[1].label") == "own and G40 band, per 10,000 residents"
+    units = page.locator("#trend-figure .axis-unit").all_inner_texts()
+    assert units == ["per 10,000 residents, per city"]  # one panel: one unit for both
     options = page.locator("#indicator option").evaluate_all(
         "options => options.map(o => [o.value, o.textContent])"
     )

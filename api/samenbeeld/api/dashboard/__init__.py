@@ -66,6 +66,7 @@ def page_context(settings: BaseSettings) -> dict[str, Any]:
             "title": i.title,
             "title_nl": i.title_nl,
             "period": i.period,
+            "measure": i.measure,
             "per_10000_residents": i.per_10000_residents,
         }
         for i in load_catalog().indicators

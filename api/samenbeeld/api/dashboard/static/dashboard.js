@@ -248,8 +248,19 @@ window.SB = (function () {
     return Date.parse(iso + "T00:00:00Z") / 1000;
   }
 
-  /* Draw a model with SBCharts and describe it on the figure for readers and tests. */
-  function draw(figure, model, indicatorTitle, units) {
+  /* The unit of each panel's axis: the G40 total of the indicator's measure, and a city's
+   * figure (per 10,000 residents when the indicator is normalised). */
+  function units(indicator) {
+    const measure = t("measure." + indicator.measure);
+    return {
+      total: t("unit.total", { measure: measure }),
+      city: indicator.per_10000_residents ? t("unit.per_10000") : t("unit.per_city", { measure: measure }),
+    };
+  }
+
+  /* Draw a model with SBCharts and describe it on the figure for readers and tests; the
+   * attribution under it (model.source, a string key) names the periods drawn. */
+  function draw(figure, model, indicatorTitle) {
     const suppressed = model.suppressed.filter(Boolean).length;
     const released = model.released;
     const missing = model.x.length - released - suppressed;
@@ -257,28 +268,31 @@ window.SB = (function () {
       + (missing ? " " + t("chart.missing", { n: missing }) : "");
     figure.dataset.state = model.x.length ? "drawn" : "empty";
     figure.dataset.indicator = model.indicator;
+    figure.dataset.title = indicatorTitle;
     figure.dataset.points = String(model.x.length);
     figure.dataset.released = String(released);
     figure.dataset.suppressed = String(suppressed);
-    figure.dataset.series = model.lines.map(function (l) { return l.key; })
-      .concat(model.band ? ["band"] : [], model.interval ? ["interval"] : []).join(" ");
+    figure.dataset.series = model.panels.map(function (panel) {
+      return panel.lines.map(function (l) { return l.key; }).concat(panel.range ? [panel.range.key] : []).join(" ");
+    }).join(" ");
     document.getElementById("trend-summary").textContent = summary;
+    const axes = model.panels.map(function (panel) { return panel.unit; }).join("; ");
     const canvas = figure.querySelector(".chart-canvas");
-    canvas.setAttribute("aria-label", t("chart.label", { indicator: indicatorTitle, summary: summary }));
+    canvas.setAttribute("aria-label", t("chart.label", { indicator: indicatorTitle, summary: summary })
+      + " " + t("chart.axes", { units: axes }));
+    const source = figure.querySelector(".source");
     if (!model.x.length) {
+      source.textContent = "";
       window.SBCharts.clear(figure);
       return;
     }
+    const label = function (ts) { return window.SBCharts.periodLabel(ts, model.period); };
+    const periods = label(model.x[0]) + (model.x.length > 1 ? " – " + label(model.x[model.x.length - 1]) : "");
+    source.textContent = t(model.source, Object.assign({ periods: periods }, pageVars()));
     window.SBCharts.trend(figure, model, {
       period: t("table.period"),
-      unit: units.unit,
-      bandUnit: units.band,
       number: number,
       date: function (ts) { return date(new Date(ts * 1000).toISOString().slice(0, 10)); },
-      tick: function (ts) {
-        const options = { day: "numeric", month: "short", timeZone: "UTC" };
-        return new Intl.DateTimeFormat(locale(), options).format(new Date(ts * 1000));
-      },
     });
   }
 
@@ -301,7 +315,7 @@ window.SB = (function () {
   return {
     config: config, t: t, number: number, percent: percent, date: date, title: title, reason: reason,
     get: get, request: request, save: save, element: element, table: table, fillPicker: fillPicker,
-    epoch: epoch,
+    epoch: epoch, units: units,
     draw: draw, notice: notice, onLanguage: onLanguage, start: start, claims: claims,
     lang: function () { return lang; },
   };

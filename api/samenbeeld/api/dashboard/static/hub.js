@@ -11,7 +11,7 @@
 (function () {
   const SB = window.SB;
   const PICK_KEY = "samenbeeld.indicator";
-  const COLORS = { value: "#005ca9", ma: "#a63c00", interval: "#6a3d9a" };
+  const COLORS = { value: "#005ca9", ma: "#a63c00" };
   const state = { indicators: [], released: [], trend: null, templates: null };
 
   function chosen() {
@@ -42,22 +42,22 @@
     }
   }
 
+  /* The chart: the G40 total with its moving average (and its 95 % interval when noisy)
+   * above, the per-city band below when the indicator has a distribution. */
   function model(indicator, series, dist) {
     const points = series.points;
-    const x = points.map(function (p) { return SB.epoch(p.period_start); });
+    const unit = SB.units(indicator);
     const values = points.map(function (p) { return p.value; });
     const ma = points.map(function (p) { return p.moving_average; });
     const byPeriod = {};
     ((dist && dist.periods) || []).forEach(function (p) { byPeriod[p.period_start] = p; });
+    const periods = points.map(function (p) { return byPeriod[p.period_start] || null; });
     const quart = function (name) {
-      return points.map(function (p) {
-        const d = byPeriod[p.period_start];
-        return d && d.quartiles ? d.quartiles[name] : null;
-      });
+      return periods.map(function (d) { return d && d.quartiles ? d.quartiles[name] : null; });
     };
     const band = dist ? {
-      q1: quart("q1"), median: quart("median"), q3: quart("q3"), scale: "band",
-      label: { q1: SB.t("series.q1"), median: SB.t("series.median"), q3: SB.t("series.q3") },
+      key: "band", low: quart("q1"), mid: quart("median"), high: quart("q3"),
+      label: { low: SB.t("series.q1"), mid: SB.t("series.median"), high: SB.t("series.q3") },
     } : null;
     const suppressed = points.map(function (p) { return p.value === null ? p.suppressed_reason || "not_released" : null; });
     const noisy = points.some(function (p) { return p.mechanism !== "exact"; });
@@ -65,24 +65,46 @@
       return points.map(function (p) { return p.interval ? p.interval[name] : null; });
     };
     const interval = noisy ? {
-      key: "interval", low: bound("low"), high: bound("high"), color: COLORS.interval,
+      key: "interval", low: bound("low"), high: bound("high"),
       label: { low: SB.t("series.interval_low"), high: SB.t("series.interval_high") },
     } : null;
-    return {
-      indicator: indicator.code,
-      x: x,
+    const total = {
+      key: "total", unit: unit.total, range: interval, suppressed: suppressed,
       lines: [
         { key: "value", label: SB.t(noisy ? "series.value_noisy" : "series.value"), values: values,
           color: COLORS.value, width: 2.5 },
         { key: "moving_average", label: SB.t("series.ma", { n: series.window }), values: ma,
           color: COLORS.ma, width: 2, dash: [8, 4], points: false },
       ],
-      band: band,
-      interval: interval,
+    };
+    const cities = band && { key: "band", unit: unit.city, range: band, lines: [],
+      suppressed: periods.map(function (d) { return d ? d.suppressed_reason : null; }) };
+    return {
+      indicator: indicator.code,
+      period: indicator.period,
+      source: "takeaway.source",
+      x: points.map(function (p) { return SB.epoch(p.period_start); }),
+      panels: cities ? [total, cities] : [total],
       suppressed: suppressed,
       released: values.filter(function (v) { return v !== null; }).length,
+      figures: figures(points, periods),
       describe: function (idx) { return describe(points[idx], band, ma, idx); },
     };
+  }
+
+  /* The chart's figures for the CSV download, exactly as the API served them. */
+  function figures(points, periods) {
+    const columns = ["period_start", "value", "suppressed_reason", "interval_low", "interval_high",
+      "moving_average", "cohort_size", "version", "band_q1", "band_median", "band_q3",
+      "band_suppressed_reason"];
+    const rows = points.map(function (p, idx) {
+      const d = periods[idx];
+      const quartiles = (d && d.quartiles) || {};
+      return [p.period_start, p.value, p.suppressed_reason, p.interval && p.interval.low,
+        p.interval && p.interval.high, p.moving_average, p.cohort_size, p.version,
+        quartiles.q1, quartiles.median, quartiles.q3, d && d.suppressed_reason];
+    });
+    return { columns: columns, rows: rows };
   }
 
   function describe(point, band, ma, idx) {
@@ -94,9 +116,9 @@
       if (point.interval) lines.push(SB.t("point.interval", { range: range(point.interval) }));
       if (ma[idx] !== null) lines.push(SB.t("point.value", { series: SB.t("table.ma"), value: SB.number(ma[idx]) }));
     }
-    if (band && band.q1[idx] !== null) {
+    if (band && band.low[idx] !== null) {
       lines.push(SB.t("point.value", { series: SB.t("table.band"),
-        value: SB.number(band.q1[idx]) + " – " + SB.number(band.q3[idx]) }));
+        value: SB.number(band.low[idx]) + " – " + SB.number(band.high[idx]) }));
     }
     lines.push(SB.t("point.cohort", { n: point.cohort_size }));
     return lines;
@@ -108,18 +130,20 @@
 
   /* The figures under the chart; a noisy total gets an interval column and a caption. */
   function renderTable(m, points) {
-    const noisy = m.interval !== null;
+    const total = m.panels[0];
+    const noisy = total.range !== null;
+    const cities = m.panels[1] ? m.panels[1].range : null;
     const rows = points.map(function (p, idx) {
       const shown = p.value === null
         ? SB.t("point.suppressed", { reason: SB.reason(p.suppressed_reason || "not_released") })
         : SB.number(p.value);
-      const band = m.band && m.band.q1[idx] !== null
-        ? SB.number(m.band.q1[idx]) + " – " + SB.number(m.band.q3[idx]) : "–";
+      const band = cities && cities.low[idx] !== null
+        ? SB.number(cities.low[idx]) + " – " + SB.number(cities.high[idx]) : "–";
       const interval = noisy ? [p.interval ? range(p.interval) : "–"] : [];
       return {
         attributes: { "data-period": p.period_start, "data-suppressed": p.value === null ? "true" : "false" },
         cells: [SB.date(p.period_start), shown].concat(interval,
-          [SB.number(m.lines[1].values[idx]), band, String(p.cohort_size), String(p.version)]),
+          [SB.number(total.lines[1].values[idx]), band, String(p.cohort_size), String(p.version)]),
       };
     });
     const table = document.getElementById("trend-table");
@@ -133,9 +157,7 @@
     const indicator = state.trend.indicator;
     const m = model(indicator, state.trend.series, state.trend.dist);
     document.getElementById("indicator-description").textContent = indicator.description || "";
-    const units = { unit: SB.t("unit.total"),
-      band: SB.t(indicator.per_10000_residents ? "unit.per_10000" : "unit.per_city") };
-    SB.draw(document.getElementById("trend-figure"), m, SB.title(indicator), units);
+    SB.draw(document.getElementById("trend-figure"), m, SB.title(indicator));
     renderTable(m, state.trend.series.points);
     SB.notice(state.trend.dist || !m.x.length ? (m.x.length ? "" : SB.t("chart.empty")) : SB.t("chart.no_band"));
   }

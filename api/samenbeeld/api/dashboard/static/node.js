@@ -15,23 +15,41 @@
     return SB.config.indicators.find(function (i) { return i.code === code; });
   }
 
-  function model(points) {
+  /* One panel: the own figure and the band are both a city's figure, in one unit. */
+  function model(chosen, points) {
     const name = SB.config.municipality_name;
     const band = function (key) {
       return points.map(function (p) { return p.band ? p.band[key] : null; });
     };
     const own = points.map(function (p) { return p.own_figure; });
     const suppressed = points.map(function (p) { return p.band ? null : p.suppressed_reason; });
-    const quartiles = { q1: band("q1"), median: band("median"), q3: band("q3"),
-      label: { q1: SB.t("series.q1"), median: SB.t("series.median"), q3: SB.t("series.q3") } };
+    const range = { key: "band", low: band("q1"), mid: band("median"), high: band("q3"),
+      label: { low: SB.t("series.q1"), mid: SB.t("series.median"), high: SB.t("series.q3") } };
+    const panel = { key: "city", unit: SB.units(chosen).city, range: range, suppressed: suppressed,
+      lines: [{ key: "own", label: SB.t("series.own", { name: name }), values: own, color: COLOR_OWN, width: 3 }] };
     return {
+      indicator: chosen.code,
+      period: chosen.period,
+      source: "takeaway.source_own",
       x: points.map(function (p) { return SB.epoch(p.period_start); }),
-      lines: [{ key: "own", label: SB.t("series.own", { name: name }), values: own, color: COLOR_OWN, width: 3 }],
-      band: quartiles,
+      panels: [panel],
       suppressed: suppressed,
       released: points.filter(function (p) { return p.band; }).length,
+      figures: figures(points),
       describe: function (idx) { return describe(points[idx], name); },
     };
+  }
+
+  /* The chart's figures for the CSV download, exactly as the node served them. */
+  function figures(points) {
+    const columns = ["period_start", "own_figure", "band_q1", "band_median", "band_q3", "quartile",
+      "cohort_size", "suppressed_reason"];
+    const rows = points.map(function (p) {
+      const band = p.band || {};
+      return [p.period_start, p.own_figure, band.q1, band.median, band.q3, p.quartile, p.cohort_size,
+        p.suppressed_reason];
+    });
+    return { columns: columns, rows: rows };
   }
 
   function describe(point, name) {
@@ -74,15 +92,14 @@
       figure.dataset.series = "";
       figure.dataset.points = "0";
       document.getElementById("trend-summary").textContent = "";
+      figure.querySelector(".source").textContent = "";
       document.getElementById("trend-table").textContent = "";
       SB.notice(SB.t("chart.no_own", { name: name }));
       return;
     }
     if (!state.position) return;
-    const m = model(state.position.points);
-    m.indicator = indicator().code;
-    const unit = indicator().per_10000_residents ? "unit.own_per_10000" : "unit.figure";
-    SB.draw(figure, m, SB.title(indicator()), { unit: SB.t(unit) });
+    const m = model(indicator(), state.position.points);
+    SB.draw(figure, m, SB.title(indicator()));
     renderTable(state.position.points);
     SB.notice(m.x.length ? "" : SB.t("chart.empty"));
   }
