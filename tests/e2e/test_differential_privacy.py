@@ -167,8 +167,10 @@ def test_the_register_shows_what_the_parties_signed_and_verify_release_checks_it
         assert claims["result_sha256"] == report["sha256"] == sha256_hex(report["result"])
     year = int(entries[0]["period_start"][:4])
     budgets = client.get(f"{hub.url}/api/v1/budgets?year={year}", headers=partner).json()
-    assert [(b["indicator"], b["spent"], b["left"], b["releases_left"])
-            for b in budgets["indicators"]] == [(NOISY, 2.0, 0.0, 0)]  # fmt: skip
+    shown = [
+        (b["indicator"], b["spent"], b["left"], b["releases_left"]) for b in budgets["indicators"]
+    ]
+    assert shown == [(NOISY, 2.0, 0.0, 0), (ONCE, 0.0, 1.0, 1)]
 
     monkeypatch.delenv("SAMENBEELD_CONFIG", raising=False)
     monkeypatch.setenv("SAMENBEELD_DATA_DIR", str(tmp_path))
