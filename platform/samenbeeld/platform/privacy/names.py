@@ -23,6 +23,7 @@ import unicodedata
 from samenbeeld.platform.privacy import lexicon
 from samenbeeld.platform.privacy.lexicon import PARTICLES, TITLES, WORD, is_common, is_place, lookup
 from samenbeeld.platform.privacy.places import part_of_place
+from samenbeeld.platform.privacy.windows import windows
 
 ROLE_WORDS = (
     r"buurman|buurvrouw|buren|collega|zoon|dochter|vader|moeder|broer|zus|zuster|oom|tante"
@@ -146,15 +147,17 @@ def _deduce_finds_person(text: str, english: bool) -> bool:
 
     deduce is made for Dutch: in English text ("King's Day", "Take the decisions") its
     lookup of a lone first name is unreliable, so there only names of two words or more
-    (or with a title or initials) count.
+    (or with a title or initials) count. A long text goes to deduce in bounded windows
+    (``windows``); the filters look at the whole text around each finding.
     """
-    document = lexicon.deduce_model().deidentify(text, disabled=DEDUCE_SKIPS)
+    model = lexicon.deduce_model()
     return any(
         "persoon" in a.tag
         and not (english and (len(WORD.findall(a.text)) == 1 or a.text[:2] in ("A ", "I ")))
-        and not _ordinary_first_word(text, a.start_char, a.end_char)
-        and not part_of_place(text, a.start_char, a.end_char)
-        for a in document.annotations
+        and not _ordinary_first_word(text, offset + a.start_char, offset + a.end_char)
+        and not part_of_place(text, offset + a.start_char, offset + a.end_char)
+        for offset, window in windows(text)
+        for a in model.deidentify(window, disabled=DEDUCE_SKIPS).annotations
     )
 
 
