@@ -759,6 +759,16 @@ MUST_PASS_ROUND_4 = [
     "Categorie A1",
 ]
 
+HARD_CASES_ROUND_5: dict[str, list[str]] = {
+    "name": [
+        "Contactpersoon gemeente: Olaf Tuinstra",
+        "Namens het college, Quirine van Heemstra, beleidsadviseur OOV",
+        "De eigenaar van de snackbar, dhr. Özdemir, gaf camerabeelden af.",
+    ],
+}
+"""A fifth set: the cases of a held-out development set (police, municipal, chat and
+template style) that exposed a failure class, one class per commit."""
+
 ONE_PER_CATEGORY = {
     "person's name": "Sanne de Vries",
     "e-mail address": "s.devries@example.nl",
@@ -819,7 +829,10 @@ def corpus() -> tuple[tuple[str, str | None], ...]:
         "ip": [fake.ipv4() for _ in range(10)] + [fake.ipv6() for _ in range(10)],
         "birth_date": [_birth(fake, rng) for _ in range(25)],
     }
-    written = [HAND_WRITTEN, HARD_CASES_ROUND_2, HARD_CASES_ROUND_3, HARD_CASES_ROUND_4]
+    written = [
+        HAND_WRITTEN, HARD_CASES_ROUND_2, HARD_CASES_ROUND_3, HARD_CASES_ROUND_4,
+        HARD_CASES_ROUND_5,
+    ]  # fmt: skip
     pairs = [(text, cat) for cases in written for cat, texts in cases.items() for text in texts]
     for category, texts in generated.items():
         pairs += [(text, category) for text in texts]

@@ -103,7 +103,8 @@ def part_of_place(text: str, start: int, end: int, titled: bool = False) -> bool
     titled = titled or len(words) < len(spanned[:cut])
     clause_after = CLAUSE_END.split(text[end : end + 40])[0]  # not past "," or "("
     after = WORD.findall(clause_after)[:2] if cut is None else spanned[cut : cut + 1]
-    preceding = [w for w in WORD.findall(text[max(0, start - 40) : start]) if w.lower() not in skip]
+    clause_before = CLAUSE_END.split(text[max(0, start - 40) : start])[-1]  # not before ","
+    preceding = [w for w in WORD.findall(clause_before) if w.lower() not in skip]
     before = preceding[-1:] + words[:1]
     leading = preceding[-1:] + words[:1] * (len(words) > 1)  # "Sportcomplex | Willem ..."
     if "&" in text[max(0, start - 3) : end + 3]:  # "de Vos & de Leeuw": a firm
