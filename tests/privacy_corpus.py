@@ -764,6 +764,9 @@ HARD_CASES_ROUND_5: dict[str, list[str]] = {
         "Contactpersoon gemeente: Olaf Tuinstra",
         "Namens het college, Quirine van Heemstra, beleidsadviseur OOV",
         "De eigenaar van de snackbar, dhr. Özdemir, gaf camerabeelden af.",
+        "Ik, verbalisant Harmsen, zag dat de bestuurder wegreed.",
+        "Aanspreekpunt bij de politie is brigadier Nowak.",
+        "Het gezin Boudewijns is aangemeld bij het wijkteam.",
     ],
 }
 """A fifth set: the cases of a held-out development set (police, municipal, chat and

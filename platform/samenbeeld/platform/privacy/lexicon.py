@@ -22,9 +22,9 @@ WORD = re.compile(r"'s-(?:[^\W\d_]|['-])+|'[st](?![\w-])|[^\W\d_](?:[^\W\d_]|['-
 OFFICES = frozenset(
     """burgemeester wethouder directeur directrice voorzitter teamleider manager adviseur
     officier minister staatssecretaris commissaris gedeputeerde raadslid secretaris rector
-    projectleider programmamanager beleidsmedewerker ambtenaar inspecteur hoofdagent
-    brigadier teamchef griffier rechter advocaat advocate wijkmanager wijkregisseur
-    gebiedsregisseur hoofd leider dominee imam pastoor heer""".split()
+    projectleider programmamanager beleidsmedewerker ambtenaar inspecteur teamchef griffier
+    rechter advocaat advocate wijkmanager wijkregisseur gebiedsregisseur hoofd leider dominee
+    imam pastoor heer""".split()
 )
 """Offices: a name may follow them ("burgemeester Halsema"), and so may a portfolio or the
 place or body they serve ("wethouder Jeugd", "commissaris van de Koning")."""

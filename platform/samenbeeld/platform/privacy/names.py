@@ -40,12 +40,13 @@ ROLE_WORDS = (
     r"|notulist|aanvrager|aanvraagster|huurster|verhuurder|eigenares|uitbater|buurtbewoner"
     r"|buurtbewoonster|rechercheur|agente|wijkagente|jeugdboa|beveiliger|conciërge|voogd"
     r"|gezinsvoogd|jeugdbeschermer|consulent|leerplichtambtenaar|tiener|puber|student|studente"
+    r"|verbalisant|hoofdagent|brigadier"
 )
 """Words for a person that a name follows directly ("buurman Xandro", "stagiaire Fleur")."""
 OFFICE_WORDS = "|".join(sorted(lexicon.OFFICES))
 """Offices that a portfolio follows as often as a name ("wethouder Jeugd"): only a surname or
 first name deduce knows counts after them ("burgemeester Halsema", "Geachte heer Bosman")."""
-TITLE_WORDS = r"dhr|mevr|mw|hr|mr|dr|drs|ir|ing|prof|meneer|mevrouw|de\s+heer|familie|fam"
+TITLE_WORDS = r"dhr|mevr|mw|hr|mr|dr|drs|ir|ing|prof|meneer|mevrouw|de\s+heer|familie|fam|gezin"
 ROLE_THEN_NAME = re.compile(
     rf"\b(?i:(?P<role>{ROLE_WORDS}|{TITLE_WORDS})|(?P<group>(?:{ROLE_WORDS})(?:'s|s|en))"
     rf"|{OFFICE_WORDS})\.?\s+"
