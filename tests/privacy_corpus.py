@@ -767,6 +767,7 @@ HARD_CASES_ROUND_5: dict[str, list[str]] = {
         "Ik, verbalisant Harmsen, zag dat de bestuurder wegreed.",
         "Aanspreekpunt bij de politie is brigadier Nowak.",
         "Het gezin Boudewijns is aangemeld bij het wijkteam.",
+        "Dirk-Jan de la Court",
     ],
 }
 """A fifth set: the cases of a held-out development set (police, municipal, chat and

@@ -115,7 +115,7 @@ def part_of_place(text: str, start: int, end: int, titled: bool = False) -> bool
         (not titled and _is_place_name(words))
         or _compound_place(words[-1], after_particle=len(words) > 1 and words[-2] in PARTICLES)
         or any(_compound_place(w) for w in after)
-        or any(w.lower() in VENUE_WORDS for w in words)
+        or any(w.lower() in VENUE_WORDS for w in _outside_surname(words))
         or _place_word_after(after)
         or any(w.lower() in ORGANISATION_WORDS for w in before)
         or any(w[:1].isupper() and _compound_place(w) for w in leading)
@@ -124,6 +124,12 @@ def part_of_place(text: str, start: int, end: int, titled: bool = False) -> bool
         or _institution_of(spanned[:cut], preceding)
         or _street(words, after)
     )
+
+
+def _outside_surname(words: list[str]) -> list[str]:
+    """The words that do not follow a particle: after one a venue word is a surname ("Dirk-Jan
+    de la Court", "van der Hal")."""
+    return [w for i, w in enumerate(words) if not (i and words[i - 1].lower() in PARTICLES)]
 
 
 def _institution_of(spanned: list[str], preceding: list[str]) -> bool:
