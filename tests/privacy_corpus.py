@@ -769,6 +769,7 @@ HARD_CASES_ROUND_5: dict[str, list[str]] = {
         "Het gezin Boudewijns is aangemeld bij het wijkteam.",
         "Dirk-Jan de la Court",
     ],
+    "email": ["mail me op shanice.m (a) outlook (punt) com"],
 }
 """A fifth set: the cases of a held-out development set (police, municipal, chat and
 template style) that exposed a failure class, one class per commit."""

@@ -21,7 +21,7 @@ from stdnum.nl import bsn, postcode
 
 from samenbeeld.platform.privacy import lexicon
 
-AT = r"(?: ?@ ?|\s*[\[({<]\s*(?:at|apenstaartje|@)\s*[\])}>]\s*|\s+(?:at|apenstaartje)\s+)"
+AT = r"(?: ?@ ?|\s*[\[({<]\s*(?:at|a|apenstaartje|@)\s*[\])}>]\s*|\s+(?:at|apenstaartje)\s+)"
 DOT = r"(?:\.|\s*[\[({<]\s*(?:dot|punt)\s*[\])}>]\s*|\s+(?:dot|punt)\s+)"
 MAIL_PROVIDERS = r"gmail|hotmail|live|outlook|icloud|yahoo|ziggo|kpnmail|kpnplanet|xs4all|home"
 LOCAL_PART = r"(?<![\w.%+-])[\w.%+-]++"
@@ -161,7 +161,7 @@ PLATE_CUE = re.compile(
 
 def has_email(text: str) -> bool:
     """An e-mail address, also as mailto:, spelled out ('naam [at] domein [dot] nl'), with
-    '(@)' or with a space beside the '@'."""
+    '(@)' or '(a)', or with a space beside the '@'."""
     return EMAIL.search(text) is not None
 
 
