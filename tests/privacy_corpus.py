@@ -770,6 +770,7 @@ HARD_CASES_ROUND_5: dict[str, list[str]] = {
         "Dirk-Jan de la Court",
     ],
     "email": ["mail me op shanice.m (a) outlook (punt) com"],
+    "phone": ["Bereikbaar via 06‑98765432 (privé)", "06-98765432"],
 }
 """A fifth set: the cases of a held-out development set (police, municipal, chat and
 template style) that exposed a failure class, one class per commit."""

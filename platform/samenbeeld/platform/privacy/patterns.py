@@ -77,7 +77,10 @@ AMOUNT_AFTER = re.compile(r"(?:,[-\d]+)?\s*(?:euro|eur|€)", re.IGNORECASE)
 DATE_LIKE = re.compile(
     r"(?<!\d)(?:\d{1,2}[-/.]\d{1,2}[-/.](?:19|20)\d\d|(?:19|20)\d\d[-/.]\d{1,2}[-/.]\d{1,2})(?!\d)"
 )
-DUTCH_PHONE = re.compile(r"(?<![\w+])(\+31|0031|0)[\s().-]*(\d(?:[\s().-]{0,3}\d){8})(?!\d)")
+DUTCH_PHONE = re.compile(
+    r"(?<![\w+])(\+31|0031|0)[\s().\-\u2010-\u2015]*(\d(?:[\s().\-\u2010-\u2015]{0,3}\d){8})(?!\d)"
+)
+"""A Dutch number with any separators, hyphens and dashes of every width included."""
 NOT_PERSONAL_LINES = frozenset(
     {
         PhoneNumberType.TOLL_FREE,
@@ -253,7 +256,8 @@ def has_phone(text: str) -> bool:
 
 def _dutch_number_shape(match: re.Match[str]) -> bool:
     """Ten digits from 0 (or +31/0031 and nine) that phonenumbers calls a valid Dutch number
-    (so "0123456789" or "0000123456" are reference numbers, not phones); dates and
+    (so "0123456789" or "0000123456" are reference numbers, not phones), or a mobile number
+    from 06 in a range not given out yet ("06-98765432" is still written as one); dates and
     0800/090x service lines excepted."""
     digits = re.sub(r"\D", "", match.group(2))
     if match.group(1) == "0" and digits.startswith("0"):  # "00...": no Dutch number
@@ -261,7 +265,8 @@ def _dutch_number_shape(match: re.Match[str]) -> bool:
     national = "0" + digits.removeprefix("0")
     if DATE_LIKE.search(match.group()) or national.startswith(("0800", "090")):
         return False
-    return phonenumbers.is_valid_number(phonenumbers.parse(national, "NL"))
+    mobile = national.startswith("06")
+    return mobile or phonenumbers.is_valid_number(phonenumbers.parse(national, "NL"))
 
 
 def has_postcode_with_house_number(text: str) -> bool:
