@@ -90,17 +90,18 @@ NOT_PERSONAL_LINES = frozenset(
     }
 )
 HOUSE_NUMBER = (
-    r"[,\s]*(?:(?:huis)?n(?:umme)?r\.?:?\s*)?\d{1,5}"
+    r"(?:[,\s]*|\s*-\s*)(?:(?:huis)?n(?:umme)?r\.?:?\s*)?\d{1,5}"
     r"(?:\s?[-/]?\s?(?:[a-z]{1,3}|bis|hs|\d{1,3})\b)?"
 )
 POSTCODE = re.compile(r"(?<![\w-])([1-9]\d{3})\s?([A-Za-z]{2})(?![A-Za-z]|-[A-Za-z])")
 HOUSE_NUMBER_BEFORE = re.compile(r"\d{1,5}(?:\s?-?\s?[a-z]{1,3})?\s*,?\s*$", re.IGNORECASE)
 TWO_LETTER_WORDS = frozenset(
     """en in op om of te de na nu al ik is er ze we je uw zo la ca nr wk jr pp id tv pc ov bv
-    nv vs vd ma di wo do vr za ex ok""".split()
+    nv vs vd ma di wo do vr za ex ok tm""".split()
 )
 """Dutch words, abbreviations and weekdays that follow a year or a count ("in 2022 ca 400",
-"2024 nr 1", "week 12 2025 di 3"), so no postcode's letters in lower case."""
+"2024 nr 1", "week 12 2025 di 3", "2022 tm - 2024"), so no postcode's letters in lower
+case; nor is a unit ("1500 kw - 3")."""
 UNITS = frozenset({"MW", "KW", "GW", "GB", "MB", "KB", "TB", "KG", "CM", "MM", "KM", "PK", "EU"})
 POSTCODE_HOUSE = re.compile(
     rf"(?<![\w-])[1-9]\d{{3}}\s?[A-Za-z]{{2}}{HOUSE_NUMBER}(?![\w-])", re.IGNORECASE
@@ -275,7 +276,8 @@ def has_postcode_with_house_number(text: str) -> bool:
         if not postcode.is_valid(match.group()):
             continue
         spaced_lower = " " in match.group() and match.group(2).islower()
-        if spaced_lower and match.group(2) in TWO_LETTER_WORDS:  # "in 2023 en 2024"
+        word = match.group(2) in TWO_LETTER_WORDS or match.group(2).upper() in UNITS
+        if spaced_lower and word:  # "in 2023 en 2024", "1500 kw"
             continue
         house = HOUSE_NUMBER_BEFORE.search(text[: match.start()]) or POSTCODE_HOUSE.match(
             text, match.start()
