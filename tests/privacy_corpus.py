@@ -772,6 +772,7 @@ HARD_CASES_ROUND_5: dict[str, list[str]] = {
     "email": ["mail me op shanice.m (a) outlook (punt) com"],
     "phone": ["Bereikbaar via 06‑98765432 (privé)", "06-98765432"],
     "postcode": ["9474 ec - 62-II"],
+    "birth_date": ["jongen van 15, 30 december 1961, woont bij zijn oma"],
 }
 """A fifth set: the cases of a held-out development set (police, municipal, chat and
 template style) that exposed a failure class, one class per commit."""

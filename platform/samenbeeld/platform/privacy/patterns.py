@@ -125,7 +125,11 @@ BIRTH_CUE = (
     r"\b(?:geb(?:oren|\.|\b)|geboortedatum|geboortedag|geboortejaar|geb\.?\s*datum"
     r"|d\.?o\.?b\.?|date\s+of\s+birth|born|birthday|verjaardag)|°|\*"
 )
-AGE = r"\d{1,3}\s*(?:jaar|jr\.?|j\.)(?:\s+oud)?|leeftijd\s*:?\s*\d{1,3}|\d{1,3}-jarige?"
+AGE = (
+    r"\d{1,3}\s*(?:jaar|jr\.?|j\.)(?:\s+oud)?|leeftijd\s*:?\s*\d{1,3}|\d{1,3}-jarige?"
+    r"|\b(?:jongen|meisje|man|vrouw|kind|jongere|zoon|dochter|tiener)\s+van\s+\d{1,3}\b"
+)
+"""An age: "16 jaar", "leeftijd 16", "16-jarige", "jongen van 16"."""
 BIRTH_DATE = re.compile(
     rf"(?:{BIRTH_CUE})\W{{0,3}}(?:(?:\w+\W+){{0,3}}?{DATE}"
     r"|(?:in\s+|op\s+|jaar\W{0,2})?(?:19|20)\d{2}\b)"
