@@ -768,6 +768,11 @@ HARD_CASES_ROUND_5: dict[str, list[str]] = {
         "Aanspreekpunt bij de politie is brigadier Nowak.",
         "Het gezin Boudewijns is aangemeld bij het wijkteam.",
         "Dirk-Jan de la Court",
+        "thx olaf!",
+        "bel anders silvano even, die weet het",
+        "ff checken, heb jij djamila nog gesproken?",
+        "zag daan en sem bij de snackbar",
+        "jurriaan was er ook gewoon bij lol",
     ],
     "email": ["mail me op shanice.m (a) outlook (punt) com"],
     "phone": ["Bereikbaar via 06‑98765432 (privé)", "06-98765432"],
@@ -777,7 +782,11 @@ HARD_CASES_ROUND_5: dict[str, list[str]] = {
 """A fifth set: the cases of a held-out development set (police, municipal, chat and
 template style) that exposed a failure class, one class per commit."""
 
-MUST_PASS_ROUND_5 = ["periode 2022 tm - 2024", "1500 kw - 3 stuks"]
+MUST_PASS_ROUND_5 = [
+    "periode 2022 tm - 2024", "1500 kw - 3 stuks", "hoi allemaal", "thx allen!",
+    "bel maar als er iets is", "jan en feb waren rustig", "ken jij frans?",
+    "vraag het aan de wijkagent", "groetjes, team veiligheid", "handhaving en toezicht",
+]  # fmt: skip
 """Text the fifth set's rules must still let pass."""
 
 ONE_PER_CATEGORY = {

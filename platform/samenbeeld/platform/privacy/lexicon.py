@@ -30,10 +30,15 @@ OFFICES = frozenset(
 place or body they serve ("wethouder Jeugd", "commissaris van de Koning")."""
 WORD_NAMES = frozenset(
     """roos fleur iris jade mees storm sterre ster hemel lente zomer winter hoop mark bas ben
-    wil do rijk sky joy ruby amber lotus june april mei juni juli vos""".split()
+    wil do rijk sky joy ruby amber lotus june april mei juni juli vos mee bent wilt hou nam
+    ken witte brand lieve allen koop duurt erin sint ton art kader toon armen richt jarig
+    marine feite kerst job aard constant mini win sla normen adem tong ouwe zusje maatje
+    vrouwtje engel nadien anno zweer love day date star line fan king boy blue just long can
+    young made may will frans""".split()
 )
 """First names that are also ordinary Dutch or English words: in lower case
-("de roos in de tuin", "mark de grens") they are read as words."""
+("de roos in de tuin", "mark de grens", "hoi allen") they are read as words. Besides the
+first ones, deduce's first names among the most frequent Dutch words (wordfreq's list)."""
 
 _MODEL_LOCK = threading.Lock()
 

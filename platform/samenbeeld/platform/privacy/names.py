@@ -60,6 +60,20 @@ LOWER_TITLED = re.compile(
     r"(?P<particles2>(?:(?:van|de|der|den|ter|ten|el|in 't|van 't)\s+)*)(?P<name2>[a-zà-ÿ'-]{3,})\b"
 )
 """A lower-case surname after a title or initials: "mw. de vries", "door r. de jong"."""
+LOWER_CALLED = re.compile(
+    r"(?<![\w-])(?:(?:hoi|hey|hi|hallo|doei|thx|thanks|tnx|bedankt|dankjewel|groetjes|groet|gr"
+    r"|liefs)\W{0,2}\s*(?P<greeted>[a-zà-ÿ]{3,})(?=\W*$|\s*[,.!?])"
+    r"|(?:bel|app|mail|sms|vraag|ping|spreek)(?:\s+(?:ff|even|effe|anders|maar|dan|nog|gewoon"
+    r"|eens|het|aan))*\s+(?P<called>[a-zà-ÿ]{3,})"
+    r"|(?:heb|heeft|had|zag|zie|ken|sprak|spreek)\s+(?:jij|je|u|ik|hij|zij|ze|we|wij|jullie)"
+    r"\s+(?P<met>[a-zà-ÿ]{3,})"
+    r"|(?P<first>[a-zà-ÿ]{3,})\s+(?:en|&)\s+(?P<second>[a-zà-ÿ]{3,})"
+    r"|^(?P<subject>[a-zà-ÿ]{3,})\s+(?:was|is|zei|zegt|belde|belt|kwam|komt|ging|gaat|heeft|had"
+    r"|weet|wist|vindt|vond|wil|wilde|appte|stuurde|deed|doet)\b)(?![\w-])"
+)
+"""A lower-case first name as chat writes it: greeted or thanked ("thx olaf!"), called or
+asked ("bel anders silvano even"), met or seen ("heb jij djamila gesproken"), two joined by
+"en" ("daan en sem"), or opening the text as the subject of a verb ("jurriaan was er")."""
 ABBREVIATIONS = frozenset(
     """o.a. m.b.t. t.a.v. i.v.m. n.a.v. z.s.m. a.s. i.p.v. d.w.z. m.u.v. e.d. e.a. t.z.t. c.q.
     m.n. b.v. n.v. i.o. p.s. o.b.v. i.c.m. m.i.v. t.b.v. m.b.v. i.s.m. t.o.v. v.d. a.u.b.
@@ -123,7 +137,10 @@ def has_name(text: str) -> bool:
     return (
         _deduce_finds_person(text, english)
         or _context_finds_person(text)
-        or (not english and (_lower_case_name(words) or _lower_case_titled(text)))
+        or (
+            not english
+            and (_lower_case_name(words) or _lower_case_titled(text) or _lower_case_called(text))
+        )
     )
 
 
@@ -300,6 +317,25 @@ def _lower_case_titled(text: str) -> bool:
         if known and (particles or not is_common(name)):
             return True
     return False
+
+
+def _lower_case_called(text: str) -> bool:
+    """A lower-case first name deduce knows that chat marks as a person (``LOWER_CALLED``);
+    no ordinary word, place or first name that is also a word ("hoi allen", "bel mark")."""
+    for match in LOWER_CALLED.finditer(text):
+        found = [w for w in match.groupdict().values() if w]
+        if all(_first_name(w.title()) and not _word_or_place(w) for w in found):
+            return True
+    return False
+
+
+def _word_or_place(word: str) -> bool:
+    """An ordinary Dutch or English word, a first name that is also one, or a place."""
+    return (
+        word in lexicon.WORD_NAMES
+        or word in ENGLISH_STOP_WORDS
+        or lexicon.is_ordinary_word(word)
+    )
 
 
 def _lower_case_name(words: list[str]) -> bool:
