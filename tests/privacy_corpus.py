@@ -773,6 +773,8 @@ HARD_CASES_ROUND_5: dict[str, list[str]] = {
         "ff checken, heb jij djamila nog gesproken?",
         "zag daan en sem bij de snackbar",
         "jurriaan was er ook gewoon bij lol",
+        "Ioana Popescu",
+        "Aram Petrosyan en Goran Jovanovic",
     ],
     "email": ["mail me op shanice.m (a) outlook (punt) com"],
     "phone": ["Bereikbaar via 06‑98765432 (privé)", "06-98765432"],

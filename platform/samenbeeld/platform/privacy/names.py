@@ -104,6 +104,12 @@ THING_WORDS = frozenset(
 """Subjects of 'heet' or 'genaamd' that make the name after it no person's."""
 FOREIGN_NAME_LETTERS = re.compile(r"[şğıćčžšłńőűřęąđțșŞĞİĆČŽŠŁŃŐŰŘĘĄĐȚȘ]")
 """Letters of Turkish, Slavic, Polish or Romanian names that Dutch words do not use."""
+FOREIGN_SURNAME_END = re.compile(
+    r"(?:escu|eanu|ović|ovic|ević|evic|ski|ska|sky|cki|cka|czyk|enko|chuk|opoulos|idis|akis"
+    r"|oğlu|oglu|zadeh|yan)$"
+)
+"""Ends of Romanian, Slavic, Greek, Turkish, Persian and Armenian surnames that deduce's
+Dutch lists miss ("Popescu", "Kovalenko", "Petrovic")."""
 ACTION_VERB = re.compile(
     r"\s+(?:zei|zegt|belde|belt|kwam|komt|ging|gaat|liep|loopt|meldde|meldt|vertelde|vertelt"
     r"|sprak|heeft|had|wil|wilde|woont|woonde|werd|wordt|zat|stond|gaf|deed|vroeg|kwamen"
@@ -279,10 +285,14 @@ def _named(text: str, match: re.Match[str]) -> bool:
 
 def _foreign_name(text: str) -> bool:
     """Two capitalised words, one with letters only foreign names use ("Kübra Şahin",
-    "Miloš Petrović"); a lone such word may be a foreign place ("in Şanlıurfa")."""
+    "Miloš Petrović") or the second with a foreign surname's end ("Ioana Popescu"); a lone
+    such word may be a foreign place ("in Şanlıurfa")."""
     words = [m for m in WORD.finditer(text) if m.group()[:1].isupper()]
     return any(
-        FOREIGN_NAME_LETTERS.search(first.group() + last.group())
+        (
+            FOREIGN_NAME_LETTERS.search(first.group() + last.group())
+            or FOREIGN_SURNAME_END.search(last.group())
+        )
         and text[first.end() : last.start()].isspace()
         and all(_plain_name(m.group()) for m in (first, last))
         and not part_of_place(text, first.start(), last.end())
