@@ -775,6 +775,8 @@ HARD_CASES_ROUND_5: dict[str, list[str]] = {
         "jurriaan was er ook gewoon bij lol",
         "Ioana Popescu",
         "Aram Petrosyan en Goran Jovanovic",
+        "Tesfay Gebremedhin en zijn broer zijn opgevangen.",
+        "Tesfay (15) werd aangehouden.",
     ],
     "email": ["mail me op shanice.m (a) outlook (punt) com"],
     "phone": ["Bereikbaar via 06‑98765432 (privé)", "06-98765432"],
@@ -788,6 +790,7 @@ MUST_PASS_ROUND_5 = [
     "periode 2022 tm - 2024", "1500 kw - 3 stuks", "hoi allemaal", "thx allen!",
     "bel maar als er iets is", "jan en feb waren rustig", "ken jij frans?",
     "vraag het aan de wijkagent", "groetjes, team veiligheid", "handhaving en toezicht",
+    "Tata Steel verklaarde dat de uitstoot daalde.", "Veilig Thuis belde de ouders",
 ]  # fmt: skip
 """Text the fifth set's rules must still let pass."""
 

@@ -116,6 +116,16 @@ ACTION_VERB = re.compile(
     r"|gingen|zeiden|appte|stuurde|kreeg|krijgt|moest|kon|mocht|bleef|reed|rende|sloeg"
     r"|en\s+(?:haar|zijn|z'n|d'r))\b"
 )
+MARKED_NAME = re.compile(
+    r"(?<![\w-])(?P<first>[A-ZÀ-Þ][a-zà-ÿ'-]{2,})(?:\s+(?P<last>[A-ZÀ-Þ][a-zà-ÿ'-]{2,}))?"
+    r"(?=(?P<age>\s*\(\d{1,2}\)|,\s*\d{1,2}\s*(?:jaar|jr)\b)"
+    r"|\s+(?:woont|woonde|appte|en\s+(?:zijn|haar|z'n|d'r)\s+(?:broer|broertje|zus|zusje"
+    r"|moeder|vader|ouders|vriend|vriendin|vrouw|man|zoon|dochter|kinderen)\b))"
+)
+"""A name outside deduce's lists that what follows marks as a person: an age ("Tesfay
+(15)", "Ecrin Gruil, 16 jaar"), or, after two words, what only people do or have ("Tesfay
+Gebremedhin woont", "... en zijn broer"); organisations also say and call ("Tata Steel
+verklaarde"), so those verbs do not count."""
 ENGLISH_STOP_WORDS = frozenset(
     """the and of to a an is are with on that for by or be it as at from this which their
     they its was were has have not can may will would should each per than in no within
@@ -213,12 +223,13 @@ def _looks_english(words: list[str]) -> bool:
 
 def _context_finds_person(text: str) -> bool:
     """A name after a role word or title, a name with particles, a word after a naming cue,
-    "Jansen, J.", or a word with letters of a foreign name ("Şahin")."""
+    "Jansen, J.", a name with an age or a person's verb after it, or a foreign name."""
     return (
         any(_role_then_name(text, match) for match in ROLE_THEN_NAME.finditer(text))
         or any(_particle_name(text, match) for match in PARTICLE_NAME.finditer(text))
         or any(_named(text, match) for match in NAMING_CUE.finditer(text))
         or any(_plain_name(m.group(1)) for m in SURNAME_COMMA_INITIALS.finditer(text))
+        or any(_marked(text, match) for match in MARKED_NAME.finditer(text))
         or _foreign_name(text)
         or _accented_first_name(text)
     )
@@ -283,6 +294,15 @@ def _named(text: str, match: re.Match[str]) -> bool:
     return not thing and (named if named is not None else _plain_name(match.group("name")))
 
 
+def _marked(text: str, match: re.Match[str]) -> bool:
+    """A word (with an age after it) or two words (``MARKED_NAME``), none an ordinary word,
+    title or place, and no street, venue or organisation."""
+    if not (match.group("age") or match.group("last")):
+        return False
+    found = [w for w in (match.group("first"), match.group("last")) if w]
+    return all(map(_plain_name, found)) and not part_of_place(text, *match.span())
+
+
 def _foreign_name(text: str) -> bool:
     """Two capitalised words, one with letters only foreign names use ("Kübra Şahin",
     "Miloš Petrović") or the second with a foreign surname's end ("Ioana Popescu"); a lone
@@ -342,9 +362,7 @@ def _lower_case_called(text: str) -> bool:
 def _word_or_place(word: str) -> bool:
     """An ordinary Dutch or English word, a first name that is also one, or a place."""
     return (
-        word in lexicon.WORD_NAMES
-        or word in ENGLISH_STOP_WORDS
-        or lexicon.is_ordinary_word(word)
+        word in lexicon.WORD_NAMES or word in ENGLISH_STOP_WORDS or lexicon.is_ordinary_word(word)
     )
 
 
