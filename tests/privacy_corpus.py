@@ -791,6 +791,7 @@ MUST_PASS_ROUND_5 = [
     "bel maar als er iets is", "jan en feb waren rustig", "ken jij frans?",
     "vraag het aan de wijkagent", "groetjes, team veiligheid", "handhaving en toezicht",
     "Tata Steel verklaarde dat de uitstoot daalde.", "Veilig Thuis belde de ouders",
+    "Inwoners van Amsterdam-Zuidoost", "De jongeren van Den Haag-Zuidwest",
 ]  # fmt: skip
 """Text the fifth set's rules must still let pass."""
 

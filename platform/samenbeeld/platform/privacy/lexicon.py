@@ -71,9 +71,17 @@ def lookup(name: str) -> Any:
     return deduce_model().lookup_structs[name]
 
 
+DISTRICT_STARTS = ("noord", "oost", "zuid", "west", "centrum", "binnen", "buiten")
+"""How the district in "Amsterdam-Zuidoost" or "Almere-Buiten" begins."""
+
+
 def is_place(word: str) -> bool:
-    """A municipality of our registry or a place deduce knows."""
-    return word.lower() in registry_names() or [word] in lookup("placename")
+    """A municipality of our registry or a place deduce knows, also with a district after a
+    hyphen ("Amsterdam-Zuidoost", "Rotterdam-Noord"): not a double surname ("Kampen-Bos")."""
+    if word.lower() in registry_names() or [word] in lookup("placename"):
+        return True
+    town, _, district = word.rpartition("-")
+    return bool(town) and district.lower().startswith(DISTRICT_STARTS) and is_place(town)
 
 
 def is_common(word: str) -> bool:
