@@ -777,6 +777,8 @@ HARD_CASES_ROUND_5: dict[str, list[str]] = {
         "Aram Petrosyan en Goran Jovanovic",
         "Tesfay Gebremedhin en zijn broer zijn opgevangen.",
         "Tesfay (15) werd aangehouden.",
+        "Uitgenodigd: familie Achterberg",
+        "Gesprek met mevrouw Kampen over haar zoon.",
     ],
     "email": ["mail me op shanice.m (a) outlook (punt) com"],
     "phone": ["Bereikbaar via 06‑98765432 (privé)", "06-98765432"],

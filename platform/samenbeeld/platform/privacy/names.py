@@ -264,12 +264,15 @@ def _role_then_name(text: str, match: re.Match[str]) -> bool:
     """After a role word or title any name that is no word or place; after an office (which
     a portfolio may follow: "minister van Justitie") a name deduce knows or one after a
     capitalised particle ("wethouder De Vries")."""
-    name, particles = match.group("name"), match.group("particles")
-    office = not match.group("role")  # offices and plurals ("de bewoners van de Kayring")
+    name, particles, role = match.group("name"), match.group("particles"), match.group("role")
+    office = not role  # offices and plurals ("de bewoners van de Kayring")
     known = _known_name(name) or FOREIGN_NAME_LETTERS.search(name)
     if office and (particles and not _name_particles(particles) or not known):
         return False
-    return _surname_after(particles, name) and not part_of_place(
+    titled_surname = bool(role and re.fullmatch(TITLE_WORDS, role, re.IGNORECASE)) and (
+        not particles and [name] in lookup("surname")
+    )  # "familie Achterberg", "mevrouw Kampen": places that are surnames too
+    return (titled_surname or _surname_after(particles, name)) and not part_of_place(
         text, *match.span("name"), titled=True
     )
 
