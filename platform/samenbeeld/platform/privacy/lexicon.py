@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import re
 import threading
+import unicodedata
 from typing import Any
 
 from samenbeeld.platform.registry import load_registry
@@ -39,6 +40,16 @@ WORD_NAMES = frozenset(
 """First names that are also ordinary Dutch or English words: in lower case
 ("de roos in de tuin", "mark de grens", "hoi allen") they are read as words. Besides the
 first ones, deduce's first names among the most frequent Dutch words (wordfreq's list)."""
+TITLE_WORDS = r"dhr|mevr|mw|hr|mr|dr|drs|ir|ing|prof|meneer|mevrouw|de\s+heer|familie|fam|gezin"
+"""Titles and family words before a surname, as a regular expression."""
+ENGLISH_STOP_WORDS = frozenset(
+    """the and of to a an is are with on that for by or be it as at from this which their
+    they its was were has have not can may will would should each per than in no within
+    without into about after before between during every any some more most other such only
+    own same so very just but if then when where who what how our your his them these those
+    we you he she do does did been being""".split()
+)
+"""Function words only English uses much: English text is told apart by them."""
 
 _MODEL_LOCK = threading.Lock()
 
@@ -112,3 +123,14 @@ def is_ordinary_word(word: str) -> bool:
         or VERB_FORM.fullmatch(lowered) is not None
         or is_place(word.title())
     )
+
+
+def is_first_name(word: str) -> bool:
+    """A first name deduce knows, also written with accents it does not ("Féline")."""
+    return [word] in lookup("first_name") or [unaccented(word)] in lookup("first_name")
+
+
+def unaccented(word: str) -> str:
+    """The word without diacritics ("Féline" -> "Feline")."""
+    decomposed = unicodedata.normalize("NFKD", word)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))

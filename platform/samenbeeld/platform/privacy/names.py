@@ -6,8 +6,8 @@ in "Frederik Hendrikbuurt", "Prins Hendrikkade" or "de burgemeester van Breda" f
 person, so a finding is dropped when it is part of a street, neighbourhood, venue or
 organisation name, or is nothing but a particle and a place (``places``); and a lone
 surname that opens a sentence ("Zomer", "De Doelen", "Bij de Dam") needs a verb such as
-"belde" after it. Our own rules add what it misses: lower-case names ("sanne de vries",
-"mw. de vries", "door r. de jong"), a name outside its lists after a role word or title
+"belde" after it. Our own rules add what it misses: lower-case names (``lower_case``),
+a name outside its lists after a role word or title
 ("buurman Xandro", "stagiaire Fleur", "mevrouw van der Linden"), a known surname after an
 office ("burgemeester Halsema", not "wethouder Jeugd"), particles ("Ecrin de Vries",
 "Ecrin de Gruil", not "Wetboek van Strafrecht"), a word after "genaamd", "heet" or "naam:"
@@ -18,10 +18,21 @@ office ("burgemeester Halsema", not "wethouder Jeugd"), particles ("Ecrin de Vri
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from samenbeeld.platform.privacy import lexicon
-from samenbeeld.platform.privacy.lexicon import PARTICLES, TITLES, WORD, is_common, is_place, lookup
+from samenbeeld.platform.privacy.lexicon import (
+    ENGLISH_STOP_WORDS,
+    PARTICLES,
+    TITLE_WORDS,
+    TITLES,
+    WORD,
+    is_common,
+    is_first_name,
+    is_place,
+    lookup,
+    unaccented,
+)
+from samenbeeld.platform.privacy.lower_case import has_lower_case_name
 from samenbeeld.platform.privacy.places import part_of_place
 from samenbeeld.platform.privacy.windows import windows
 
@@ -46,40 +57,12 @@ ROLE_WORDS = (
 OFFICE_WORDS = "|".join(sorted(lexicon.OFFICES))
 """Offices that a portfolio follows as often as a name ("wethouder Jeugd"): only a surname or
 first name deduce knows counts after them ("burgemeester Halsema", "Geachte heer Bosman")."""
-TITLE_WORDS = r"dhr|mevr|mw|hr|mr|dr|drs|ir|ing|prof|meneer|mevrouw|de\s+heer|familie|fam|gezin"
 ROLE_THEN_NAME = re.compile(
     rf"\b(?i:(?P<role>{ROLE_WORDS}|{TITLE_WORDS})|(?P<group>(?:{ROLE_WORDS})(?:'s|s|en))"
     rf"|{OFFICE_WORDS})\.?\s+"
     r"(?P<particles>(?i:(?:van|de|der|den|ter|ten|el)\s+)*)"
     r"(?P<name>[^\W\d_](?:[^\W\d_]|['-])*)"
 )
-LOWER_TITLED = re.compile(
-    rf"\b(?i:{TITLE_WORDS})\.?\s+(?P<initials>(?:[a-z]\.\s?){{0,3}})"
-    r"(?P<particles>(?:(?:van|de|der|den|ter|ten|el|in 't|van 't)\s+)*)(?P<name>[a-zà-ÿ'-]{3,})\b"
-    r"|(?<![\w.])(?P<initials2>[a-z]\.(?:\s?[a-z]\.){0,3})\s?"
-    r"(?P<particles2>(?:(?:van|de|der|den|ter|ten|el|in 't|van 't)\s+)*)(?P<name2>[a-zà-ÿ'-]{3,})\b"
-)
-"""A lower-case surname after a title or initials: "mw. de vries", "door r. de jong"."""
-LOWER_CALLED = re.compile(
-    r"(?<![\w-])(?:(?:hoi|hey|hi|hallo|doei|thx|thanks|tnx|bedankt|dankjewel|groetjes|groet|gr"
-    r"|liefs)\W{0,2}\s*(?P<greeted>[a-zà-ÿ]{3,})(?=\W*$|\s*[,.!?])"
-    r"|(?:bel|app|mail|sms|vraag|ping|spreek)(?:\s+(?:ff|even|effe|anders|maar|dan|nog|gewoon"
-    r"|eens|het|aan))*\s+(?P<called>[a-zà-ÿ]{3,})"
-    r"|(?:heb|heeft|had|zag|zie|ken|sprak|spreek)\s+(?:jij|je|u|ik|hij|zij|ze|we|wij|jullie)"
-    r"\s+(?P<met>[a-zà-ÿ]{3,})"
-    r"|(?P<first>[a-zà-ÿ]{3,})\s+(?:en|&)\s+(?P<second>[a-zà-ÿ]{3,})"
-    r"|^(?P<subject>[a-zà-ÿ]{3,})\s+(?:was|is|zei|zegt|belde|belt|kwam|komt|ging|gaat|heeft|had"
-    r"|weet|wist|vindt|vond|wil|wilde|appte|stuurde|deed|doet)\b)(?![\w-])"
-)
-"""A lower-case first name as chat writes it: greeted or thanked ("thx olaf!"), called or
-asked ("bel anders silvano even"), met or seen ("heb jij djamila gesproken"), two joined by
-"en" ("daan en sem"), or opening the text as the subject of a verb ("jurriaan was er")."""
-ABBREVIATIONS = frozenset(
-    """o.a. m.b.t. t.a.v. i.v.m. n.a.v. z.s.m. a.s. i.p.v. d.w.z. m.u.v. e.d. e.a. t.z.t. c.q.
-    m.n. b.v. n.v. i.o. p.s. o.b.v. i.c.m. m.i.v. t.b.v. m.b.v. i.s.m. t.o.v. v.d. a.u.b.
-    s.v.p. o.v.v. i.e. e.g. p.m. a.m. n.b. z.o.z. v.a. t.m.""".split()
-)
-"""Lower-case abbreviations that look like initials ("o.a. de buren")."""
 PARTICLE_NAME = re.compile(
     r"\b([A-Z][a-zà-ÿ]{2,})\s+((?:(?:van|de|der|den|ter|ten|te|el|al)\s+){1,3})"
     r"([A-Z][a-zà-ÿ'-]{2,})(?![A-Za-zÀ-ÿ])"
@@ -126,13 +109,6 @@ MARKED_NAME = re.compile(
 (15)", "Ecrin Gruil, 16 jaar"), or, after two words, what only people do or have ("Tesfay
 Gebremedhin woont", "... en zijn broer"); organisations also say and call ("Tata Steel
 verklaarde"), so those verbs do not count."""
-ENGLISH_STOP_WORDS = frozenset(
-    """the and of to a an is are with on that for by or be it as at from this which their
-    they its was were has have not can may will would should each per than in no within
-    without into about after before between during every any some more most other such only
-    own same so very just but if then when where who what how our your his them these those
-    we you he she do does did been being""".split()
-)
 DEDUCE_SKIPS = frozenset(
     {
         "dates", "ages", "identifiers", "phone_numbers", "email_addresses", "urls",
@@ -148,32 +124,18 @@ def has_name(text: str) -> bool:
     words = WORD.findall(text)
     if len(words) == 1 and words[0] == text.strip() and words[0][:1].isupper():
         word = words[0]
-        return _first_name(word) and not is_common(word) and not is_place(word)
+        return is_first_name(word) and not is_common(word) and not is_place(word)
     english = _looks_english(words)
     return (
         _deduce_finds_person(text, english)
         or _context_finds_person(text)
-        or (
-            not english
-            and (_lower_case_name(words) or _lower_case_titled(text) or _lower_case_called(text))
-        )
+        or (not english and has_lower_case_name(text, words))
     )
-
-
-def _first_name(word: str) -> bool:
-    """A first name deduce knows, also written with accents it does not ("Féline")."""
-    return [word] in lookup("first_name") or [_unaccented(word)] in lookup("first_name")
-
-
-def _unaccented(word: str) -> str:
-    """The word without diacritics ("Féline" -> "Feline")."""
-    decomposed = unicodedata.normalize("NFKD", word)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def _known_name(word: str) -> bool:
     """A first name or surname deduce knows (also one that follows a particle: "Amrani")."""
-    return _first_name(word) or [word] in lookup("surname") or word in lookup("interfix_surname")
+    return is_first_name(word) or [word] in lookup("surname") or word in lookup("interfix_surname")
 
 
 def _deduce_finds_person(text: str, english: bool) -> bool:
@@ -231,7 +193,7 @@ def _context_finds_person(text: str) -> bool:
         or any(_plain_name(m.group(1)) for m in SURNAME_COMMA_INITIALS.finditer(text))
         or any(_marked(text, match) for match in MARKED_NAME.finditer(text))
         or _foreign_name(text)
-        or _accented_first_name(text)
+        or _accentedis_first_name(text)
     )
 
 
@@ -284,7 +246,9 @@ def _particle_name(text: str, match: re.Match[str]) -> bool:
     first, particles, last = match.groups()
     if not (_plain_name(first) and _surname_after(particles, last)):
         return False
-    known = _first_name(first) or [last] in lookup("surname") or last in lookup("interfix_surname")
+    known = (
+        is_first_name(first) or [last] in lookup("surname") or last in lookup("interfix_surname")
+    )
     return (known or particles.split() != ["van"]) and not part_of_place(text, *match.span())
 
 
@@ -323,85 +287,15 @@ def _foreign_name(text: str) -> bool:
     )
 
 
-def _accented_first_name(text: str) -> bool:
+def _accentedis_first_name(text: str) -> bool:
     """A capitalised word with diacritics that deduce knows as a first name without them
     ("Wil je Féline even bellen"): deduce itself looks names up as written."""
     return any(
         word[:1].isupper()
         and not word.isascii()
-        and [_unaccented(word)] in lookup("first_name")
+        and [unaccented(word)] in lookup("first_name")
         and _plain_name(word)
         and not part_of_place(text, *match.span())
         for match in WORD.finditer(text)
         if not (word := match.group()).isascii()
     )
-
-
-def _lower_case_titled(text: str) -> bool:
-    """A lower-case surname deduce knows after a title or initials ("mw. de vries", "door r.
-    de jong"), a common word only after a particle ("dhr. van der meer")."""
-    for match in LOWER_TITLED.finditer(text):
-        initials = match.group("initials") or match.group("initials2") or ""
-        particles = match.group("particles") or match.group("particles2") or ""
-        name = (match.group("name") or match.group("name2")).title()
-        if initials.replace(" ", "") in ABBREVIATIONS or name.lower() in PARTICLES:
-            continue
-        known = [name] in lookup("surname") or name in lookup("interfix_surname")
-        if known and (particles or not is_common(name)):
-            return True
-    return False
-
-
-def _lower_case_called(text: str) -> bool:
-    """A lower-case first name deduce knows that chat marks as a person (``LOWER_CALLED``);
-    no ordinary word, place or first name that is also a word ("hoi allen", "bel mark")."""
-    for match in LOWER_CALLED.finditer(text):
-        found = [w for w in match.groupdict().values() if w]
-        if all(_first_name(w.title()) and not _word_or_place(w) for w in found):
-            return True
-    return False
-
-
-def _word_or_place(word: str) -> bool:
-    """An ordinary Dutch or English word, a first name that is also one, or a place."""
-    return (
-        word in lexicon.WORD_NAMES or word in ENGLISH_STOP_WORDS or lexicon.is_ordinary_word(word)
-    )
-
-
-def _lower_case_name(words: list[str]) -> bool:
-    """A lower-case first name, optional particles, then a surname ('jan de vries').
-
-    The surname may be one deduce does not know, if no common Dutch word or verb (a verb's
-    shape is fine when the two are all the text: "jente geertsen"); after particles that
-    deduce knows as such also a common word that is a surname ("ruben van der meer"). A first
-    name that is also a word ("roos", "mark", "lot") needs a surname deduce knows.
-    """
-    for i, word in enumerate(words[:-1]):
-        if not word.islower() or not all(_first_name(part.title()) for part in word.split("-")):
-            continue
-        rest = words[i + 1 :]
-        while rest[:1] and rest[0] in PARTICLES:
-            rest = rest[1:]
-        particles = " ".join(words[i + 1 : len(words) - len(rest)])
-        if not rest or not rest[0].islower() or (particles and particles not in lookup("interfix")):
-            continue
-        wordlike = word in lexicon.WORD_NAMES or is_common(word)
-        bare = len(words) == i + 2 + len(particles.split())
-        if _lower_surname(rest[0], particles, unknown_ok=not wordlike, bare=bare and i == 0):
-            return True
-    return False
-
-
-def _lower_surname(word: str, particles: str, unknown_ok: bool, bare: bool) -> bool:
-    """A lower-case surname deduce knows (after particles also a common word or one of two
-    letters: "van es"), or, if unknown_ok, a word that is not common nor shaped like a verb
-    ("mirthe melet"); a verb's shape only when the name is all the text (bare)."""
-    title = word.split("-")[0].title()  # "verhagen-van leeuwen"
-    known = [title] in lookup("surname") or (
-        bool(particles) and title in lookup("interfix_surname")
-    )
-    if known and (particles or not is_common(word)) and (len(word) > 2 or particles):
-        return True
-    verb = lexicon.VERB_FORM.fullmatch(word) is not None and not bare
-    return unknown_ok and len(word) > 2 and not (is_common(word) or verb)
