@@ -779,6 +779,7 @@ HARD_CASES_ROUND_5: dict[str, list[str]] = {
         "Tesfay (15) werd aangehouden.",
         "Uitgenodigd: familie Achterberg",
         "Gesprek met mevrouw Kampen over haar zoon.",
+        "jij en ahmed moeten morgen komen",
     ],
     "email": ["mail me op shanice.m (a) outlook (punt) com"],
     "phone": ["Bereikbaar via 06‑98765432 (privé)", "06-98765432"],
@@ -794,6 +795,7 @@ MUST_PASS_ROUND_5 = [
     "vraag het aan de wijkagent", "groetjes, team veiligheid", "handhaving en toezicht",
     "Tata Steel verklaarde dat de uitstoot daalde.", "Veilig Thuis belde de ouders",
     "Inwoners van Amsterdam-Zuidoost", "De jongeren van Den Haag-Zuidwest",
+    "ik en mijn team", "jij en ik",
 ]  # fmt: skip
 """Text the fifth set's rules must still let pass."""
 

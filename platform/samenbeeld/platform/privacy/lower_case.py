@@ -33,13 +33,16 @@ LOWER_CALLED = re.compile(
     r"|eens|het|aan))*\s+(?P<called>[a-zà-ÿ]{3,})"
     r"|(?:heb|heeft|had|zag|zie|ken|sprak|spreek)\s+(?:jij|je|u|ik|hij|zij|ze|we|wij|jullie)"
     r"\s+(?P<met>[a-zà-ÿ]{3,})"
+    r"|\b(?:ik|jij|hij|zij|wij|jullie)\s+en\s+(?P<partner>[a-zà-ÿ]{3,})"
+    r"|(?P<partner2>[a-zà-ÿ]{3,})\s+en\s+(?:ik|jij|hij|zij|wij)\b"
     r"|(?P<first>[a-zà-ÿ]{3,})\s+(?:en|&)\s+(?P<second>[a-zà-ÿ]{3,})"
     r"|^(?P<subject>[a-zà-ÿ]{3,})\s+(?:was|is|zei|zegt|belde|belt|kwam|komt|ging|gaat|heeft|had"
     r"|weet|wist|vindt|vond|wil|wilde|appte|stuurde|deed|doet)\b)(?![\w-])"
 )
 """A lower-case first name as chat writes it: greeted or thanked ("thx olaf!"), called or
-asked ("bel anders silvano even"), met or seen ("heb jij djamila gesproken"), two joined by
-"en" ("daan en sem"), or opening the text as the subject of a verb ("jurriaan was er")."""
+asked ("bel anders silvano even"), met or seen ("heb jij djamila gesproken"), joined by "en"
+to another or to a pronoun ("daan en sem", "jij en ahmed"), or opening the text as the
+subject of a verb ("jurriaan was er")."""
 ABBREVIATIONS = frozenset(
     """o.a. m.b.t. t.a.v. i.v.m. n.a.v. z.s.m. a.s. i.p.v. d.w.z. m.u.v. e.d. e.a. t.z.t. c.q.
     m.n. b.v. n.v. i.o. p.s. o.b.v. i.c.m. m.i.v. t.b.v. m.b.v. i.s.m. t.o.v. v.d. a.u.b.
