@@ -780,6 +780,8 @@ HARD_CASES_ROUND_5: dict[str, list[str]] = {
         "Uitgenodigd: familie Achterberg",
         "Gesprek met mevrouw Kampen over haar zoon.",
         "jij en ahmed moeten morgen komen",
+        "Aanwezig namens de politie: Van Rijn, Bouzerda en Hofman.",
+        "Op zaterdag 4 mei hoorde ik, Koster, een harde knal.",
     ],
     "email": ["mail me op shanice.m (a) outlook (punt) com"],
     "phone": ["Bereikbaar via 06‑98765432 (privé)", "06-98765432"],
@@ -795,7 +797,8 @@ MUST_PASS_ROUND_5 = [
     "vraag het aan de wijkagent", "groetjes, team veiligheid", "handhaving en toezicht",
     "Tata Steel verklaarde dat de uitstoot daalde.", "Veilig Thuis belde de ouders",
     "Inwoners van Amsterdam-Zuidoost", "De jongeren van Den Haag-Zuidwest",
-    "ik en mijn team", "jij en ik",
+    "ik en mijn team", "jij en ik", "Aanwezig: politie, gemeente, Halt en GGD",
+    "Cc: Wijkteam Noord", "Deelnemers: Veilig Thuis, Halt, Reclassering", "Ik, Verbalisant, zag",
 ]  # fmt: skip
 """Text the fifth set's rules must still let pass."""
 

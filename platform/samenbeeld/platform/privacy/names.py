@@ -79,6 +79,14 @@ NAMING_CUE = re.compile(
 )
 """A name after a naming word or a person's label: "genaamd Tjeerd", "Melder: Van den Bosch",
 "Achternaam: de Bruin"."""
+LISTED_NAMES = re.compile(
+    r"(?im)^\s*(?:aanwezig|afwezig|deelnemers|genodigden|uitgenodigd|aan|cc|bcc|van"
+    r"|verzonden\s+door|opgesteld\s+door|auteurs?|notulist)\b[^:\n]{0,40}:(?P<names>[^\n.;:]+)"
+)
+"""A line that lists people after a label: "Aanwezig namens de politie: Van Rijn, Bouzerda
+en Hofman", "Cc: Bakker"."""
+SELF_NAMED = re.compile(r"\b(?:[Ii]k|[Ww]ij),\s+(?P<name>[A-ZÀ-Þ][a-zà-ÿ'-]+),")
+"""The writer of a report naming themself: "Op 4 mei hoorde ik, Koster, een knal"."""
 THING_WORDS = frozenset(
     """stichting project app programma evenement groep account wijk straat buurt school team
     campagne film video boek spel game platform website organisatie bedrijf club vereniging
@@ -185,13 +193,16 @@ def _looks_english(words: list[str]) -> bool:
 
 def _context_finds_person(text: str) -> bool:
     """A name after a role word or title, a name with particles, a word after a naming cue,
-    "Jansen, J.", a name with an age or a person's verb after it, or a foreign name."""
+    "Jansen, J.", a name with an age or a person's verb after it, a surname in a list of
+    people or after "ik, ", or a foreign name."""
     return (
         any(_role_then_name(text, match) for match in ROLE_THEN_NAME.finditer(text))
         or any(_particle_name(text, match) for match in PARTICLE_NAME.finditer(text))
         or any(_named(text, match) for match in NAMING_CUE.finditer(text))
         or any(_plain_name(m.group(1)) for m in SURNAME_COMMA_INITIALS.finditer(text))
         or any(_marked(text, match) for match in MARKED_NAME.finditer(text))
+        or any(_listed(match.group("names")) for match in LISTED_NAMES.finditer(text))
+        or any(_self_named(match.group("name")) for match in SELF_NAMED.finditer(text))
         or _foreign_name(text)
         or _accentedis_first_name(text)
     )
@@ -268,6 +279,23 @@ def _marked(text: str, match: re.Match[str]) -> bool:
         return False
     found = [w for w in (match.group("first"), match.group("last")) if w]
     return all(map(_plain_name, found)) and not part_of_place(text, *match.span())
+
+
+def _listed(names: str) -> bool:
+    """One of the listed items is a lone surname or first name deduce knows, particles
+    aside, and no ordinary word or place ("Hofman" in "Van Rijn, Bouzerda en Hofman")."""
+    for item in re.split(r",|&|/|\ben\b", names):
+        core = [w for w in WORD.findall(item) if w.lower() not in PARTICLES | TITLES]
+        if len(core) == 1 and core[0][:1].isupper() and _known_name(core[0]):
+            if _plain_name(core[0]):
+                return True
+    return False
+
+
+def _self_named(word: str) -> bool:
+    """A name after "ik, ": no ordinary word, place, role or office ("Ik, Verbalisant,")."""
+    role = re.fullmatch(f"{ROLE_WORDS}|{OFFICE_WORDS}", word, re.IGNORECASE)
+    return _plain_name(word) and role is None
 
 
 def _foreign_name(text: str) -> bool:
