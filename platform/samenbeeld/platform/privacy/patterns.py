@@ -116,11 +116,14 @@ MONTHS = (
     r"aug(?:ustus)?|sep(?:t(?:ember)?)?|okt(?:ober)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
     r"|january|february|march|may|june|july|august|october"
 )
+DAY, MONTH = r"(?:0[1-9]|[12]\d|3[01])", r"(?:0[1-9]|1[0-2])"
 DATE = (
     r"(?:\d{1,2}[-/.]\d{1,2}[-/.](?:19|20|')?\d{2}|(?:19|20)\d{2}[-/.]\d{1,2}[-/.]\d{1,2}"
     rf"|\d{{1,2}}(?:\s*|[-/])(?:{MONTHS})\.?(?:\s*|[-/])(?:19|20|')?\d{{2}})"
 )
 """Day, month and year: 12-03-1985, 12/3/'85, 1985-03-12, 12 maart 1985, 12-mrt-1985."""
+COMPACT_DATE = rf"\b(?:(?:19|20)\d\d{MONTH}{DAY}|{DAY}{MONTH}(?:19|20)\d\d)\b"
+"""A date as exports write it (19850312, 12031985): only after a birth cue."""
 BIRTH_CUE = (
     r"\b(?:geb(?:oren|\.|\b)|geboortedatum|geboortedag|geboortejaar|geb\.?\s*datum"
     r"|d\.?o\.?b\.?|date\s+of\s+birth|born|birthday|verjaardag)|°|\*"
@@ -131,7 +134,7 @@ AGE = (
 )
 """An age: "16 jaar", "leeftijd 16", "16-jarige", "jongen van 16"."""
 BIRTH_DATE = re.compile(
-    rf"(?:{BIRTH_CUE})\W{{0,3}}(?:(?:\w+\W+){{0,3}}?{DATE}"
+    rf"(?:{BIRTH_CUE})\W{{0,3}}(?:(?:\w+\W+){{0,3}}?(?:{DATE}|{COMPACT_DATE})"
     r"|(?:in\s+|op\s+|jaar\W{0,2})?(?:19|20)\d{2}\b)"
     rf"|{DATE}\W{{0,3}}\(?(?:{BIRTH_CUE})"
     rf"|(?:{AGE})\W{{1,4}}{DATE}|{DATE}\W{{1,4}}(?:{AGE})",
