@@ -785,6 +785,7 @@ HARD_CASES_ROUND_5: dict[str, list[str]] = {
     ],
     "email": ["mail me op shanice.m (a) outlook (punt) com"],
     "phone": ["Bereikbaar via 06‑98765432 (privé)", "06-98765432"],
+    "social": ["via snap (youri_vb) bedreigd"],
     "postcode": ["9474 ec - 62-II"],
     "birth_date": [
         "jongen van 15, 30 december 1961, woont bij zijn oma",
@@ -803,7 +804,8 @@ MUST_PASS_ROUND_5 = [
     "Inwoners van Amsterdam-Zuidoost", "De jongeren van Den Haag-Zuidwest",
     "ik en mijn team", "jij en ik", "Aanwezig: politie, gemeente, Halt en GGD",
     "Cc: Wijkteam Noord", "Deelnemers: Veilig Thuis, Halt, Reclassering", "Ik, Verbalisant, zag",
-    "Registratie 20240101 (16 jaar)", "Zaak 20240312",
+    "Registratie 20240101 (16 jaar)", "Zaak 20240312", "Trends op TikTok 2023",
+    "Instagram 2024: meer oproepen", "op X 12.000 volgers", "TikTok: 12.000 views",
 ]  # fmt: skip
 """Text the fifth set's rules must still let pass."""
 

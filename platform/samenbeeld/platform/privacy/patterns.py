@@ -43,13 +43,14 @@ PLATFORMS = r"snap(?:chat)?|insta(?:gram)?|ig|tiktok|tt|twitter|x|facebook|fb|sc
 ACCOUNT_WORDS = r"naam|account|id|profiel|gebruikersnaam|handle"
 HANDLE_LABEL = re.compile(
     rf"\b(?:{PLATFORMS})(?:{ACCOUNT_WORDS})?(?:\s+(?:me|{ACCOUNT_WORDS}))?"
-    r"(?:\s*(?::|=)\s*@?[A-Za-z0-9_.]{2,30}\b|\s+-\s*@?[A-Za-z0-9_.]{2,30}\b"
-    r"|(?:\s+is)?\s+@?(?=[A-Za-z0-9_.]*(?:[\d_]|\.\w))[A-Za-z0-9_.]{3,30}\b)",
+    r"(?:\s*(?::|=)\s*|\s+-\s*|(?:\s+is)?\s+\(?(?=@?[A-Za-z0-9_.]*(?:[\d_]|\.\w)))"
+    r"@?(?=[A-Za-z0-9_.]*[A-Za-z])[A-Za-z0-9_.]{2,30}\b",
     re.IGNORECASE,
 )
-"""A platform label before an account: after ':' any name, after a space one with a digit,
-underscore or dot (so 'via insta gedeeld' passes, 'snap lotje2005' does not); a dash only
-with a space ('snap - naam'), as 'Instagram-account' is a word."""
+"""A platform label before an account, which has a letter ('TikTok 2023', 'X: 12.000' pass):
+after ':' any name, after a space or '(' one with a digit, underscore or dot (so 'via
+insta gedeeld' passes, 'snap lotje2005' and 'snap (youri_vb)' do not); a dash only with a
+space ('snap - naam'), as 'Instagram-account' is a word."""
 PLAIN_LABEL = re.compile(
     r"(?:\b(?:zijn|haar|mijn|je|jouw|hun|z'n|d'r)\s+(?P<own>))?"
     r"\b(?:(?P<snap>snap)|snapchat|insta(?:gram)?|tiktok|twitter|facebook|telegram)"
