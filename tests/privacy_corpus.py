@@ -782,6 +782,7 @@ HARD_CASES_ROUND_5: dict[str, list[str]] = {
         "jij en ahmed moeten morgen komen",
         "Aanwezig namens de politie: Van Rijn, Bouzerda en Hofman.",
         "Op zaterdag 4 mei hoorde ik, Koster, een harde knal.",
+        "Sanne Meijer (beveiliging) was aanwezig.",
     ],
     "email": ["mail me op shanice.m (a) outlook (punt) com"],
     "phone": ["Bereikbaar via 06‑98765432 (privé)", "06-98765432"],
@@ -806,6 +807,9 @@ MUST_PASS_ROUND_5 = [
     "Cc: Wijkteam Noord", "Deelnemers: Veilig Thuis, Halt, Reclassering", "Ik, Verbalisant, zag",
     "Registratie 20240101 (16 jaar)", "Zaak 20240312", "Trends op TikTok 2023",
     "Instagram 2024: meer oproepen", "op X 12.000 volgers", "TikTok: 12.000 views",
+    "Meijer Beveiliging was aanwezig.", "De Jong Catering verzorgde de lunch.",
+    "Van der Linden Transport vervoerde de dranghekken.", "Bureau Van Dam adviseerde.",
+    "Brouwerij De Molen sponsorde het evenement.",
 ]  # fmt: skip
 """Text the fifth set's rules must still let pass."""
 

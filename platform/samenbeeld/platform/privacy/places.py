@@ -37,9 +37,13 @@ VENUE_WORDS = frozenset(
     instituut universiteit hogeschool kazerne tunnel moskee bibliotheek prijs lezing
     sporthal academie akademie kliniek ggz mc umc hotel restaurant fc vv club lyceum
     gymnasium bv nv vof cv groep holding royal zonen zn festival kermis toernooi marathon
-    concert foundation fabriek bridge court paviljoen award trophy cup memorial""".split()
+    concert foundation fabriek bridge court paviljoen award trophy cup memorial beveiliging
+    catering transport techniek infra evenementen advocaten makelaardij makelaars schoonmaak
+    verhuur logistiek installatietechniek accountants notarissen consultancy adviesbureau
+    uitzendbureau bouwbedrijf bouwgroep""".split()
 )
-"""Words that make the name before them a venue or organisation; none is also a surname."""
+"""Words that make the name before them a venue or organisation ("Meijer Beveiliging", "De
+Jong Catering"); none is also a surname."""
 PLACE_WORDS = VENUE_WORDS | frozenset(
     """park plein laan straat kade weg gracht singel buurt wijk hal kerk brug tuin bos huis
     hof toren molen monument plaza square house hall center centre campus zaal station
@@ -59,7 +63,7 @@ ORGANISATION_WORDS = frozenset(
     raad kamer lunchroom brasserie crêperie creperie bistro grillroom cafetaria ijssalon
     salon boutique studio atelier kapper barbershop nagelstudio dansschool rijschool praktijk
     tandarts drogisterij eethuis theehuis koffiebar coffeeshop shoarma kebab koninklijke
-    sportcomplex""".split()
+    sportcomplex bureau brouwerij""".split()
 )
 """Words before a name (or opening it) that make it an organisation, venue or place."""
 CLAUSE_END = re.compile(r"[,;:()\[\]]")
