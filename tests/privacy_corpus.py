@@ -759,6 +759,60 @@ MUST_PASS_ROUND_4 = [
     "Categorie A1",
 ]
 
+HARD_CASES_ROUND_5: dict[str, list[str]] = {
+    "name": [
+        "Contactpersoon gemeente: Olaf Tuinstra",
+        "Namens het college, Quirine van Heemstra, beleidsadviseur OOV",
+        "De eigenaar van de snackbar, dhr. Özdemir, gaf camerabeelden af.",
+        "Ik, verbalisant Harmsen, zag dat de bestuurder wegreed.",
+        "Aanspreekpunt bij de politie is brigadier Nowak.",
+        "Het gezin Boudewijns is aangemeld bij het wijkteam.",
+        "Dirk-Jan de la Court",
+        "thx olaf!",
+        "bel anders silvano even, die weet het",
+        "ff checken, heb jij djamila nog gesproken?",
+        "zag daan en sem bij de snackbar",
+        "jurriaan was er ook gewoon bij lol",
+        "Ioana Popescu",
+        "Aram Petrosyan en Goran Jovanovic",
+        "Tesfay Gebremedhin en zijn broer zijn opgevangen.",
+        "Tesfay (15) werd aangehouden.",
+        "Uitgenodigd: familie Achterberg",
+        "Gesprek met mevrouw Kampen over haar zoon.",
+        "jij en ahmed moeten morgen komen",
+        "Aanwezig namens de politie: Van Rijn, Bouzerda en Hofman.",
+        "Op zaterdag 4 mei hoorde ik, Koster, een harde knal.",
+        "Sanne Meijer (beveiliging) was aanwezig.",
+    ],
+    "email": ["mail me op shanice.m (a) outlook (punt) com"],
+    "phone": ["Bereikbaar via 06‑98765432 (privé)", "06-98765432"],
+    "social": ["via snap (youri_vb) bedreigd"],
+    "postcode": ["9474 ec - 62-II"],
+    "birth_date": [
+        "jongen van 15, 30 december 1961, woont bij zijn oma",
+        "geboortedatum 20060505",
+        "geb. 05052006",
+    ],
+}
+"""A fifth set: the cases of a held-out development set (police, municipal, chat and
+template style) that exposed a failure class, one class per commit."""
+
+MUST_PASS_ROUND_5 = [
+    "periode 2022 tm - 2024", "1500 kw - 3 stuks", "hoi allemaal", "thx allen!",
+    "bel maar als er iets is", "jan en feb waren rustig", "ken jij frans?",
+    "vraag het aan de wijkagent", "groetjes, team veiligheid", "handhaving en toezicht",
+    "Tata Steel verklaarde dat de uitstoot daalde.", "Veilig Thuis belde de ouders",
+    "Inwoners van Amsterdam-Zuidoost", "De jongeren van Den Haag-Zuidwest",
+    "ik en mijn team", "jij en ik", "Aanwezig: politie, gemeente, Halt en GGD",
+    "Cc: Wijkteam Noord", "Deelnemers: Veilig Thuis, Halt, Reclassering", "Ik, Verbalisant, zag",
+    "Registratie 20240101 (16 jaar)", "Zaak 20240312", "Trends op TikTok 2023",
+    "Instagram 2024: meer oproepen", "op X 12.000 volgers", "TikTok: 12.000 views",
+    "Meijer Beveiliging was aanwezig.", "De Jong Catering verzorgde de lunch.",
+    "Van der Linden Transport vervoerde de dranghekken.", "Bureau Van Dam adviseerde.",
+    "Brouwerij De Molen sponsorde het evenement.",
+]  # fmt: skip
+"""Text the fifth set's rules must still let pass."""
+
 ONE_PER_CATEGORY = {
     "person's name": "Sanne de Vries",
     "e-mail address": "s.devries@example.nl",
@@ -819,14 +873,21 @@ def corpus() -> tuple[tuple[str, str | None], ...]:
         "ip": [fake.ipv4() for _ in range(10)] + [fake.ipv6() for _ in range(10)],
         "birth_date": [_birth(fake, rng) for _ in range(25)],
     }
-    written = [HAND_WRITTEN, HARD_CASES_ROUND_2, HARD_CASES_ROUND_3, HARD_CASES_ROUND_4]
+    written = [
+        HAND_WRITTEN, HARD_CASES_ROUND_2, HARD_CASES_ROUND_3, HARD_CASES_ROUND_4,
+        HARD_CASES_ROUND_5,
+    ]  # fmt: skip
     pairs = [(text, cat) for cases in written for cat, texts in cases.items() for text in texts]
     for category, texts in generated.items():
         pairs += [(text, category) for text in texts]
         pairs += [(rng.choice(SENTENCES).format(text), category) for text in texts[::2]]
     pairs += [
         (text, None)
-        for text in MUST_PASS + MUST_PASS_ROUND_2 + MUST_PASS_ROUND_3 + MUST_PASS_ROUND_4
+        for text in MUST_PASS
+        + MUST_PASS_ROUND_2
+        + MUST_PASS_ROUND_3
+        + MUST_PASS_ROUND_4
+        + MUST_PASS_ROUND_5
     ]
     pairs += [(text, None) for text in _generated_passes(fake, rng)]
     return tuple(pairs)

@@ -6,8 +6,10 @@ can go into error messages and logs. Which library does what:
 
 - python-stdnum: BSN 11-check, IBAN mod-97 check, Dutch postcodes (``patterns``);
 - phonenumbers: Dutch and international phone numbers (``patterns``);
-- deduce: person names in Dutch text (``names``), filtered against streets, places, venues
-  and organisations (``places``), its word lists read through ``lexicon``;
+- deduce: person names in Dutch text (``names``; a long text in bounded windows,
+  ``windows``), filtered against streets, places, venues and organisations (``places``),
+  its word lists read through ``lexicon``; our rules add lower-case names (``lower_case``)
+  and names its lists miss but the context marks;
 - our own patterns: licence-plate sidecodes, social-media handles and profile URLs, IP
   addresses (validated by ``ipaddress``), obfuscated e-mail addresses, dates of birth.
 

@@ -6,8 +6,8 @@ in "Frederik Hendrikbuurt", "Prins Hendrikkade" or "de burgemeester van Breda" f
 person, so a finding is dropped when it is part of a street, neighbourhood, venue or
 organisation name, or is nothing but a particle and a place (``places``); and a lone
 surname that opens a sentence ("Zomer", "De Doelen", "Bij de Dam") needs a verb such as
-"belde" after it. Our own rules add what it misses: lower-case names ("sanne de vries",
-"mw. de vries", "door r. de jong"), a name outside its lists after a role word or title
+"belde" after it. Our own rules add what it misses: lower-case names (``lower_case``),
+a name outside its lists after a role word or title
 ("buurman Xandro", "stagiaire Fleur", "mevrouw van der Linden"), a known surname after an
 office ("burgemeester Halsema", not "wethouder Jeugd"), particles ("Ecrin de Vries",
 "Ecrin de Gruil", not "Wetboek van Strafrecht"), a word after "genaamd", "heet" or "naam:"
@@ -18,11 +18,23 @@ office ("burgemeester Halsema", not "wethouder Jeugd"), particles ("Ecrin de Vri
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from samenbeeld.platform.privacy import lexicon
-from samenbeeld.platform.privacy.lexicon import PARTICLES, TITLES, WORD, is_common, is_place, lookup
+from samenbeeld.platform.privacy.lexicon import (
+    ENGLISH_STOP_WORDS,
+    PARTICLES,
+    TITLE_WORDS,
+    TITLES,
+    WORD,
+    is_common,
+    is_first_name,
+    is_place,
+    lookup,
+    unaccented,
+)
+from samenbeeld.platform.privacy.lower_case import has_lower_case_name
 from samenbeeld.platform.privacy.places import part_of_place
+from samenbeeld.platform.privacy.windows import windows
 
 ROLE_WORDS = (
     r"buurman|buurvrouw|buren|collega|zoon|dochter|vader|moeder|broer|zus|zuster|oom|tante"
@@ -39,31 +51,18 @@ ROLE_WORDS = (
     r"|notulist|aanvrager|aanvraagster|huurster|verhuurder|eigenares|uitbater|buurtbewoner"
     r"|buurtbewoonster|rechercheur|agente|wijkagente|jeugdboa|beveiliger|conciërge|voogd"
     r"|gezinsvoogd|jeugdbeschermer|consulent|leerplichtambtenaar|tiener|puber|student|studente"
+    r"|verbalisant|hoofdagent|brigadier"
 )
 """Words for a person that a name follows directly ("buurman Xandro", "stagiaire Fleur")."""
 OFFICE_WORDS = "|".join(sorted(lexicon.OFFICES))
 """Offices that a portfolio follows as often as a name ("wethouder Jeugd"): only a surname or
 first name deduce knows counts after them ("burgemeester Halsema", "Geachte heer Bosman")."""
-TITLE_WORDS = r"dhr|mevr|mw|hr|mr|dr|drs|ir|ing|prof|meneer|mevrouw|de\s+heer|familie|fam"
 ROLE_THEN_NAME = re.compile(
     rf"\b(?i:(?P<role>{ROLE_WORDS}|{TITLE_WORDS})|(?P<group>(?:{ROLE_WORDS})(?:'s|s|en))"
     rf"|{OFFICE_WORDS})\.?\s+"
     r"(?P<particles>(?i:(?:van|de|der|den|ter|ten|el)\s+)*)"
     r"(?P<name>[^\W\d_](?:[^\W\d_]|['-])*)"
 )
-LOWER_TITLED = re.compile(
-    rf"\b(?i:{TITLE_WORDS})\.?\s+(?P<initials>(?:[a-z]\.\s?){{0,3}})"
-    r"(?P<particles>(?:(?:van|de|der|den|ter|ten|el|in 't|van 't)\s+)*)(?P<name>[a-zà-ÿ'-]{3,})\b"
-    r"|(?<![\w.])(?P<initials2>[a-z]\.(?:\s?[a-z]\.){0,3})\s?"
-    r"(?P<particles2>(?:(?:van|de|der|den|ter|ten|el|in 't|van 't)\s+)*)(?P<name2>[a-zà-ÿ'-]{3,})\b"
-)
-"""A lower-case surname after a title or initials: "mw. de vries", "door r. de jong"."""
-ABBREVIATIONS = frozenset(
-    """o.a. m.b.t. t.a.v. i.v.m. n.a.v. z.s.m. a.s. i.p.v. d.w.z. m.u.v. e.d. e.a. t.z.t. c.q.
-    m.n. b.v. n.v. i.o. p.s. o.b.v. i.c.m. m.i.v. t.b.v. m.b.v. i.s.m. t.o.v. v.d. a.u.b.
-    s.v.p. o.v.v. i.e. e.g. p.m. a.m. n.b. z.o.z. v.a. t.m.""".split()
-)
-"""Lower-case abbreviations that look like initials ("o.a. de buren")."""
 PARTICLE_NAME = re.compile(
     r"\b([A-Z][a-zà-ÿ]{2,})\s+((?:(?:van|de|der|den|ter|ten|te|el|al)\s+){1,3})"
     r"([A-Z][a-zà-ÿ'-]{2,})(?![A-Za-zÀ-ÿ])"
@@ -80,6 +79,14 @@ NAMING_CUE = re.compile(
 )
 """A name after a naming word or a person's label: "genaamd Tjeerd", "Melder: Van den Bosch",
 "Achternaam: de Bruin"."""
+LISTED_NAMES = re.compile(
+    r"(?im)^\s*(?:aanwezig|afwezig|deelnemers|genodigden|uitgenodigd|aan|cc|bcc|van"
+    r"|verzonden\s+door|opgesteld\s+door|auteurs?|notulist)\b[^:\n]{0,40}:(?P<names>[^\n.;:]+)"
+)
+"""A line that lists people after a label: "Aanwezig namens de politie: Van Rijn, Bouzerda
+en Hofman", "Cc: Bakker"."""
+SELF_NAMED = re.compile(r"\b(?:[Ii]k|[Ww]ij),\s+(?P<name>[A-ZÀ-Þ][a-zà-ÿ'-]+),")
+"""The writer of a report naming themself: "Op 4 mei hoorde ik, Koster, een knal"."""
 THING_WORDS = frozenset(
     """stichting project app programma evenement groep account wijk straat buurt school team
     campagne film video boek spel game platform website organisatie bedrijf club vereniging
@@ -88,19 +95,28 @@ THING_WORDS = frozenset(
 """Subjects of 'heet' or 'genaamd' that make the name after it no person's."""
 FOREIGN_NAME_LETTERS = re.compile(r"[şğıćčžšłńőűřęąđțșŞĞİĆČŽŠŁŃŐŰŘĘĄĐȚȘ]")
 """Letters of Turkish, Slavic, Polish or Romanian names that Dutch words do not use."""
+FOREIGN_SURNAME_END = re.compile(
+    r"(?:escu|eanu|ović|ovic|ević|evic|ski|ska|sky|cki|cka|czyk|enko|chuk|opoulos|idis|akis"
+    r"|oğlu|oglu|zadeh|yan)$"
+)
+"""Ends of Romanian, Slavic, Greek, Turkish, Persian and Armenian surnames that deduce's
+Dutch lists miss ("Popescu", "Kovalenko", "Petrovic")."""
 ACTION_VERB = re.compile(
     r"\s+(?:zei|zegt|belde|belt|kwam|komt|ging|gaat|liep|loopt|meldde|meldt|vertelde|vertelt"
     r"|sprak|heeft|had|wil|wilde|woont|woonde|werd|wordt|zat|stond|gaf|deed|vroeg|kwamen"
     r"|gingen|zeiden|appte|stuurde|kreeg|krijgt|moest|kon|mocht|bleef|reed|rende|sloeg"
     r"|en\s+(?:haar|zijn|z'n|d'r))\b"
 )
-ENGLISH_STOP_WORDS = frozenset(
-    """the and of to a an is are with on that for by or be it as at from this which their
-    they its was were has have not can may will would should each per than in no within
-    without into about after before between during every any some more most other such only
-    own same so very just but if then when where who what how our your his them these those
-    we you he she do does did been being""".split()
+MARKED_NAME = re.compile(
+    r"(?<![\w-])(?P<first>[A-ZÀ-Þ][a-zà-ÿ'-]{2,})(?:\s+(?P<last>[A-ZÀ-Þ][a-zà-ÿ'-]{2,}))?"
+    r"(?=(?P<age>\s*\(\d{1,2}\)|,\s*\d{1,2}\s*(?:jaar|jr)\b)"
+    r"|\s+(?:woont|woonde|appte|en\s+(?:zijn|haar|z'n|d'r)\s+(?:broer|broertje|zus|zusje"
+    r"|moeder|vader|ouders|vriend|vriendin|vrouw|man|zoon|dochter|kinderen)\b))"
 )
+"""A name outside deduce's lists that what follows marks as a person: an age ("Tesfay
+(15)", "Ecrin Gruil, 16 jaar"), or, after two words, what only people do or have ("Tesfay
+Gebremedhin woont", "... en zijn broer"); organisations also say and call ("Tata Steel
+verklaarde"), so those verbs do not count."""
 DEDUCE_SKIPS = frozenset(
     {
         "dates", "ages", "identifiers", "phone_numbers", "email_addresses", "urls",
@@ -116,29 +132,18 @@ def has_name(text: str) -> bool:
     words = WORD.findall(text)
     if len(words) == 1 and words[0] == text.strip() and words[0][:1].isupper():
         word = words[0]
-        return _first_name(word) and not is_common(word) and not is_place(word)
+        return is_first_name(word) and not is_common(word) and not is_place(word)
     english = _looks_english(words)
     return (
         _deduce_finds_person(text, english)
         or _context_finds_person(text)
-        or (not english and (_lower_case_name(words) or _lower_case_titled(text)))
+        or (not english and has_lower_case_name(text, words))
     )
-
-
-def _first_name(word: str) -> bool:
-    """A first name deduce knows, also written with accents it does not ("Féline")."""
-    return [word] in lookup("first_name") or [_unaccented(word)] in lookup("first_name")
-
-
-def _unaccented(word: str) -> str:
-    """The word without diacritics ("Féline" -> "Feline")."""
-    decomposed = unicodedata.normalize("NFKD", word)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def _known_name(word: str) -> bool:
     """A first name or surname deduce knows (also one that follows a particle: "Amrani")."""
-    return _first_name(word) or [word] in lookup("surname") or word in lookup("interfix_surname")
+    return is_first_name(word) or [word] in lookup("surname") or word in lookup("interfix_surname")
 
 
 def _deduce_finds_person(text: str, english: bool) -> bool:
@@ -146,15 +151,17 @@ def _deduce_finds_person(text: str, english: bool) -> bool:
 
     deduce is made for Dutch: in English text ("King's Day", "Take the decisions") its
     lookup of a lone first name is unreliable, so there only names of two words or more
-    (or with a title or initials) count.
+    (or with a title or initials) count. A long text goes to deduce in bounded windows
+    (``windows``); the filters look at the whole text around each finding.
     """
-    document = lexicon.deduce_model().deidentify(text, disabled=DEDUCE_SKIPS)
+    model = lexicon.deduce_model()
     return any(
         "persoon" in a.tag
         and not (english and (len(WORD.findall(a.text)) == 1 or a.text[:2] in ("A ", "I ")))
-        and not _ordinary_first_word(text, a.start_char, a.end_char)
-        and not part_of_place(text, a.start_char, a.end_char)
-        for a in document.annotations
+        and not _ordinary_first_word(text, offset + a.start_char, offset + a.end_char)
+        and not part_of_place(text, offset + a.start_char, offset + a.end_char)
+        for offset, window in windows(text)
+        for a in model.deidentify(window, disabled=DEDUCE_SKIPS).annotations
     )
 
 
@@ -186,14 +193,18 @@ def _looks_english(words: list[str]) -> bool:
 
 def _context_finds_person(text: str) -> bool:
     """A name after a role word or title, a name with particles, a word after a naming cue,
-    "Jansen, J.", or a word with letters of a foreign name ("Şahin")."""
+    "Jansen, J.", a name with an age or a person's verb after it, a surname in a list of
+    people or after "ik, ", or a foreign name."""
     return (
         any(_role_then_name(text, match) for match in ROLE_THEN_NAME.finditer(text))
         or any(_particle_name(text, match) for match in PARTICLE_NAME.finditer(text))
         or any(_named(text, match) for match in NAMING_CUE.finditer(text))
         or any(_plain_name(m.group(1)) for m in SURNAME_COMMA_INITIALS.finditer(text))
+        or any(_marked(text, match) for match in MARKED_NAME.finditer(text))
+        or any(_listed(match.group("names")) for match in LISTED_NAMES.finditer(text))
+        or any(_self_named(match.group("name")) for match in SELF_NAMED.finditer(text))
         or _foreign_name(text)
-        or _accented_first_name(text)
+        or _accentedis_first_name(text)
     )
 
 
@@ -226,12 +237,15 @@ def _role_then_name(text: str, match: re.Match[str]) -> bool:
     """After a role word or title any name that is no word or place; after an office (which
     a portfolio may follow: "minister van Justitie") a name deduce knows or one after a
     capitalised particle ("wethouder De Vries")."""
-    name, particles = match.group("name"), match.group("particles")
-    office = not match.group("role")  # offices and plurals ("de bewoners van de Kayring")
+    name, particles, role = match.group("name"), match.group("particles"), match.group("role")
+    office = not role  # offices and plurals ("de bewoners van de Kayring")
     known = _known_name(name) or FOREIGN_NAME_LETTERS.search(name)
     if office and (particles and not _name_particles(particles) or not known):
         return False
-    return _surname_after(particles, name) and not part_of_place(
+    titled_surname = bool(role and re.fullmatch(TITLE_WORDS, role, re.IGNORECASE)) and (
+        not particles and [name] in lookup("surname")
+    )  # "familie Achterberg", "mevrouw Kampen": places that are surnames too
+    return (titled_surname or _surname_after(particles, name)) and not part_of_place(
         text, *match.span("name"), titled=True
     )
 
@@ -243,7 +257,9 @@ def _particle_name(text: str, match: re.Match[str]) -> bool:
     first, particles, last = match.groups()
     if not (_plain_name(first) and _surname_after(particles, last)):
         return False
-    known = _first_name(first) or [last] in lookup("surname") or last in lookup("interfix_surname")
+    known = (
+        is_first_name(first) or [last] in lookup("surname") or last in lookup("interfix_surname")
+    )
     return (known or particles.split() != ["van"]) and not part_of_place(text, *match.span())
 
 
@@ -256,12 +272,42 @@ def _named(text: str, match: re.Match[str]) -> bool:
     return not thing and (named if named is not None else _plain_name(match.group("name")))
 
 
+def _marked(text: str, match: re.Match[str]) -> bool:
+    """A word (with an age after it) or two words (``MARKED_NAME``), none an ordinary word,
+    title or place, and no street, venue or organisation."""
+    if not (match.group("age") or match.group("last")):
+        return False
+    found = [w for w in (match.group("first"), match.group("last")) if w]
+    return all(map(_plain_name, found)) and not part_of_place(text, *match.span())
+
+
+def _listed(names: str) -> bool:
+    """One of the listed items is a lone surname or first name deduce knows, particles
+    aside, and no ordinary word or place ("Hofman" in "Van Rijn, Bouzerda en Hofman")."""
+    for item in re.split(r",|&|/|\ben\b", names):
+        core = [w for w in WORD.findall(item) if w.lower() not in PARTICLES | TITLES]
+        if len(core) == 1 and core[0][:1].isupper() and _known_name(core[0]):
+            if _plain_name(core[0]):
+                return True
+    return False
+
+
+def _self_named(word: str) -> bool:
+    """A name after "ik, ": no ordinary word, place, role or office ("Ik, Verbalisant,")."""
+    role = re.fullmatch(f"{ROLE_WORDS}|{OFFICE_WORDS}", word, re.IGNORECASE)
+    return _plain_name(word) and role is None
+
+
 def _foreign_name(text: str) -> bool:
     """Two capitalised words, one with letters only foreign names use ("Kübra Şahin",
-    "Miloš Petrović"); a lone such word may be a foreign place ("in Şanlıurfa")."""
+    "Miloš Petrović") or the second with a foreign surname's end ("Ioana Popescu"); a lone
+    such word may be a foreign place ("in Şanlıurfa")."""
     words = [m for m in WORD.finditer(text) if m.group()[:1].isupper()]
     return any(
-        FOREIGN_NAME_LETTERS.search(first.group() + last.group())
+        (
+            FOREIGN_NAME_LETTERS.search(first.group() + last.group())
+            or FOREIGN_SURNAME_END.search(last.group())
+        )
         and text[first.end() : last.start()].isspace()
         and all(_plain_name(m.group()) for m in (first, last))
         and not part_of_place(text, first.start(), last.end())
@@ -269,68 +315,15 @@ def _foreign_name(text: str) -> bool:
     )
 
 
-def _accented_first_name(text: str) -> bool:
+def _accentedis_first_name(text: str) -> bool:
     """A capitalised word with diacritics that deduce knows as a first name without them
     ("Wil je Féline even bellen"): deduce itself looks names up as written."""
     return any(
         word[:1].isupper()
         and not word.isascii()
-        and [_unaccented(word)] in lookup("first_name")
+        and [unaccented(word)] in lookup("first_name")
         and _plain_name(word)
         and not part_of_place(text, *match.span())
         for match in WORD.finditer(text)
         if not (word := match.group()).isascii()
     )
-
-
-def _lower_case_titled(text: str) -> bool:
-    """A lower-case surname deduce knows after a title or initials ("mw. de vries", "door r.
-    de jong"), a common word only after a particle ("dhr. van der meer")."""
-    for match in LOWER_TITLED.finditer(text):
-        initials = match.group("initials") or match.group("initials2") or ""
-        particles = match.group("particles") or match.group("particles2") or ""
-        name = (match.group("name") or match.group("name2")).title()
-        if initials.replace(" ", "") in ABBREVIATIONS or name.lower() in PARTICLES:
-            continue
-        known = [name] in lookup("surname") or name in lookup("interfix_surname")
-        if known and (particles or not is_common(name)):
-            return True
-    return False
-
-
-def _lower_case_name(words: list[str]) -> bool:
-    """A lower-case first name, optional particles, then a surname ('jan de vries').
-
-    The surname may be one deduce does not know, if no common Dutch word or verb (a verb's
-    shape is fine when the two are all the text: "jente geertsen"); after particles that
-    deduce knows as such also a common word that is a surname ("ruben van der meer"). A first
-    name that is also a word ("roos", "mark", "lot") needs a surname deduce knows.
-    """
-    for i, word in enumerate(words[:-1]):
-        if not word.islower() or not all(_first_name(part.title()) for part in word.split("-")):
-            continue
-        rest = words[i + 1 :]
-        while rest[:1] and rest[0] in PARTICLES:
-            rest = rest[1:]
-        particles = " ".join(words[i + 1 : len(words) - len(rest)])
-        if not rest or not rest[0].islower() or (particles and particles not in lookup("interfix")):
-            continue
-        wordlike = word in lexicon.WORD_NAMES or is_common(word)
-        bare = len(words) == i + 2 + len(particles.split())
-        if _lower_surname(rest[0], particles, unknown_ok=not wordlike, bare=bare and i == 0):
-            return True
-    return False
-
-
-def _lower_surname(word: str, particles: str, unknown_ok: bool, bare: bool) -> bool:
-    """A lower-case surname deduce knows (after particles also a common word or one of two
-    letters: "van es"), or, if unknown_ok, a word that is not common nor shaped like a verb
-    ("mirthe melet"); a verb's shape only when the name is all the text (bare)."""
-    title = word.split("-")[0].title()  # "verhagen-van leeuwen"
-    known = [title] in lookup("surname") or (
-        bool(particles) and title in lookup("interfix_surname")
-    )
-    if known and (particles or not is_common(word)) and (len(word) > 2 or particles):
-        return True
-    verb = lexicon.VERB_FORM.fullmatch(word) is not None and not bare
-    return unknown_ok and len(word) > 2 and not (is_common(word) or verb)

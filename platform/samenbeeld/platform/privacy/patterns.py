@@ -21,12 +21,15 @@ from stdnum.nl import bsn, postcode
 
 from samenbeeld.platform.privacy import lexicon
 
-AT = r"(?: ?@ ?|\s*[\[({<]\s*(?:at|apenstaartje|@)\s*[\])}>]\s*|\s+(?:at|apenstaartje)\s+)"
+AT = r"(?: ?@ ?|\s*[\[({<]\s*(?:at|a|apenstaartje|@)\s*[\])}>]\s*|\s+(?:at|apenstaartje)\s+)"
 DOT = r"(?:\.|\s*[\[({<]\s*(?:dot|punt)\s*[\])}>]\s*|\s+(?:dot|punt)\s+)"
 MAIL_PROVIDERS = r"gmail|hotmail|live|outlook|icloud|yahoo|ziggo|kpnmail|kpnplanet|xs4all|home"
+LOCAL_PART = r"(?<![\w.%+-])[\w.%+-]++"
+"""The part before the '@', taken whole from the start of its run: a search that tried every
+start inside a long word (a hash, a pasted blob) would take time quadratic in its length."""
 EMAIL = re.compile(
-    rf"[\w.%+-]+{AT}[\w-]+(?:{DOT}[\w-]+)*{DOT}[a-z]{{2,}}\b|\bmailto:\S"
-    rf"|[\w.%+-]+@(?:{MAIL_PROVIDERS})\b",
+    rf"{LOCAL_PART}{AT}[\w-]+(?:{DOT}[\w-]+)*{DOT}[a-z]{{2,}}\b|\bmailto:\S"
+    rf"|{LOCAL_PART}@(?:{MAIL_PROVIDERS})\b",
     re.IGNORECASE,
 )
 SOCIAL_SITES = r"instagram|instagr\.am|tiktok|twitter|x|facebook|fb|snapchat|threads|youtube"
@@ -40,13 +43,14 @@ PLATFORMS = r"snap(?:chat)?|insta(?:gram)?|ig|tiktok|tt|twitter|x|facebook|fb|sc
 ACCOUNT_WORDS = r"naam|account|id|profiel|gebruikersnaam|handle"
 HANDLE_LABEL = re.compile(
     rf"\b(?:{PLATFORMS})(?:{ACCOUNT_WORDS})?(?:\s+(?:me|{ACCOUNT_WORDS}))?"
-    r"(?:\s*(?::|=)\s*@?[A-Za-z0-9_.]{2,30}\b|\s+-\s*@?[A-Za-z0-9_.]{2,30}\b"
-    r"|(?:\s+is)?\s+@?(?=[A-Za-z0-9_.]*(?:[\d_]|\.\w))[A-Za-z0-9_.]{3,30}\b)",
+    r"(?:\s*(?::|=)\s*|\s+-\s*|(?:\s+is)?\s+\(?(?=@?[A-Za-z0-9_.]*(?:[\d_]|\.\w)))"
+    r"@?(?=[A-Za-z0-9_.]*[A-Za-z])[A-Za-z0-9_.]{2,30}\b",
     re.IGNORECASE,
 )
-"""A platform label before an account: after ':' any name, after a space one with a digit,
-underscore or dot (so 'via insta gedeeld' passes, 'snap lotje2005' does not); a dash only
-with a space ('snap - naam'), as 'Instagram-account' is a word."""
+"""A platform label before an account, which has a letter ('TikTok 2023', 'X: 12.000' pass):
+after ':' any name, after a space or '(' one with a digit, underscore or dot (so 'via
+insta gedeeld' passes, 'snap lotje2005' and 'snap (youri_vb)' do not); a dash only with a
+space ('snap - naam'), as 'Instagram-account' is a word."""
 PLAIN_LABEL = re.compile(
     r"(?:\b(?:zijn|haar|mijn|je|jouw|hun|z'n|d'r)\s+(?P<own>))?"
     r"\b(?:(?P<snap>snap)|snapchat|insta(?:gram)?|tiktok|twitter|facebook|telegram)"
@@ -74,7 +78,10 @@ AMOUNT_AFTER = re.compile(r"(?:,[-\d]+)?\s*(?:euro|eur|€)", re.IGNORECASE)
 DATE_LIKE = re.compile(
     r"(?<!\d)(?:\d{1,2}[-/.]\d{1,2}[-/.](?:19|20)\d\d|(?:19|20)\d\d[-/.]\d{1,2}[-/.]\d{1,2})(?!\d)"
 )
-DUTCH_PHONE = re.compile(r"(?<![\w+])(\+31|0031|0)[\s().-]*(\d(?:[\s().-]{0,3}\d){8})(?!\d)")
+DUTCH_PHONE = re.compile(
+    r"(?<![\w+])(\+31|0031|0)[\s().\-\u2010-\u2015]*(\d(?:[\s().\-\u2010-\u2015]{0,3}\d){8})(?!\d)"
+)
+"""A Dutch number with any separators, hyphens and dashes of every width included."""
 NOT_PERSONAL_LINES = frozenset(
     {
         PhoneNumberType.TOLL_FREE,
@@ -84,17 +91,18 @@ NOT_PERSONAL_LINES = frozenset(
     }
 )
 HOUSE_NUMBER = (
-    r"[,\s]*(?:(?:huis)?n(?:umme)?r\.?:?\s*)?\d{1,5}"
+    r"(?:[,\s]*|\s*-\s*)(?:(?:huis)?n(?:umme)?r\.?:?\s*)?\d{1,5}"
     r"(?:\s?[-/]?\s?(?:[a-z]{1,3}|bis|hs|\d{1,3})\b)?"
 )
 POSTCODE = re.compile(r"(?<![\w-])([1-9]\d{3})\s?([A-Za-z]{2})(?![A-Za-z]|-[A-Za-z])")
 HOUSE_NUMBER_BEFORE = re.compile(r"\d{1,5}(?:\s?-?\s?[a-z]{1,3})?\s*,?\s*$", re.IGNORECASE)
 TWO_LETTER_WORDS = frozenset(
     """en in op om of te de na nu al ik is er ze we je uw zo la ca nr wk jr pp id tv pc ov bv
-    nv vs vd ma di wo do vr za ex ok""".split()
+    nv vs vd ma di wo do vr za ex ok tm""".split()
 )
 """Dutch words, abbreviations and weekdays that follow a year or a count ("in 2022 ca 400",
-"2024 nr 1", "week 12 2025 di 3"), so no postcode's letters in lower case."""
+"2024 nr 1", "week 12 2025 di 3", "2022 tm - 2024"), so no postcode's letters in lower
+case; nor is a unit ("1500 kw - 3")."""
 UNITS = frozenset({"MW", "KW", "GW", "GB", "MB", "KB", "TB", "KG", "CM", "MM", "KM", "PK", "EU"})
 POSTCODE_HOUSE = re.compile(
     rf"(?<![\w-])[1-9]\d{{3}}\s?[A-Za-z]{{2}}{HOUSE_NUMBER}(?![\w-])", re.IGNORECASE
@@ -109,18 +117,25 @@ MONTHS = (
     r"aug(?:ustus)?|sep(?:t(?:ember)?)?|okt(?:ober)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
     r"|january|february|march|may|june|july|august|october"
 )
+DAY, MONTH = r"(?:0[1-9]|[12]\d|3[01])", r"(?:0[1-9]|1[0-2])"
 DATE = (
     r"(?:\d{1,2}[-/.]\d{1,2}[-/.](?:19|20|')?\d{2}|(?:19|20)\d{2}[-/.]\d{1,2}[-/.]\d{1,2}"
     rf"|\d{{1,2}}(?:\s*|[-/])(?:{MONTHS})\.?(?:\s*|[-/])(?:19|20|')?\d{{2}})"
 )
 """Day, month and year: 12-03-1985, 12/3/'85, 1985-03-12, 12 maart 1985, 12-mrt-1985."""
+COMPACT_DATE = rf"\b(?:(?:19|20)\d\d{MONTH}{DAY}|{DAY}{MONTH}(?:19|20)\d\d)\b"
+"""A date as exports write it (19850312, 12031985): only after a birth cue."""
 BIRTH_CUE = (
     r"\b(?:geb(?:oren|\.|\b)|geboortedatum|geboortedag|geboortejaar|geb\.?\s*datum"
     r"|d\.?o\.?b\.?|date\s+of\s+birth|born|birthday|verjaardag)|°|\*"
 )
-AGE = r"\d{1,3}\s*(?:jaar|jr\.?|j\.)(?:\s+oud)?|leeftijd\s*:?\s*\d{1,3}|\d{1,3}-jarige?"
+AGE = (
+    r"\d{1,3}\s*(?:jaar|jr\.?|j\.)(?:\s+oud)?|leeftijd\s*:?\s*\d{1,3}|\d{1,3}-jarige?"
+    r"|\b(?:jongen|meisje|man|vrouw|kind|jongere|zoon|dochter|tiener)\s+van\s+\d{1,3}\b"
+)
+"""An age: "16 jaar", "leeftijd 16", "16-jarige", "jongen van 16"."""
 BIRTH_DATE = re.compile(
-    rf"(?:{BIRTH_CUE})\W{{0,3}}(?:(?:\w+\W+){{0,3}}?{DATE}"
+    rf"(?:{BIRTH_CUE})\W{{0,3}}(?:(?:\w+\W+){{0,3}}?(?:{DATE}|{COMPACT_DATE})"
     r"|(?:in\s+|op\s+|jaar\W{0,2})?(?:19|20)\d{2}\b)"
     rf"|{DATE}\W{{0,3}}\(?(?:{BIRTH_CUE})"
     rf"|(?:{AGE})\W{{1,4}}{DATE}|{DATE}\W{{1,4}}(?:{AGE})",
@@ -158,7 +173,7 @@ PLATE_CUE = re.compile(
 
 def has_email(text: str) -> bool:
     """An e-mail address, also as mailto:, spelled out ('naam [at] domein [dot] nl'), with
-    '(@)' or with a space beside the '@'."""
+    '(@)' or '(a)', or with a space beside the '@'."""
     return EMAIL.search(text) is not None
 
 
@@ -250,7 +265,8 @@ def has_phone(text: str) -> bool:
 
 def _dutch_number_shape(match: re.Match[str]) -> bool:
     """Ten digits from 0 (or +31/0031 and nine) that phonenumbers calls a valid Dutch number
-    (so "0123456789" or "0000123456" are reference numbers, not phones); dates and
+    (so "0123456789" or "0000123456" are reference numbers, not phones), or a mobile number
+    from 06 in a range not given out yet ("06-98765432" is still written as one); dates and
     0800/090x service lines excepted."""
     digits = re.sub(r"\D", "", match.group(2))
     if match.group(1) == "0" and digits.startswith("0"):  # "00...": no Dutch number
@@ -258,7 +274,8 @@ def _dutch_number_shape(match: re.Match[str]) -> bool:
     national = "0" + digits.removeprefix("0")
     if DATE_LIKE.search(match.group()) or national.startswith(("0800", "090")):
         return False
-    return phonenumbers.is_valid_number(phonenumbers.parse(national, "NL"))
+    mobile = national.startswith("06")
+    return mobile or phonenumbers.is_valid_number(phonenumbers.parse(national, "NL"))
 
 
 def has_postcode_with_house_number(text: str) -> bool:
@@ -267,7 +284,8 @@ def has_postcode_with_house_number(text: str) -> bool:
         if not postcode.is_valid(match.group()):
             continue
         spaced_lower = " " in match.group() and match.group(2).islower()
-        if spaced_lower and match.group(2) in TWO_LETTER_WORDS:  # "in 2023 en 2024"
+        word = match.group(2) in TWO_LETTER_WORDS or match.group(2).upper() in UNITS
+        if spaced_lower and word:  # "in 2023 en 2024", "1500 kw"
             continue
         house = HOUSE_NUMBER_BEFORE.search(text[: match.start()]) or POSTCODE_HOUSE.match(
             text, match.start()

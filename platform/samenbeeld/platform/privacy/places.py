@@ -37,9 +37,13 @@ VENUE_WORDS = frozenset(
     instituut universiteit hogeschool kazerne tunnel moskee bibliotheek prijs lezing
     sporthal academie akademie kliniek ggz mc umc hotel restaurant fc vv club lyceum
     gymnasium bv nv vof cv groep holding royal zonen zn festival kermis toernooi marathon
-    concert foundation fabriek bridge court paviljoen award trophy cup memorial""".split()
+    concert foundation fabriek bridge court paviljoen award trophy cup memorial beveiliging
+    catering transport techniek infra evenementen advocaten makelaardij makelaars schoonmaak
+    verhuur logistiek installatietechniek accountants notarissen consultancy adviesbureau
+    uitzendbureau bouwbedrijf bouwgroep""".split()
 )
-"""Words that make the name before them a venue or organisation; none is also a surname."""
+"""Words that make the name before them a venue or organisation ("Meijer Beveiliging", "De
+Jong Catering"); none is also a surname."""
 PLACE_WORDS = VENUE_WORDS | frozenset(
     """park plein laan straat kade weg gracht singel buurt wijk hal kerk brug tuin bos huis
     hof toren molen monument plaza square house hall center centre campus zaal station
@@ -59,7 +63,7 @@ ORGANISATION_WORDS = frozenset(
     raad kamer lunchroom brasserie crêperie creperie bistro grillroom cafetaria ijssalon
     salon boutique studio atelier kapper barbershop nagelstudio dansschool rijschool praktijk
     tandarts drogisterij eethuis theehuis koffiebar coffeeshop shoarma kebab koninklijke
-    sportcomplex""".split()
+    sportcomplex bureau brouwerij""".split()
 )
 """Words before a name (or opening it) that make it an organisation, venue or place."""
 CLAUSE_END = re.compile(r"[,;:()\[\]]")
@@ -103,7 +107,8 @@ def part_of_place(text: str, start: int, end: int, titled: bool = False) -> bool
     titled = titled or len(words) < len(spanned[:cut])
     clause_after = CLAUSE_END.split(text[end : end + 40])[0]  # not past "," or "("
     after = WORD.findall(clause_after)[:2] if cut is None else spanned[cut : cut + 1]
-    preceding = [w for w in WORD.findall(text[max(0, start - 40) : start]) if w.lower() not in skip]
+    clause_before = CLAUSE_END.split(text[max(0, start - 40) : start])[-1]  # not before ","
+    preceding = [w for w in WORD.findall(clause_before) if w.lower() not in skip]
     before = preceding[-1:] + words[:1]
     leading = preceding[-1:] + words[:1] * (len(words) > 1)  # "Sportcomplex | Willem ..."
     if "&" in text[max(0, start - 3) : end + 3]:  # "de Vos & de Leeuw": a firm
@@ -114,7 +119,7 @@ def part_of_place(text: str, start: int, end: int, titled: bool = False) -> bool
         (not titled and _is_place_name(words))
         or _compound_place(words[-1], after_particle=len(words) > 1 and words[-2] in PARTICLES)
         or any(_compound_place(w) for w in after)
-        or any(w.lower() in VENUE_WORDS for w in words)
+        or any(w.lower() in VENUE_WORDS for w in _outside_surname(words))
         or _place_word_after(after)
         or any(w.lower() in ORGANISATION_WORDS for w in before)
         or any(w[:1].isupper() and _compound_place(w) for w in leading)
@@ -123,6 +128,12 @@ def part_of_place(text: str, start: int, end: int, titled: bool = False) -> bool
         or _institution_of(spanned[:cut], preceding)
         or _street(words, after)
     )
+
+
+def _outside_surname(words: list[str]) -> list[str]:
+    """The words that do not follow a particle: after one a venue word is a surname ("Dirk-Jan
+    de la Court", "van der Hal")."""
+    return [w for i, w in enumerate(words) if not (i and words[i - 1].lower() in PARTICLES)]
 
 
 def _institution_of(spanned: list[str], preceding: list[str]) -> bool:
