@@ -32,6 +32,7 @@ from samenbeeld.platform.indicators import (
     previous_periods,
     spike_flag,
 )
+from samenbeeld.platform.noise import EXACT
 from samenbeeld.platform.trends import is_concentrated
 
 
@@ -61,7 +62,7 @@ def agrees(cell: ExpectedCell, release: Mapping[str, Any]) -> bool:
         return False
     if reason:
         return release["value"] is None
-    if release.get("mechanism", "exact") == "exact":
+    if release.get("mechanism", EXACT) == EXACT:
         return bool(release["value"] == cell.total)
     return bool(abs(release["value"] - cell.total) <= NOISE_Z * release["noise_sd"])
 

@@ -42,7 +42,7 @@ from samenbeeld.api.ops.orchestration import Federation, IndicatorSet, round_set
 from samenbeeld.platform.catalog import Indicator, load_catalog
 from samenbeeld.platform.demo import DemoFederation, init_federation, remove_sqlite_file
 from samenbeeld.platform.keys import key_id, read_private_key
-from samenbeeld.platform.noise import Noise
+from samenbeeld.platform.noise import EXACT, Noise
 from samenbeeld.platform.settings import audience_for
 from samenbeeld.platform.truth import (
     NOISE_Z,
@@ -242,7 +242,7 @@ def _shown(release: dict[str, Any]) -> str:
     value = release["value"]
     if value is None:
         return f"suppressed: {release['suppressed_reason']}"
-    if release.get("mechanism", "exact") != "exact":
+    if release.get("mechanism", EXACT) != EXACT:
         margin = Noise(release["mechanism"], release["noise_sd"]).half_width()
         return f"{value:.0f} ± {margin:.0f}"
     return f"{value:.0f}"
@@ -251,7 +251,7 @@ def _shown(release: dict[str, Any]) -> str:
 def sums_section(outcome: ops_client.RoundOutcome, expected: list[ExpectedCell]) -> list[str]:
     """Released totals beside the plaintext truth."""
     lines = [f"{'sums':<38}{'released':>12}  {'plaintext truth (verification only)':<36}"]
-    if any(release.get("mechanism", "exact") != "exact" for release in outcome.releases):
+    if any(release.get("mechanism", EXACT) != EXACT for release in outcome.releases):
         lines.insert(0, NOISY_NOTE)
     by_name = {cell.indicator: cell for cell in expected}
     for release in outcome.releases:

@@ -110,7 +110,7 @@ class CheckedSumParams(JsonParams):
             raise InvalidInputError("dominance must be in (0, 1]")
         for first, count, policy in self.noise_groups():
             # calibrates each group's noise as noise_share will (OpenDP, cached per process)
-            policy.released_sd(bounds[first : first + count] if len(bounds) > 1 else bounds * count)
+            policy.released_sd(self.cell_bounds(first + count)[first : first + count])
 
     def bounds(self) -> list[float]:
         """The bound(s) as a list: one element for all cells, or one per cell."""
